@@ -1,0 +1,3 @@
+from archsearch.cli import entry
+
+entry()

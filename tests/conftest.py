@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from archsearch.layout import Layer, Layout
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def root() -> Path:
+    return ROOT
+
+
+@st.composite
+def layouts(draw, max_inputs: int = 256, min_window: int = 2, max_window: int = 8, max_channels: int = 12,
+            ndim: int | None = None, depth: int | None = None, channel_set=None, m_set=None,
+            max_tensor: int | None = None):
+    """Random layouts: 1D or 2D, 1-4 layers, windows up to ``max_window`` per axis."""
+    nd = draw(st.sampled_from([1, 2])) if ndim is None else ndim
+    L = draw(st.integers(1, 4)) if depth is None else depth
+    pools = [tuple(draw(st.integers(min_window if nd == 1 else 1, max_window)) for _a in range(nd))
+             for _ in range(L)]
+    shape = tuple(int(np.prod([p[a] for p in pools])) for a in range(nd))
+    assume(2 <= int(np.prod(shape)) <= max_inputs)
+    ch = (lambda: draw(st.sampled_from(channel_set))) if channel_set else (lambda: draw(st.integers(1, max_channels)))
+    M = draw(st.sampled_from(m_set or channel_set)) if (m_set or channel_set) else draw(st.integers(1, 10))
+    if max_tensor is not None:
+        assume(M ** int(np.prod(shape)) <= max_tensor)
+    return Layout(shape, M, tuple(Layer(ch(), p) for p in pools))
+
+
+@st.composite
+def layouts_and_masks(draw, n_masks: int = 3, **kw):
+    lay = draw(layouts(**kw))
+    n = lay.n_inputs
+    masks = []
+    for _ in range(n_masks):
+        bits = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+        bits[0], bits[-1] = True, False  # both sides non-empty
+        masks.append(np.array(bits).reshape(lay.input_shape))
+    return lay, np.stack(masks)
