@@ -37,7 +37,8 @@ def _yaml_text(layout: dict[str, Any], info: dict[str, Any]) -> str:
 
 
 def _torch_text(layout: dict[str, Any], info: dict[str, Any]) -> str:
-    return f'''"""Channel layout exported by archsearch (study {info['study']}, rank {info['rank']}, trial {info['trial']}).
+    return f'''"""Channel layout exported by archsearch (study {info['study']}, rank {info['rank']},
+trial {info['trial']}).
 
 value {info['value']}, prior score {info['prior_score']}, {info['params']} parameters.
 """

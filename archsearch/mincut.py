@@ -57,29 +57,53 @@ def _tree_order(shape: tuple[int, ...], pools: tuple[tuple[int, ...], ...]) -> n
     return ids.ravel()
 
 
-def _run_dp(layout: Layout, masks: np.ndarray, keep: bool):
+def tree_masks(layout: Layout, masks: np.ndarray) -> np.ndarray:
+    """Masks flattened into tree order, (P, N): computed once, reusable for every layout on the same
+    pooling schedule (the prior does this)."""
+    masks = _as_masks(layout, masks)
+    return masks.reshape(len(masks), -1)[:, _tree_order(layout.input_shape, layout.pools)]
+
+
+def _run_dp(layout: Layout, flat: np.ndarray, keep: bool):
     """Leaves-up DP on tree-ordered inputs; returns (cost of G on side A/B, per-layer trace)."""
-    P = len(masks)
-    flat = masks.reshape(P, -1)[:, _tree_order(layout.input_shape, layout.pools)]
+    P = len(flat)
     log_m = np.log2(layout.M)
-    # cost of A(0, j) on side A / B: free on its input's side, log2 M across the input bond
-    cost_a = np.where(flat, 0.0, log_m)
-    cost_b = log_m - cost_a
     trace = []
-    for layer in layout.layers:
+    layers = layout.layers
+    if keep:
+        # cost of A(0, j) on side A / B: free on its input's side, log2 M across the input bond
+        cost_a = np.where(flat, 0.0, log_m)
+        cost_b = log_m - cost_a
+    else:
+        # first layer from counts alone: a child costs log2 M off its side, and min(c[A], c[B]) = 0
+        w = int(np.prod(layers[0].pool))
+        n_a = flat.reshape(P, -1, w).sum(axis=2)
+        keep_a, keep_b = (w - n_a) * log_m, n_a * log_m
+        cut = np.log2(layers[0].channels)
+        cost_a, cost_b = np.minimum(keep_a, cut), np.minimum(keep_b, cut)
+        layers = layers[1:]
+    for layer in layers:
         w = int(np.prod(layer.pool))
         a, b = cost_a.reshape(P, -1, w), cost_b.reshape(P, -1, w)
         keep_a, keep_b = a.sum(axis=2), b.sum(axis=2)  # every child on the parent's side
         log_r = np.log2(layer.channels)
         cut = np.minimum(a, b).sum(axis=2)
         cut += log_r
-        slack = _TIE if log_r > 0 else -_TIE  # ties: report a real bond, never a free one
-        cut_a, cut_b = cut < keep_a + slack, cut < keep_b + slack
         if keep:
+            slack = _TIE if log_r > 0 else -_TIE  # ties: report a real bond, never a free one
+            cut_a, cut_b = cut < keep_a + slack, cut < keep_b + slack
             trace.append((cut_a, cut_b, cost_b < cost_a))
-        cost_a = np.where(cut_a, cut, keep_a)
-        cost_b = np.where(cut_b, cut, keep_b)
-    return np.stack([cost_a[:, 0], cost_b[:, 0]], axis=1), trace, flat
+            cost_a = np.where(cut_a, cut, keep_a)
+            cost_b = np.where(cut_b, cut, keep_b)
+        else:
+            cost_a = np.minimum(cut, keep_a)
+            cost_b = np.minimum(cut, keep_b)
+    return np.stack([cost_a[:, 0], cost_b[:, 0]], axis=1), trace
+
+
+def log2_mincut_tree(layout: Layout, flat: np.ndarray) -> np.ndarray:
+    """:func:`log2_mincut` on masks already in tree order (see :func:`tree_masks`)."""
+    return _run_dp(layout, flat, keep=False)[0].min(axis=1)
 
 
 def log2_mincut(layout: Layout, masks: np.ndarray) -> np.ndarray:
@@ -95,9 +119,7 @@ def log2_mincut(layout: Layout, masks: np.ndarray) -> np.ndarray:
     >>> log2_mincut(lay, masks).tolist()     # left-right: r_2 = 4; interleaved: min(M, r_0)^4
     [2.0, 4.0]
     """
-    masks = _as_masks(layout, masks)
-    cost, _, _ = _run_dp(layout, masks, keep=False)
-    return cost.min(axis=1)
+    return log2_mincut_tree(layout, tree_masks(layout, masks))
 
 
 @dataclass(frozen=True)
@@ -126,7 +148,8 @@ class CutExplanation:
 def explain_mincut(layout: Layout, masks: np.ndarray) -> CutExplanation:
     """Min cut values plus, per partition, how many bonds of each layer one minimal cut crosses."""
     masks = _as_masks(layout, masks)
-    cost, trace, flat = _run_dp(layout, masks, keep=True)
+    flat = tree_masks(layout, masks)
+    cost, trace = _run_dp(layout, flat, keep=True)
     P = len(masks)
     counts = np.zeros((P, layout.depth + 1), dtype=np.int64)
     grids, pools = layout.grids(), layout.pools

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from archsearch.layout import Layout
-from archsearch.mincut import log2_mincut
+from archsearch.mincut import log2_mincut, log2_mincut_tree, tree_masks
 
 __all__ = ["Prior", "PriorResult", "uniform_at_budget"]
 
@@ -69,13 +69,17 @@ class Prior:
         self.reference = reference
         self.reference_log2 = log2_mincut(reference, self.masks)
         self._denominator = np.maximum(self.reference_log2, 1.0)
+        self._flat: dict[tuple, np.ndarray] = {}  # masks in tree order, per pooling schedule
 
     @classmethod
     def for_budget(cls, masks: np.ndarray, weights: np.ndarray, template: Layout, max_params: int) -> Prior:
         return cls(masks, weights, uniform_at_budget(template, max_params))
 
     def __call__(self, layout: Layout) -> PriorResult:
-        cuts = log2_mincut(layout, self.masks)
+        flat = self._flat.get(layout.pools)
+        if flat is None:
+            flat = self._flat[layout.pools] = tree_masks(layout, self.masks)
+        cuts = log2_mincut_tree(layout, flat)
         ratios = cuts / self._denominator
         score = float(ratios @ self.weights / self.weights.sum())
         return PriorResult(score, cuts, ratios, layout.param_count())

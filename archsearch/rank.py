@@ -76,12 +76,14 @@ def separation_rank(
     masks: np.ndarray,
     seed: int = 0,
     max_entries: int = DEFAULT_MAX_ENTRIES,
-    rtol: float = 1e-10,
+    rtol: float | None = None,
 ) -> np.ndarray:
     """Numerical rank of [[A^y]]_{A,B} for each partition in ``masks`` (shape ``(P, *input_shape)``).
 
-    Singular values below ``rtol`` times the largest count as zero: numpy's default (``n * eps``)
-    counts round-off in the contraction as rank. Raises :class:`RankTooLarge` before any work when the
+    Singular values below ``rtol`` times the largest count as zero. The default, ``10 * max(m, n) * eps``,
+    is ten times numpy's: the contraction's round-off sits just above numpy's threshold, while the true
+    singular values of product-pooled networks span many decades and must not be cut off.
+    Raises :class:`RankTooLarge` before any work when the
     tensor would exceed ``max_entries``.
 
     Examples
@@ -94,11 +96,12 @@ def separation_rank(
     masks = _as_masks(layout, masks)
     _check_size(layout, max_entries)
     a = coefficient_tensor(layout, np.random.default_rng(seed))
-    m, n = layout.M, layout.n_inputs
+    m, _n = layout.M, layout.n_inputs
     ranks = []
     for mask in masks.reshape(len(masks), -1):
         side_a, side_b = np.flatnonzero(mask), np.flatnonzero(~mask)
         mat = np.transpose(a, [*side_a, *side_b]).reshape(m ** len(side_a), m ** len(side_b))
         sv = np.linalg.svd(mat, compute_uv=False)
-        ranks.append(int((sv > rtol * sv[0]).sum()) if sv.size and sv[0] > 0 else 0)
+        tol = (10 * max(mat.shape) * np.finfo(np.float64).eps if rtol is None else rtol) * sv[0]
+        ranks.append(int((sv > tol).sum()) if sv[0] > 0 else 0)
     return np.array(ranks, dtype=np.int64)

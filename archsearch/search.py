@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import socket
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -109,9 +110,15 @@ def _storage(url: str) -> optuna.storages.BaseStorage:
     try:
         if url.startswith(("sqlite", "postgresql", "mysql")):
             # heartbeats let a worker on any machine fail trials whose process died (kill -9)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return optuna.storages.RDBStorage(url, heartbeat_interval=10, grace_period=30)
+            for attempt in range(3):  # workers starting together may race to create the tables
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                        return optuna.storages.RDBStorage(url, heartbeat_interval=10, grace_period=30)
+                except Exception:  # noqa: BLE001
+                    if attempt == 2:
+                        raise
+                    time.sleep(0.5 + attempt)
         return optuna.storages.get_storage(url)
     except Exception as exc:  # noqa: BLE001 - any driver error becomes one line
         raise InputError(f"cannot open storage '{url}': {type(exc).__name__}: {exc}".splitlines()[0],

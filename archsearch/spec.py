@@ -206,7 +206,8 @@ def _window(pool: Any, ndim: int, ctx: _Ctx, loc: Loc) -> tuple[int, ...]:
         raise ctx.error(f"expected a window size, got {pool!r}", loc)
     if isinstance(pool, int):
         return (pool,) * ndim
-    if isinstance(pool, list) and len(pool) == ndim and all(isinstance(p, int) and not isinstance(p, bool) for p in pool):
+    is_int = lambda p: isinstance(p, int) and not isinstance(p, bool)  # noqa: E731
+    if isinstance(pool, list) and len(pool) == ndim and all(is_int(p) for p in pool):
         return tuple(pool)
     want = "an int" if ndim == 1 else "[h, w] (or one int for a square window)"
     raise ctx.error(f"expected {want} for a {ndim}D input, got {pool!r}", loc)

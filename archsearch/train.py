@@ -1,0 +1,118 @@
+"""Training and evaluation, on CUDA, Apple MPS or CPU. ``train(model, data, cfg) -> metrics``.
+
+Short and linear on purpose. The whole data set sits on the device as tensors and batches are slices of
+a shuffled index: no DataLoader workers, so small images train at the speed of the model.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from archsearch.data import Dataset
+
+__all__ = ["TrainConfig", "TrainingFailed", "pick_device", "seed_everything", "train"]
+
+
+class TrainingFailed(RuntimeError):
+    """A run that cannot go on (loss turned NaN, out of memory); the message says which."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 15
+    batch_size: int = 128
+    lr: float = 3e-3
+    weight_decay: float = 5e-4
+    seed: int = 0
+    device: str = "auto"
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """CUDA, then Apple MPS, then CPU; or the device named."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError as exc:
+        raise ValueError(f"unknown device '{name}': {exc}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda asked for, but torch sees no CUDA device")
+    return dev
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 1024) -> float:
+    model.eval()
+    correct = 0
+    for i in range(0, len(x), batch):
+        with _autocast(x.device):
+            correct += int((model(x[i:i + batch]).argmax(1) == y[i:i + batch]).sum())
+    return correct / max(len(x), 1)
+
+
+def _autocast(device: torch.device):
+    # bf16 autocast on CUDA: tensor cores, no loss scaling needed; full precision elsewhere
+    return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast(
+        device.type, enabled=False)
+
+
+def train(model: nn.Module, data: Dataset, cfg: TrainConfig,
+          on_epoch: Callable[[dict], None] | None = None, progress: bool = False) -> dict:
+    """Adam with a one-cycle schedule; returns final test accuracy and the per-epoch history."""
+    seed_everything(cfg.seed)
+    device = pick_device(cfg.device)
+    model = model.to(device)
+    xtr, ytr = torch.from_numpy(data.train.x).to(device), torch.from_numpy(data.train.y).to(device)
+    xte, yte = torch.from_numpy(data.test.x).to(device), torch.from_numpy(data.test.y).to(device)
+    steps = math.ceil(len(xtr) / cfg.batch_size)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps)
+    loss_fn = nn.CrossEntropyLoss()
+    gen = torch.Generator(device="cpu").manual_seed(cfg.seed)
+    history = []
+    epochs = range(cfg.epochs)
+    if progress:
+        from tqdm.auto import tqdm
+
+        epochs = tqdm(epochs, desc="epochs", leave=False, unit="ep")
+    t0 = time.perf_counter()
+    for epoch in epochs:
+        model.train()
+        order = torch.randperm(len(xtr), generator=gen).to(device)
+        total = 0.0
+        for s in range(steps):
+            idx = order[s * cfg.batch_size:(s + 1) * cfg.batch_size]
+            with _autocast(device):
+                loss = loss_fn(model(xtr[idx]), ytr[idx])
+            if not torch.isfinite(loss):
+                raise TrainingFailed(f"loss turned {loss.item()} at epoch {epoch}, step {s}")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item()
+        row = {"epoch": epoch, "loss": total / steps, "test_accuracy": evaluate(model, xte, yte),
+               "seconds": time.perf_counter() - t0}
+        history.append(row)
+        if on_epoch is not None:
+            on_epoch(row)
+    return {"accuracy": history[-1]["test_accuracy"] if history else evaluate(model, xte, yte),
+            "history": history, "device": str(device), "config": asdict(cfg)}

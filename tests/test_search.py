@@ -1,0 +1,177 @@
+"""Prior-only search: real SQLite storage, resume after Ctrl-C and kill -9, budgets, Pareto, export."""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from archsearch import cli
+from archsearch.layout import paper_pair
+from archsearch.prior import Prior
+from archsearch.spec import load_layout, load_space, load_task
+from tests.conftest import ROOT
+
+LOCAL32 = str(ROOT / "tasks" / "digits-local-32.yaml")
+GLOBAL32 = str(ROOT / "tasks" / "digits-global-32.yaml")
+CPU = str(ROOT / "search_spaces" / "cpu-32x32.yaml")
+
+
+def _search(runs, name, *extra, task=LOCAL32, space=CPU):
+    return cli.main(["search", task, space, "--prior-only", "--study-name", name, "--runs-dir", str(runs),
+                     "--no-progress", *extra])
+
+
+def _study(runs, name):
+    return optuna.load_study(study_name=name, storage=f"sqlite:///{runs}/{name}/study.db")
+
+
+def _states(study):
+    return [t.state for t in study.get_trials(deepcopy=False)]
+
+
+def test_search_stores_attrs_and_resumes(tmp_path, capsys):
+    assert _search(tmp_path, "s", "--trials", "12") == 0
+    study = _study(tmp_path, "s")
+    assert _states(study).count(TrialState.COMPLETE) == 12
+    t = study.trials[0]
+    task, space = load_task(LOCAL32), load_space(CPU)
+    lay = space.layout(0, 10, t.user_attrs["channels"])
+    assert t.user_attrs["params"] == lay.param_count()
+    assert set(t.user_attrs["log2_mincut"]) == set(task.names)
+    assert t.user_attrs["feasible"] == (lay.param_count() <= space.max_params)
+    assert t.value == pytest.approx(t.user_attrs["prior_score"])
+    assert _search(tmp_path, "s", "--trials", "20") == 0  # the same command resumes to 20
+    assert _states(_study(tmp_path, "s")).count(TrialState.COMPLETE) == 20
+    assert _search(tmp_path, "s", "--trials", "20") == 0  # nothing left to do
+    assert len(_study(tmp_path, "s").trials) == 20
+
+
+def test_over_budget_is_infeasible_never_exported(tmp_path, capsys):
+    assert _search(tmp_path, "b", "--trials", "30") == 0
+    study = _study(tmp_path, "b")
+    space = load_space(CPU)
+    infeasible = [t for t in study.trials if not t.user_attrs["feasible"]]
+    assert infeasible, "the space allows layouts over budget; some should have been proposed"
+    for t in infeasible:
+        assert t.user_attrs["params"] > space.max_params
+        assert t.constraints["max_params"] > 0
+    capsys.readouterr()
+    out = tmp_path / "export"
+    assert cli.main(["export", "--study-name", "b", "--runs-dir", str(tmp_path), "--top", "30", "--out", str(out)]) == 0
+    files = sorted(out.glob("*.yaml"))
+    assert len(files) == 30 - len(infeasible)
+    scores = []
+    for f in files:
+        lay = load_layout(f)
+        assert lay.param_count() <= space.max_params
+        scores.append(float(f.read_text().split("value ")[1].split()[0]))
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_export_formats(tmp_path, capsys):
+    assert _search(tmp_path, "e", "--trials", "10") == 0
+    base = ["export", "--study-name", "e", "--runs-dir", str(tmp_path), "--top", "2"]
+    assert cli.main([*base, "--out", str(tmp_path / "y")]) == 0
+    best = sorted((tmp_path / "y").glob("*.yaml"))[0]
+    assert cli.main(["score", LOCAL32, str(best), "--json"]) == 0  # the format `score` reads
+    assert cli.main([*base, "--out", str(tmp_path / "j"), "--format", "json"]) == 0
+    data = json.loads(sorted((tmp_path / "j").glob("*.json"))[0].read_text())
+    assert data["rank"] == 1 and data["layout"] == load_layout(best).to_dict()
+    assert cli.main([*base, "--out", str(tmp_path / "t"), "--format", "torch"]) == 0
+    py = sorted((tmp_path / "t").glob("*.py"))[0]
+    model = runpy.run_path(str(py))["build"]()
+    assert sum(p.numel() for p in model.parameters()) == load_layout(best).param_count()
+
+
+def test_pareto_mode(tmp_path, capsys):
+    assert _search(tmp_path, "p", "--trials", "15", "--pareto", task=GLOBAL32) == 0
+    study = _study(tmp_path, "p")
+    assert len(study.directions) == len(load_task(GLOBAL32).partitions)
+    assert study.best_trials
+    assert cli.main(["export", "--study-name", "p", "--runs-dir", str(tmp_path), "--out", str(tmp_path / "o")]) == 0
+
+
+def test_bad_invocations_damage_nothing(tmp_path, capsys):
+    assert _search(tmp_path, "d", "--trials", "5") == 0
+    db = tmp_path / "d" / "study.db"
+    before = db.read_bytes()
+    assert _search(tmp_path, "d", "--trials", "9", task=GLOBAL32) == 2  # another task, same study
+    err = capsys.readouterr().err
+    assert "made by another task" in err and err.count("\n") == 1
+    assert _search(tmp_path, "d", "--trials", "9", task=str(ROOT / "tests/malformed/task-typo-key.yaml")) == 2
+    assert _search(tmp_path, "d", "--trials", "0") == 2
+    assert db.read_bytes() == before
+    assert _search(tmp_path, "fresh", "--trials", "5", space="missing.yaml") == 2
+    assert not (tmp_path / "fresh").exists()
+    assert cli.main(["export", "--study-name", "nope", "--runs-dir", str(tmp_path), "--out", str(tmp_path / "x")]) == 2
+
+
+def _spawn(runs, name, trials):
+    cmd = [sys.executable, "-m", "archsearch", "search", LOCAL32, CPU, "--prior-only", "--study-name", name,
+           "--runs-dir", str(runs), "--trials", str(trials), "--no-progress"]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def _wait_for_trials(runs, name, n, proc, timeout=120):
+    db = runs / name / "study.db"
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if db.exists():  # read with sqlite3 alone: opening an Optuna storage here could race its creation
+            try:
+                with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+                    if con.execute("select count(*) from trials").fetchone()[0] >= n:
+                        return
+            except sqlite3.Error:  # tables not created yet
+                pass
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.2)
+    raise AssertionError("search did not start")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_interrupted_search_resumes_without_loss(tmp_path, sig):
+    proc = _spawn(tmp_path, "k", 100000)
+    _wait_for_trials(tmp_path, "k", 15, proc)
+    proc.send_signal(sig)
+    proc.communicate(timeout=60)
+    assert proc.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL)
+    study = _study(tmp_path, "k")
+    done = _states(study).count(TrialState.COMPLETE)
+    assert done >= 10
+    target = done + 5
+    rerun = _spawn(tmp_path, "k", target)
+    rerun.communicate(timeout=120)
+    assert rerun.returncode == 0
+    states = _states(_study(tmp_path, "k"))
+    assert states.count(TrialState.COMPLETE) == target  # nothing completed was lost, the rest done
+    assert TrialState.RUNNING not in states  # the dead process's trial was failed, not left RUNNING
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task,winner", [("digits-local", "wide-base"), ("digits-global", "wide-tip")])
+def test_300_trials_match_the_paper_layout(tmp_path, capsys, task, winner):
+    """On the paper's 64x64 space, 300 prior-only trials find a layout at least as good by the prior as
+    the paper's winner (wide-base for local, wide-tip for global) under the same budget."""
+    path = str(ROOT / "tasks" / f"{task}.yaml")
+    space_path = str(ROOT / "search_spaces" / "paper-64x64.yaml")
+    assert _search(tmp_path, task, "--trials", "300", task=path, space=space_path) == 0
+    study = _study(tmp_path, task)
+    best = max((t for t in study.trials if t.user_attrs["feasible"]), key=lambda t: t.value)
+    t, space = load_task(path), load_space(space_path)
+    wb, wt = paper_pair((64, 64), 10, 16, [2] * 6)
+    template = space.layout(0, 10, [1] * 6)
+    paper = (wb if winner == "wide-base" else wt)
+    prior = Prior.for_budget(t.masks, t.weights, template, space.max_params)
+    assert best.value >= prior(paper).score
