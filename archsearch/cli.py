@@ -158,9 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("files", nargs="+")
     c.set_defaults(func=cmd_check)
 
-    from archsearch import cli_search
+    from archsearch import cli_search, cli_train
 
     cli_search.add_commands(sub)
+    cli_train.add_commands(sub)
     return p
 
 

@@ -39,6 +39,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     from archsearch import search
 
     fp = search.fingerprint(task, space, mode)
+    prior = search.make_prior(task, space)
+    if mode == "trained":  # builds the data set too: a bad data section fails before any storage exists
+        from archsearch.guided import trained_objective, warm_start
+
+        objective, catch = trained_objective(task, space, prior, args)
+    else:
+        objective, catch = search.prior_objective(task, space, prior, pareto=args.pareto), ()
     storage = args.storage or search.default_storage(args.study_name, args.runs_dir)
     directions = ["maximize"] * (len(task.partitions) if args.pareto else 1)
     probe = search.open_study(args.study_name, storage, fp=fp, directions=directions, create=True)
@@ -51,13 +58,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     reaped = search.reap_dead_trials(study)
     if reaped:
         print(f"marked {reaped} trial(s) left RUNNING by a dead process as FAIL", file=sys.stderr)
-    prior = search.make_prior(task, space)
-    if mode == "trained":
-        from archsearch.guided import trained_objective
-
-        objective, catch = trained_objective(task, space, prior, args), ()
-    else:
-        objective, catch = search.prior_objective(task, space, prior, pareto=args.pareto), ()
+    if mode == "trained" and not args.no_prior and not study.trials:
+        picks = warm_start(study, task, space, prior, seed=args.seed)
+        print(f"warm start: {len(picks)} layout(s) the prior likes best are trained first", file=sys.stderr)
     done = search.run_study(study, objective, args.trials, progress=not args.no_progress, catch=catch)
     ranked = search.ranked_trials(study)
     print(f"study {args.study_name}: {done} trial(s) run now, "
@@ -65,7 +68,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     for t in ranked[:5]:
         u = t.user_attrs
         value = f"{t.value:.4f}" if len(study.directions) == 1 else ", ".join(f"{v:.3f}" for v in t.values)
-        print(f"  trial {t.number:4d}  value {value}  prior {u['prior_score']:.4f}  "
+        print(f"  trial {t.number:4d}  {'accuracy' if mode == 'trained' else 'value'} {value}  "
+              f"prior {u['prior_score']:.4f}  "
               f"params {u['params']}  channels {u['channels']}")
     return 0
 

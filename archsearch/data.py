@@ -64,6 +64,13 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
     return d.images.astype(np.float32), d.target.astype(np.int64)
 
 
+def digits_split(n: int, rng: np.random.Generator, train_fraction: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the source images for train and test: disjoint, so no digit image is in both."""
+    order = rng.permutation(n)
+    cut = int(train_fraction * n)
+    return order[:cut], order[cut:]
+
+
 def _read_idx(path: Path) -> np.ndarray:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as f:
@@ -133,9 +140,8 @@ def load_data(spec: DataSpec, input_shape: tuple[int, ...], cache_dir: str | Pat
     rng = np.random.default_rng(spec.seed)
     if spec.source == "digits":
         images, labels = _digits()
-        order = rng.permutation(len(images))  # split the *source* images: none in both sets
-        cut = int(0.8 * len(images))
-        tr, te = (images[order[:cut]], labels[order[:cut]]), (images[order[cut:]], labels[order[cut:]])
+        tr_idx, te_idx = digits_split(len(images), rng)
+        tr, te = (images[tr_idx], labels[tr_idx]), (images[te_idx], labels[te_idx])
     else:
         tr, te = _mnist(spec.path)
     train = place_on_canvas(*tr, spec.train, input_shape, spec.digit_size, rng)

@@ -85,8 +85,11 @@ class ConvAC(_Net):
 KINDS = {"convnet": ConvNet, "convac": ConvAC}
 
 
-def build_model(layout: Layout, kind: str = "convnet") -> nn.Module:
-    """The torch module of ``layout``; ``kind`` is ``convnet`` or ``convac``."""
+def build_model(layout: Layout, kind: str = "convnet", seed: int | None = None) -> nn.Module:
+    """The torch module of ``layout``; ``kind`` is ``convnet`` or ``convac``. With ``seed`` the initial
+    weights are reproducible."""
     if kind not in KINDS:
         raise ValueError(f"unknown model kind '{kind}' (choose {', '.join(KINDS)})")
+    if seed is not None:
+        torch.manual_seed(seed)
     return KINDS[kind](layout)

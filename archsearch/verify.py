@@ -1,0 +1,119 @@
+"""Did the prior predict what training found? Train layouts spread across the prior's range over
+several seeds, then compare orderings: Kendall's tau with a bootstrap confidence interval, for the prior
+and, side by side on the same layouts, for NASWOT, SynFlow and the parameter count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from archsearch.layout import Layout, paper_pair
+from archsearch.prior import Prior
+from archsearch.spec import Space
+
+__all__ = ["LayoutResult", "kendall", "paper_layouts_for", "spread_layouts"]
+
+
+@dataclass
+class LayoutResult:
+    layout: Layout
+    label: str
+    prior_score: float
+    accuracy: list[float] = field(default_factory=list)
+    peers: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.accuracy)) if self.accuracy else float("nan")
+
+
+def spread_layouts(space: Space, prior: Prior, n: int, seed: int = 0, pool: int = 2000) -> list[tuple[Layout, float]]:
+    """``n`` distinct layouts within the budget whose prior scores are spread evenly over the range seen
+    in ``pool`` random layouts of the space (lowest, highest and quantiles between)."""
+    from archsearch.guided import random_layouts
+
+    cands = {lay.channels + (lay.M,) + lay.pools: lay for lay in random_layouts(space, pool, seed)}
+    scored = sorted(((prior(lay).score, lay) for lay in cands.values()), key=lambda t: t[0])
+    if not scored:
+        return []
+    picks, used = [], set()
+    for q in np.linspace(0, len(scored) - 1, n):
+        i = int(round(q))
+        while i in used and i + 1 < len(scored):
+            i += 1
+        if i not in used:
+            used.add(i)
+            picks.append((scored[i][1], scored[i][0]))
+    return picks
+
+
+def paper_layouts_for(space: Space) -> list[tuple[str, Layout]]:
+    """The paper's wide-base / wide-tip pair at the largest r that fits the budget, when the space has a
+    single schedule (the pair is defined per schedule) and M = 10 (it keeps their sizes equal)."""
+    if len(space.schedules) != 1 or 10 not in space.M:
+        return []
+    pools = list(space.schedules[0])
+    best = None
+    for r in range(1, 1025):
+        wb, wt = paper_pair(space.input_shape, 10, r, pools, kernel=space.kernel,
+                            in_channels=space.in_channels, classes=space.classes)
+        if wb.param_count() > space.max_params:
+            break
+        best = (r, wb, wt)
+    if best is None:
+        return []
+    r, wb, wt = best
+    return [(f"wide-base r={r}", wb), (f"wide-tip r={r}", wt)]
+
+
+def kendall(x: list[float], y: list[float], seed: int = 0, resamples: int = 2000) -> tuple[float, float, float, float]:
+    """Kendall's tau-b of x against y, its p-value, and a 95% bootstrap interval (layouts resampled)."""
+    from scipy import stats
+
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if len(x) < 3:
+        return float("nan"), float("nan"), float("nan"), float("nan")
+    res = stats.kendalltau(x, y)
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(resamples):
+        i = rng.integers(0, len(x), len(x))
+        if len(set(x[i])) > 1 and len(set(y[i])) > 1:
+            boots.append(stats.kendalltau(x[i], y[i]).statistic)
+    lo, hi = (np.percentile(boots, [2.5, 97.5]) if boots else (np.nan, np.nan))
+    return float(res.statistic), float(res.pvalue), float(lo), float(hi)
+
+
+def train_layouts(results: list[LayoutResult], data, seeds: list[int], epochs: int, device: str,
+                  model_kind: str = "convnet", progress: bool = True, peers: bool = True) -> None:
+    """Train every layout once per seed (filling ``accuracy``), and compute the peers at initialisation."""
+    from archsearch.models import build_model
+    from archsearch.peers import naswot, synflow
+    from archsearch.train import TrainConfig, TrainingFailed, train
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(results) * len(seeds), desc="training", unit="run")
+    for res in results:
+        if peers:
+            batch = data.train.x[:128]
+            res.peers = {"naswot": naswot(build_model(res.layout, model_kind, seed=0), batch),
+                         "synflow": synflow(build_model(res.layout, model_kind, seed=0), res.layout.input_shape,
+                                            res.layout.in_channels),
+                         "params": float(res.layout.param_count())}
+        for seed in seeds:
+            cfg = TrainConfig(epochs=epochs, seed=seed, device=device)
+            try:
+                out = train(build_model(res.layout, model_kind, seed=seed), data, cfg, progress=progress)
+                res.accuracy.append(float(out["accuracy"]))
+            except TrainingFailed:
+                res.accuracy.append(float("nan"))
+            if bar is not None:
+                bar.update(1)
+    if bar is not None:
+        bar.close()

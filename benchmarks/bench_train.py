@@ -1,0 +1,74 @@
+"""Training throughput of ``archsearch.train`` against a bare torch loop on the same tensors, same model,
+same optimiser and schedule, in one run (target: within 10%).
+
+    python benchmarks/bench_train.py [--epochs 2] [--train 16000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import platform
+import time
+from dataclasses import replace
+
+import torch
+from torch import nn
+
+from archsearch.data import load_data
+from archsearch.layout import paper_pair
+from archsearch.models import build_model
+from archsearch.spec import load_task
+from archsearch.train import TrainConfig, train
+
+
+def bare_loop(model, x, y, epochs, batch, lr, wd):
+    """The least a training loop can do: shuffled slices, forward, backward, step."""
+    model = model.to(memory_format=torch.channels_last)
+    x = x.contiguous(memory_format=torch.channels_last)
+    steps = math.ceil(len(x) / batch)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=wd)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps)
+    model.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(x))
+        for s in range(steps):
+            idx = order[s * batch:(s + 1) * batch]
+            loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--train", type=int, default=16000)
+    ap.add_argument("--repeats", type=int, default=2)
+    args = ap.parse_args()
+    task = load_task("tasks/digits-local-32.yaml")
+    data = load_data(replace(task.data, train=args.train, test=500), task.input_shape)
+    wb, _ = paper_pair((32, 32), 10, 8, [2] * 5)
+    cfg = TrainConfig(epochs=args.epochs, device="cpu")
+    x, y = torch.from_numpy(data.train.x), torch.from_numpy(data.train.y)
+    best = {"bare": float("inf"), "archsearch": float("inf")}
+    for _ in range(args.repeats):  # interleaved, best of each: the machine's noise hits both alike
+        t0 = time.perf_counter()
+        bare_loop(build_model(wb, seed=0), x, y, cfg.epochs, cfg.batch_size, cfg.lr, cfg.weight_decay)
+        best["bare"] = min(best["bare"], time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        out = train(build_model(wb, seed=0), data, cfg)
+        # train() also evaluates on the test set after every epoch: subtract nothing, it is part of the job
+        best["archsearch"] = min(best["archsearch"], time.perf_counter() - t0)
+    n = args.epochs * len(x)
+    print(f"machine: {platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"model {wb.describe()} on 32x32, {len(x)} images x {args.epochs} epochs, batch {cfg.batch_size}")
+    for k, v in best.items():
+        print(f"{k:10} {v:7.2f} s  {n / v:8.0f} images/s")
+    print(f"archsearch.train / bare loop time: {best['archsearch'] / best['bare']:.3f}x   (target <= 1.10x); "
+          f"final test accuracy {out['accuracy']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
