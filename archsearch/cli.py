@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"archsearch: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print("archsearch: interrupted", file=sys.stderr)
+        print("archsearch: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
 
 

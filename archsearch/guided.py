@@ -23,7 +23,7 @@ import numpy as np
 import optuna
 
 from archsearch.prior import Prior
-from archsearch.search import make_sampler, prior_objective, record_layout, suggest_layout
+from archsearch.search import interrupt_requested, make_sampler, prior_objective, record_layout, suggest_layout
 from archsearch.spec import Space, Task
 from archsearch.yamlio import InputError
 
@@ -117,6 +117,8 @@ def trained_objective(task: Task, space: Space, prior: Prior, args: argparse.Nam
             with metrics.open("a") as f:
                 f.write(json.dumps(row) + "\n")
             trial.report(row["test_accuracy"], row["epoch"])
+            if interrupt_requested():  # Ctrl-C: give up this trial between epochs, cleanly
+                raise KeyboardInterrupt
 
         try:
             out = train(build_model(layout, space.model, seed=cfg.seed), data, cfg, on_epoch=log_epoch,

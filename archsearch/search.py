@@ -8,10 +8,14 @@ infeasible (``constraint`` > 0) and never exported. Studies live in a real Optun
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
+import signal
 import socket
+import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -151,14 +155,31 @@ def open_study(
                                directions=directions or ["maximize"])
 
 
+UNTAGGED_GRACE_S = 5.0
+
+
 def reap_dead_trials(study: optuna.Study) -> int:
-    """Fail RUNNING trials that this host started from a process that no longer exists."""
+    """Fail RUNNING trials that this host started from a process that no longer exists.
+
+    Trials are tagged with host and pid as their objective starts, milliseconds after Optuna creates
+    them; a RUNNING trial still untagged ``UNTAGGED_GRACE_S`` after its start died in between (a kill
+    at exactly that moment) and is failed too.
+    """
     host, n = socket.gethostname(), 0
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if t.system_attrs.get("archsearch:host") != host:
-            continue
-        pid = t.system_attrs.get("archsearch:pid")
-        if pid is None or _alive(int(pid)):
+        attrs = t.system_attrs
+        if "archsearch:pid" not in attrs and t.datetime_start is not None:
+            age = (datetime.datetime.now() - t.datetime_start).total_seconds()
+            if age < UNTAGGED_GRACE_S:
+                time.sleep(UNTAGGED_GRACE_S - age)
+            attrs = study._storage.get_trial(t._trial_id).system_attrs
+            if study._storage.get_trial(t._trial_id).state != TrialState.RUNNING:
+                continue
+            if "archsearch:pid" not in attrs:
+                study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+                n += 1
+                continue
+        if attrs.get("archsearch:host") != host or _alive(int(attrs["archsearch:pid"])):
             continue
         study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
         n += 1
@@ -175,11 +196,24 @@ def _alive(pid: int) -> bool:
     return True
 
 
+_STOP = threading.Event()
+
+
+def interrupt_requested() -> bool:
+    """True once Ctrl-C was pressed during :func:`run_study` (long objectives poll it)."""
+    return _STOP.is_set()
+
+
 def run_study(
     study: optuna.Study, objective: Callable[[Trial], Any], trials: int, *,
     progress: bool = True, catch: tuple[type[BaseException], ...] = (),
 ) -> int:
-    """Run until the study holds ``trials`` COMPLETE trials; returns how many this call completed."""
+    """Run until the study holds ``trials`` COMPLETE trials; returns how many this call completed.
+
+    The first Ctrl-C stops cleanly after the running trial (or at the next epoch of a training trial),
+    so no storage write is cut in half; a second one aborts at once. Either way KeyboardInterrupt is
+    raised at the end, and running the same search again resumes it.
+    """
     host, pid = socket.gethostname(), os.getpid()
 
     def tagged(trial: Trial) -> Any:
@@ -202,14 +236,29 @@ def run_study(
     def tick(st: optuna.Study, t: FrozenTrial) -> None:
         if bar is not None and t.state == TrialState.COMPLETE:
             bar.update(1)
+        if _STOP.is_set():
+            st.stop()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if _STOP.is_set():
+            raise KeyboardInterrupt
+        _STOP.set()
+        print("\nstopping after the running trial (Ctrl-C again to abort)", file=sys.stderr)
 
     stop = optuna.study.MaxTrialsCallback(trials, states=(TrialState.COMPLETE,))
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    _STOP.clear()
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_sigint) if main_thread else None
     try:
         study.optimize(tagged, n_trials=None, callbacks=[stop, tick], catch=catch)
     finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, previous)
         if bar is not None:
             bar.close()
+    if _STOP.is_set():
+        raise KeyboardInterrupt
     return n_complete() - before
 
 
