@@ -36,6 +36,19 @@ def _device(args) -> str:
         raise InputError(str(exc), field="--device") from None
 
 
+def _save_report(report: dict, args, folder: str, name: str, plot_fn, png: str) -> tuple[Path, Path]:
+    """Write the report's JSON and figure under runs/FOLDER/ (the figure where --plot says); with
+    --json, also print the report as one object on stdout."""
+    out_dir = Path(args.runs_dir) / folder
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / name).write_text(json.dumps(report, indent=2))
+    plot = Path(args.plot) if args.plot else out_dir / png
+    plot_fn(report, plot)
+    if args.json:
+        print(json.dumps(report))
+    return out_dir / name, plot
+
+
 def _check_counts(args) -> None:
     for flag in ("epochs", "seeds", "layouts", "train", "test"):
         v = getattr(args, flag, None)
@@ -73,15 +86,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
         "layouts": [{"label": r.label, "channels": list(r.layout.channels), "params": r.layout.param_count(),
                      "prior_score": r.prior_score, "accuracy": r.accuracy, **r.peers} for r in results],
     }
-    out_dir = Path(args.runs_dir) / f"verify-{task.name}"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "verify.json").write_text(json.dumps(report, indent=2))
-    plot = Path(args.plot) if args.plot else out_dir / "prior-vs-accuracy.png"
     from archsearch.plots import plot_verify
 
-    plot_verify(report, plot)
+    saved, plot = _save_report(report, args, f"verify-{task.name}", "verify.json", plot_verify,
+                               "prior-vs-accuracy.png")
     if args.json:
-        print(json.dumps(report))
         return 0
     print(f"task {task.name}, space {space.name}: {len(results)} layouts x {len(seeds)} seeds, "
           f"{args.epochs} epochs on {device}")
@@ -93,7 +102,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     print("Kendall's tau against mean accuracy (95% bootstrap interval):")
     for name, (t, pv, a, b) in taus.items():
         print(f"  {name:8} {t:+.3f}  [{a:+.3f}, {b:+.3f}]  p={pv:.3g}")
-    print(f"wrote {out_dir / 'verify.json'} and {plot}")
+    print(f"wrote {saved} and {plot}")
     return 0
 
 
@@ -133,15 +142,10 @@ def cmd_paper(args: argparse.Namespace) -> int:
                              "sd": float(np.std(x.accuracy))})
     report = {"scale": args.scale, "epochs": args.epochs, "seeds": seeds, "device": device,
               "train": args.train, "model": args.model, "rows": rows}
-    out_dir = Path(args.runs_dir) / f"paper-{args.scale}"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "paper.json").write_text(json.dumps(report, indent=2))
     from archsearch.plots import plot_paper
 
-    plot = Path(args.plot) if args.plot else out_dir / "paper.png"
-    plot_paper(report, plot)
+    saved, plot = _save_report(report, args, f"paper-{args.scale}", "paper.json", plot_paper, "paper.png")
     if args.json:
-        print(json.dumps(report))
         return 0
     print(f"the paper's experiment at {args.scale} scale: {len(seeds)} seeds, {args.epochs} epochs, {device}")
     print(f"{'task':18} {'r':>3} {'layout':10} {'prior':>7} {'accuracy':>9} {'sd':>7}   prior predicts / training")
@@ -155,7 +159,7 @@ def cmd_paper(args: argparse.Namespace) -> int:
                 got = "wide-base" if wb["mean"] > wt["mean"] else "wide-tip"
                 print(f"   {pred} / {got}{'' if pred == got else '  (disagree)'}", end="")
             print()
-    print(f"wrote {out_dir / 'paper.json'} and {plot}")
+    print(f"wrote {saved} and {plot}")
     return 0
 
 

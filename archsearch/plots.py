@@ -24,6 +24,15 @@ def _plt():
     return plt
 
 
+def _save(plt, fig, path: str | Path) -> Path:
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def plot_cuts(task: Task, layout: Layout, path: str | Path) -> Path:
     """One panel per partition: side A / side B on the grid, and the receptive field of every bond the
     min cut crosses, outlined in its layer's colour."""
@@ -56,11 +65,7 @@ def plot_cuts(task: Task, layout: Layout, path: str | Path) -> Path:
         axes[j // cols][j % cols].axis("off")
     fig.suptitle(f"{task.name}: min cuts of {layout.describe()}\n(outlines: receptive fields of cut bonds, "
                  "darker = lower layer)", fontsize=9)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_verify(report: dict, path: str | Path) -> Path:
@@ -79,12 +84,7 @@ def plot_verify(report: dict, path: str | Path) -> Path:
     ax.set_title(f"{report['task']}: Kendall tau prior {report['kendall_tau']:+.2f} "
                  f"[{report['kendall_tau_ci95'][0]:+.2f}, {report['kendall_tau_ci95'][1]:+.2f}]\n{taus}",
                  fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_paper(report: dict, path: str | Path) -> Path:
@@ -107,9 +107,4 @@ def plot_paper(report: dict, path: str | Path) -> Path:
     ax.legend(fontsize=7)
     ax.set_title(f"wide-base vs wide-tip ({report['scale']} scale, {len(report['seeds'])} seeds, "
                  f"{report['epochs']} epochs, {report['device']})", fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
