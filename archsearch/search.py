@@ -151,8 +151,11 @@ def open_study(
     if not create:
         raise InputError(f"no study '{study_name}' in {storage}" + (
             f" (studies there: {', '.join(names)})" if names else ""), field="--study-name")
-    return optuna.create_study(study_name=study_name, storage=st, sampler=sampler,
-                               directions=directions or ["maximize"])
+    try:
+        return optuna.create_study(study_name=study_name, storage=st, sampler=sampler,
+                                   directions=directions or ["maximize"])
+    except optuna.exceptions.DuplicatedStudyError:  # another worker created it a moment ago
+        return open_study(study_name, storage, fp=fp, sampler=sampler, create=False)
 
 
 UNTAGGED_GRACE_S = 5.0
