@@ -50,7 +50,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     directions = ["maximize"] * (len(task.partitions) if args.pareto else 1)
     probe = search.open_study(args.study_name, storage, fp=fp, directions=directions, create=True)
     seed = args.seed + len(probe.trials)  # resumed runs and extra workers draw fresh proposals
-    sampler = search.make_sampler(args.sampler, seed, multi=args.pareto)
+    sampler = search.make_sampler(args.sampler, seed)
     study = search.open_study(args.study_name, storage, fp=fp, sampler=sampler)
     for key, value in {"fingerprint": fp, "task": task.name, "space": space.name or args.space,
                        "mode": mode, "partitions": task.names, "model": space.model}.items():

@@ -62,7 +62,7 @@ def prior_floor(space: Space, prior: Prior, n: int = 400, seed: int = 0) -> floa
 def warm_start(study: optuna.Study, task: Task, space: Space, prior: Prior, k: int = WARM_START,
                trials: int = 300, seed: int = 0) -> list[dict[str, Any]]:
     """Enqueue the prior's ``k`` best distinct layouts (found by an in-memory prior-only search)."""
-    pre = optuna.create_study(direction="maximize", sampler=make_sampler("tpe", seed, False))
+    pre = optuna.create_study(direction="maximize", sampler=make_sampler("tpe", seed))
     pre.optimize(prior_objective(task, space, prior), n_trials=trials)
     seen, picks = set(), []
     for t in sorted((t for t in pre.trials if t.user_attrs["feasible"]), key=lambda t: -t.value):

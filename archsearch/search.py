@@ -101,7 +101,8 @@ def prior_objective(task: Task, space: Space, prior: Prior, pareto: bool = False
     return objective
 
 
-def make_sampler(name: str, seed: int, multi: bool) -> optuna.samplers.BaseSampler:
+def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
+    """TPE (multivariate: channel counts interact through the budget) or random, seeded."""
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if name == "tpe":

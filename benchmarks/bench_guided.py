@@ -43,7 +43,7 @@ def main() -> None:
                                     seed=seed, no_prior=method != "guided", no_progress=True)
             objective, catch = trained_objective(task, space, prior, ns)
             study = optuna.create_study(direction="maximize",
-                                        sampler=make_sampler("random" if method == "random" else "tpe", seed, False))
+                                        sampler=make_sampler("random" if method == "random" else "tpe", seed))
             if method == "guided":
                 warm_start(study, task, space, prior, seed=seed)
             run_study(study, objective, args.trials, progress=False, catch=catch)

@@ -50,7 +50,7 @@ def main() -> None:
     base_prior = prior
     timings = {}
     for name, objective in (("constant", constant), ("prior", prior_objective(task, space, timed_prior))):
-        study = optuna.create_study(direction="maximize", sampler=make_sampler(args.sampler, 0, False))
+        study = optuna.create_study(direction="maximize", sampler=make_sampler(args.sampler, 0))
         t0 = time.perf_counter()
         study.optimize(objective, n_trials=args.trials)
         timings[name] = time.perf_counter() - t0
