@@ -81,13 +81,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     from archsearch import search
     from archsearch.export import export_trials
 
-    storage = args.storage or f"sqlite:///{args.runs_dir}/{args.study_name}/study.db"
-    if not args.storage:
-        from pathlib import Path
-
-        if not (Path(args.runs_dir) / args.study_name / "study.db").is_file():
+    storage = args.storage
+    if not storage:
+        db = search.default_db(args.study_name, args.runs_dir)
+        if not db.is_file():  # opening it would create an empty database
             raise InputError(f"no study '{args.study_name}' under {args.runs_dir}/ (give --storage?)",
                              field="--study-name")
+        storage = f"sqlite:///{db}"
     study = search.open_study(args.study_name, storage, create=False)
     ranked = search.ranked_trials(study)[: args.top]
     if not ranked:

@@ -27,35 +27,14 @@ from archsearch.search import interrupt_requested, make_sampler, prior_objective
 from archsearch.spec import Space, Task
 from archsearch.yamlio import InputError
 
-__all__ = ["WARM_START", "prior_floor", "random_layouts", "trained_objective", "warm_start"]
+__all__ = ["WARM_START", "prior_floor", "trained_objective", "warm_start"]
 
 WARM_START = 3
 
 
-def random_layouts(space: Space, n: int, seed: int = 0) -> list:
-    """``n`` layouts drawn uniformly (log-uniformly for log ranges) from ``space``, within its budget."""
-    rng = np.random.default_rng(seed)
-    out, tries = [], 0
-    while len(out) < n and tries < 50 * n:
-        tries += 1
-        sched = int(rng.integers(len(space.schedules)))
-        m = int(rng.choice(space.M))
-        depth = len(space.schedules[sched])
-        if space.channel_choices is not None:
-            ch = rng.choice(space.channel_choices, size=depth)
-        else:
-            low, high, log = space.channel_range
-            ch = (np.exp(rng.uniform(np.log(low), np.log(high + 1), size=depth)).astype(int).clip(low, high)
-                  if log else rng.integers(low, high + 1, size=depth))
-        lay = space.layout(sched, m, [int(c) for c in ch])
-        if space.fits(lay.param_count()):
-            out.append(lay)
-    return out
-
-
 def prior_floor(space: Space, prior: Prior, n: int = 400, seed: int = 0) -> float:
     """Median prior score of random layouts within the budget."""
-    scores = [prior(lay).score for lay in random_layouts(space, n, seed)]
+    scores = [prior(lay).score for lay in space.random_layouts(n, seed)]
     return float(np.median(scores)) if scores else -np.inf
 
 

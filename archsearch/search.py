@@ -32,16 +32,21 @@ from archsearch.spec import Space, Task
 from archsearch.yamlio import InputError
 
 __all__ = [
-    "default_storage", "fingerprint", "make_prior", "open_study", "prior_objective", "reap_dead_trials",
+    "default_db", "default_storage", "fingerprint", "make_prior", "open_study", "prior_objective", "reap_dead_trials",
     "run_study", "suggest_layout",
 ]
 
 
+def default_db(study_name: str, runs_dir: str | Path = "runs") -> Path:
+    """``runs/NAME/study.db``: one folder per run."""
+    return Path(runs_dir) / study_name / "study.db"
+
+
 def default_storage(study_name: str, runs_dir: str | Path = "runs") -> str:
-    """``sqlite:///runs/NAME/study.db``: one folder per run."""
-    folder = Path(runs_dir) / study_name
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'study.db'}"
+    """The SQLite URL of :func:`default_db`, its folder created."""
+    db = default_db(study_name, runs_dir)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{db}"
 
 
 def fingerprint(task: Task, space: Space, mode: str) -> str:

@@ -411,6 +411,28 @@ class Space:
     def fits(self, params: int) -> bool:
         return self.min_params <= params <= self.max_params
 
+    def random_layouts(self, n: int, seed: int = 0) -> list[Layout]:
+        """Up to ``n`` layouts drawn uniformly (log-uniformly for log ranges) from the space, within its
+        budget (50 draws per layout at most: a tight budget may yield fewer)."""
+        rng = np.random.default_rng(seed)
+        out: list[Layout] = []
+        for _ in range(50 * n):
+            if len(out) == n:
+                break
+            sched = int(rng.integers(len(self.schedules)))
+            m = int(rng.choice(self.M))
+            depth = len(self.schedules[sched])
+            if self.channel_choices is not None:
+                ch = rng.choice(self.channel_choices, size=depth)
+            else:
+                low, high, log = self.channel_range
+                ch = (np.exp(rng.uniform(np.log(low), np.log(high + 1), size=depth)).astype(int).clip(low, high)
+                      if log else rng.integers(low, high + 1, size=depth))
+            lay = self.layout(sched, m, [int(c) for c in ch])
+            if self.fits(lay.param_count()):
+                out.append(lay)
+        return out
+
 
 def _repeat_pool(window: tuple[int, ...], shape: tuple[int, ...], ctx: _Ctx) -> tuple[tuple[int, ...], ...]:
     grid, out = shape, []

@@ -31,9 +31,7 @@ class LayoutResult:
 def spread_layouts(space: Space, prior: Prior, n: int, seed: int = 0, pool: int = 2000) -> list[tuple[Layout, float]]:
     """``n`` distinct layouts within the budget whose prior scores are spread evenly over the range seen
     in ``pool`` random layouts of the space (lowest, highest and quantiles between)."""
-    from archsearch.guided import random_layouts
-
-    cands = {lay.channels + (lay.M,) + lay.pools: lay for lay in random_layouts(space, pool, seed)}
+    cands = {lay.channels + (lay.M,) + lay.pools: lay for lay in space.random_layouts(pool, seed)}
     scored = sorted(((prior(lay).score, lay) for lay in cands.values()), key=lambda t: t[0])
     if not scored:
         return []

@@ -80,3 +80,17 @@ def test_error_names_the_line(tmp_path):
     with pytest.raises(InputError) as exc:
         load_layout(f)
     assert exc.value.line == 5 and exc.value.field == "layers[1].pool"
+
+
+def test_random_layouts_of_a_space_fit_it():
+    space = load_space(ROOT / "search_spaces" / "sequence-256.yaml")
+    lays = space.random_layouts(200, seed=1)
+    assert len(lays) == 200
+    assert lays == space.random_layouts(200, seed=1)  # seeded
+    for lay in lays:
+        assert space.fits(lay.param_count()) and lay.M in space.M and lay.pools in space.schedules
+        assert set(lay.channels) <= set(space.channel_choices)
+    assert {lay.pools for lay in lays} == set(space.schedules)  # both schedules drawn
+    cpu = load_space(ROOT / "search_spaces" / "cpu-32x32.yaml")
+    for lay in cpu.random_layouts(100):
+        assert all(cpu.channel_range[0] <= c <= cpu.channel_range[1] for c in lay.channels)
