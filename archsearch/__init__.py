@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from archsearch.layout import Layer, Layout, LayoutError, param_count
-from archsearch.mincut import explain_mincut, log2_mincut, log2_mincut_flow
-from archsearch.partitions import family_mask
-from archsearch.prior import Prior, uniform_at_budget
-from archsearch.spec import layout_from_dict, load_layout, load_space, load_task
-from archsearch.yamlio import InputError
+from archsearch.core.layout import Layer, Layout, LayoutError, param_count
+from archsearch.core.mincut import explain_mincut, log2_mincut, log2_mincut_flow
+from archsearch.core.partitions import family_mask
+from archsearch.formats.layout_file import layout_from_dict, load_layout
+from archsearch.formats.space import load_space
+from archsearch.formats.task import load_task
+from archsearch.formats.yamlio import InputError
+from archsearch.prior.score import Prior, uniform_at_budget
 
 __all__ = [
     "InputError", "Layer", "Layout", "LayoutError", "Prior", "build_model", "explain_mincut", "family_mask",
@@ -25,11 +27,11 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str) -> Any:
     if name == "build_model":
-        from archsearch.models import build_model
+        from archsearch.train.models import build_model
 
         return build_model
     if name == "separation_rank":
-        from archsearch.rank import separation_rank
+        from archsearch.core.rank import separation_rank
 
         return separation_rank
     raise AttributeError(f"module 'archsearch' has no attribute {name!r}")

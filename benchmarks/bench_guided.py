@@ -16,9 +16,10 @@ from dataclasses import replace
 import numpy as np
 import optuna
 
-from archsearch.guided import trained_objective, warm_start
-from archsearch.search import make_prior, make_sampler, run_study
-from archsearch.spec import load_space, load_task
+from archsearch.formats.space import load_space
+from archsearch.formats.task import load_task
+from archsearch.search.guided import trained_objective, warm_start
+from archsearch.search.study import make_prior, make_sampler, run_study
 
 
 def main() -> None:

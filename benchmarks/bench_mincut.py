@@ -16,10 +16,10 @@ import time
 
 import numpy as np
 
-from archsearch.layout import paper_pair
-from archsearch.mincut import log2_mincut, log2_mincut_flow
-from archsearch.partitions import family_mask
-from archsearch.tn import tensor_network
+from archsearch.core.layout import paper_pair
+from archsearch.core.mincut import log2_mincut, log2_mincut_flow
+from archsearch.core.network import tensor_network
+from archsearch.core.partitions import family_mask
 
 
 def partitions(shape: tuple[int, int], n: int = 256) -> np.ndarray:

@@ -16,8 +16,9 @@ import time
 
 import optuna
 
-from archsearch.search import make_prior, make_sampler, prior_objective, suggest_layout
-from archsearch.spec import load_space, load_task
+from archsearch.formats.space import load_space
+from archsearch.formats.task import load_task
+from archsearch.search.study import make_prior, make_sampler, prior_objective, suggest_layout
 
 
 def main() -> None:

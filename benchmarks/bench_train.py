@@ -1,4 +1,4 @@
-"""Training throughput of ``archsearch.train`` against a bare torch loop on the same tensors, same model,
+"""Training throughput of ``archsearch.train.loop`` against a bare torch loop on the same tensors, same model,
 same optimiser and schedule, in one run (target: within 10%).
 
     python benchmarks/bench_train.py [--epochs 1] [--train 16000] [--repeats 5]
@@ -15,11 +15,11 @@ from dataclasses import replace
 import torch
 from torch import nn
 
-from archsearch.data import load_data
-from archsearch.layout import paper_pair
-from archsearch.models import build_model
-from archsearch.spec import load_task
-from archsearch.train import TrainConfig, train
+from archsearch.core.layout import paper_pair
+from archsearch.formats.task import load_task
+from archsearch.train.data import load_data
+from archsearch.train.loop import TrainConfig, train
+from archsearch.train.models import build_model
 
 
 def bare_loop(model, x, y, epochs, batch, lr, wd):
@@ -70,7 +70,7 @@ def main() -> None:
     print(f"model {wb.describe()} on 32x32, {len(x)} images x {args.epochs} epochs, batch {cfg.batch_size}")
     for k, v in best.items():
         print(f"{k:10} {v:7.2f} s  {n / v:8.0f} images/s")
-    print(f"archsearch.train / bare loop, best times: {best['archsearch'] / best['bare']:.3f}x; median of the "
+    print(f"archsearch.train.loop / bare loop, best times: {best['archsearch'] / best['bare']:.3f}x; median of the "
           f"{len(ratios)} side-by-side pairs: {sorted(ratios)[len(ratios) // 2]:.3f}x   (target <= 1.10x)")
     print(f"per pair: {', '.join(f'{r:.2f}' for r in ratios)}; final test accuracy {out['accuracy']:.3f}")
 

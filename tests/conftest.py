@@ -7,7 +7,7 @@ import pytest
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from archsearch.layout import Layer, Layout
+from archsearch.core.layout import Layer, Layout
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,8 +9,9 @@ import sys
 import pytest
 
 from archsearch import cli
-from archsearch.mincut import log2_mincut
-from archsearch.spec import load_layout, load_task
+from archsearch.core.mincut import log2_mincut
+from archsearch.formats.layout_file import load_layout
+from archsearch.formats.task import load_task
 from tests.conftest import ROOT
 
 TASK = str(ROOT / "tasks" / "digits-global.yaml")

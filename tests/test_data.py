@@ -5,9 +5,9 @@ import gzip
 import numpy as np
 import pytest
 
-from archsearch.data import digits_split, load_data, place_on_canvas
-from archsearch.spec import DataSpec
-from archsearch.yamlio import InputError
+from archsearch.formats.task import DataSpec
+from archsearch.formats.yamlio import InputError
+from archsearch.train.data import digits_split, load_data, place_on_canvas
 
 
 def test_digits_on_canvas(tmp_path):

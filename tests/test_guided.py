@@ -10,7 +10,7 @@ import pytest
 from optuna.trial import TrialState
 
 from archsearch import cli
-from archsearch.verify import kendall
+from archsearch.evidence.verify import kendall
 
 TASK = """name: tiny
 input_shape: [16, 16]
@@ -66,7 +66,7 @@ def test_guided_search_trains_and_records(files, capsys):
 
 @pytest.mark.slow
 def test_failed_training_is_marked_and_the_search_goes_on(files, capsys, monkeypatch):
-    from archsearch import train as train_mod
+    from archsearch.train import loop as train_mod
 
     real, calls = train_mod.train, []
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archsearch.layout import Layer, Layout, LayoutError, paper_pair
+from archsearch.core.layout import Layer, Layout, LayoutError, paper_pair
 from tests.conftest import layouts
 
 

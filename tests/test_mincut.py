@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archsearch.layout import Layer, Layout
-from archsearch.mincut import cut_bonds_flow, explain_mincut, log2_mincut, log2_mincut_flow
-from archsearch.partitions import family_mask
-from archsearch.tn import tensor_network
+from archsearch.core.layout import Layer, Layout
+from archsearch.core.mincut import cut_bonds_flow, explain_mincut, log2_mincut, log2_mincut_flow
+from archsearch.core.network import tensor_network
+from archsearch.core.partitions import family_mask
 from tests.conftest import layouts, layouts_and_masks
 
 

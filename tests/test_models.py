@@ -4,8 +4,8 @@ import pytest
 import torch
 from hypothesis import given, settings
 
-from archsearch.layout import Layout
-from archsearch.models import ProductPool, build_model
+from archsearch.core.layout import Layout
+from archsearch.train.models import ProductPool, build_model
 from tests.conftest import layouts
 
 

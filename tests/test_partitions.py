@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from archsearch.partitions import FAMILIES, PartitionError, explicit, family_mask
+from archsearch.core.partitions import FAMILIES, PartitionError, explicit, family_mask
 
 
 @pytest.mark.parametrize("kind", sorted(FAMILIES))

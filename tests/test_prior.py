@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from archsearch.layout import paper_pair
-from archsearch.prior import Prior, uniform_at_budget
-from archsearch.spec import load_task
+from archsearch.core.layout import paper_pair
+from archsearch.formats.task import load_task
+from archsearch.prior.score import Prior, uniform_at_budget
 from tests.conftest import ROOT, layouts_and_masks
 
 CASES = [("digits-local", (64, 64), 6), ("digits-local-32", (32, 32), 5),

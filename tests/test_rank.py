@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archsearch.layout import Layer, Layout
-from archsearch.mincut import log2_mincut
-from archsearch.partitions import family_mask
-from archsearch.rank import RankTooLarge, coefficient_tensor, separation_rank
+from archsearch.core.layout import Layer, Layout
+from archsearch.core.mincut import log2_mincut
+from archsearch.core.partitions import family_mask
+from archsearch.core.rank import RankTooLarge, coefficient_tensor, separation_rank
 from tests.conftest import layouts_and_masks
 
 

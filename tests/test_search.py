@@ -16,9 +16,11 @@ import pytest
 from optuna.trial import TrialState
 
 from archsearch import cli
-from archsearch.layout import paper_pair
-from archsearch.prior import Prior
-from archsearch.spec import load_layout, load_space, load_task
+from archsearch.core.layout import paper_pair
+from archsearch.formats.layout_file import load_layout
+from archsearch.formats.space import load_space
+from archsearch.formats.task import load_task
+from archsearch.prior.score import Prior
 from tests.conftest import ROOT
 
 LOCAL32 = str(ROOT / "tasks" / "digits-local-32.yaml")

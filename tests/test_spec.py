@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 
 from archsearch import cli
-from archsearch.layout import paper_pair
-from archsearch.spec import layout_from_dict, load_any, load_layout, load_space, load_task
-from archsearch.yamlio import InputError
+from archsearch.core.layout import paper_pair
+from archsearch.formats.detect import load_any
+from archsearch.formats.layout_file import layout_from_dict, load_layout
+from archsearch.formats.space import load_space
+from archsearch.formats.task import load_task
+from archsearch.formats.yamlio import InputError
 from tests.conftest import ROOT
 
 MALFORMED = sorted((ROOT / "tests" / "malformed").glob("*.yaml"))

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from archsearch.data import Dataset, Split
-from archsearch.layout import Layout
-from archsearch.models import build_model
-from archsearch.train import TrainConfig, TrainingFailed, pick_device, train
+from archsearch.core.layout import Layout
+from archsearch.train.data import Dataset, Split
+from archsearch.train.loop import TrainConfig, TrainingFailed, pick_device, train
+from archsearch.train.models import build_model
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from archsearch.layout import Layout
+from archsearch.core.layout import Layout
 
 if TYPE_CHECKING:  # networkx is imported only where the general min cut runs
     import networkx as nx
@@ -113,7 +113,7 @@ def log2_mincut(layout: Layout, masks: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> from archsearch.layout import Layout
+    >>> from archsearch.core.layout import Layout
     >>> lay = Layout.uniform((8,), M=2, channels=4, pools=[2, 2, 2])
     >>> masks = np.array([[1, 1, 1, 1, 0, 0, 0, 0], [1, 0, 1, 0, 1, 0, 1, 0]], bool)
     >>> log2_mincut(lay, masks).tolist()     # left-right: r_2 = 4; interleaved: min(M, r_0)^4
@@ -179,7 +179,7 @@ def _untree(values: np.ndarray, grid: tuple[int, ...], pools: tuple[tuple[int, .
 def _gadget(g: nx.Graph) -> nx.DiGraph:
     import networkx as nx
 
-    from archsearch.tn import BOND
+    from archsearch.core.network import BOND
 
     d = nx.DiGraph()
     for b, data in g.nodes(data=True):
@@ -196,7 +196,7 @@ def _gadget(g: nx.Graph) -> nx.DiGraph:
 def _flow_cut(g: nx.Graph, mask: np.ndarray, flow_func: Callable | None):
     import networkx as nx
 
-    from archsearch.tn import INPUT
+    from archsearch.core.network import INPUT
 
     inputs = {d["index"]: v for v, d in g.nodes(data=True) if d.get("kind") == INPUT}
     flat = np.asarray(mask, dtype=bool).ravel()
@@ -224,17 +224,17 @@ def log2_mincut_flow(
 ) -> float:
     """log2 min cut weight of one partition by max flow (the general definition).
 
-    ``network`` is a tensor-network hypergraph (any shape, see :mod:`archsearch.tn`) or a layout;
+    ``network`` is a tensor-network hypergraph (any shape, see :mod:`archsearch.core.network`) or a layout;
     ``flow_func`` is any networkx flow function (default: networkx's, preflow-push).
 
     Examples
     --------
-    >>> from archsearch.layout import Layout
+    >>> from archsearch.core.layout import Layout
     >>> lay = Layout.uniform((8,), M=2, channels=4, pools=[2, 2, 2])
     >>> log2_mincut_flow(lay, np.array([1, 1, 1, 1, 0, 0, 0, 0], bool))
     2.0
     """
-    from archsearch.tn import tensor_network
+    from archsearch.core.network import tensor_network
 
     g = tensor_network(network) if isinstance(network, Layout) else network
     value, _ = _flow_cut(g, mask, flow_func)
@@ -243,7 +243,7 @@ def log2_mincut_flow(
 
 def cut_bonds_flow(network: nx.Graph, mask: np.ndarray, flow_func: Callable | None = None) -> list:
     """The bond nodes a minimum cut (by max flow) crosses."""
-    from archsearch.tn import BOND
+    from archsearch.core.network import BOND
 
     _, reach = _flow_cut(network, mask, flow_func)
     return [

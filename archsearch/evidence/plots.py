@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from archsearch.layout import Layout
-from archsearch.mincut import explain_mincut
+from archsearch.core.layout import Layout
+from archsearch.core.mincut import explain_mincut
 
 if TYPE_CHECKING:
-    from archsearch.spec import Task
+    from archsearch.formats.task import Task
 
 
 def _plt():

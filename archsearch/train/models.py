@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from archsearch.layout import Layout
+from archsearch.core.layout import Layout
 
 __all__ = ["KINDS", "ConvAC", "ConvNet", "build_model"]
 

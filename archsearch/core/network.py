@@ -14,7 +14,7 @@ import math
 import networkx as nx
 import numpy as np
 
-from archsearch.layout import Layout
+from archsearch.core.layout import Layout
 
 __all__ = ["BOND", "INPUT", "TENSOR", "bonds", "tensor_network", "window_parents"]
 
@@ -34,7 +34,7 @@ def tensor_network(layout: Layout) -> nx.Graph:
 
     Examples
     --------
-    >>> from archsearch.layout import Layout
+    >>> from archsearch.core.layout import Layout
     >>> g = tensor_network(Layout.uniform((4,), M=2, channels=3, pools=[2, 2]))
     >>> sorted(d["dim"] for _, d in bonds(g))
     [2, 2, 2, 2, 3, 3, 3]

@@ -26,10 +26,11 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, Trial, TrialState
 
-from archsearch.layout import Layout
-from archsearch.prior import Prior
-from archsearch.spec import Space, Task
-from archsearch.yamlio import InputError
+from archsearch.core.layout import Layout
+from archsearch.formats.space import Space
+from archsearch.formats.task import Task
+from archsearch.formats.yamlio import InputError
+from archsearch.prior.score import Prior
 
 __all__ = [
     "default_db", "default_storage", "fingerprint", "make_prior", "open_study", "prior_objective", "reap_dead_trials",

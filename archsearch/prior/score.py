@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from archsearch.layout import Layout
-from archsearch.mincut import log2_mincut, log2_mincut_tree, tree_masks
+from archsearch.core.layout import Layout
+from archsearch.core.mincut import log2_mincut, log2_mincut_tree, tree_masks
 
 __all__ = ["Prior", "PriorResult", "uniform_at_budget"]
 

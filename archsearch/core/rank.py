@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from archsearch.layout import Layout
-from archsearch.mincut import _as_masks, _tree_order
+from archsearch.core.layout import Layout
+from archsearch.core.mincut import _as_masks, _tree_order
 
 __all__ = ["DEFAULT_MAX_ENTRIES", "RankTooLarge", "coefficient_tensor", "separation_rank"]
 
@@ -88,7 +88,7 @@ def separation_rank(
 
     Examples
     --------
-    >>> from archsearch.layout import Layout
+    >>> from archsearch.core.layout import Layout
     >>> lay = Layout.uniform((8,), M=2, channels=4, pools=[2, 2, 2])
     >>> separation_rank(lay, np.array([[1, 1, 1, 1, 0, 0, 0, 0]], bool)).tolist()
     [4]

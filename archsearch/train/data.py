@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from archsearch.spec import DataSpec
-from archsearch.yamlio import InputError
+from archsearch.formats.task import DataSpec
+from archsearch.formats.yamlio import InputError
 
 __all__ = ["Dataset", "Split", "load_data", "place_on_canvas"]
 

@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 import optuna
 
-from archsearch.prior import Prior
-from archsearch.search import interrupt_requested, make_sampler, prior_objective, record_layout, suggest_layout
-from archsearch.spec import Space, Task
-from archsearch.yamlio import InputError
+from archsearch.formats.space import Space
+from archsearch.formats.task import Task
+from archsearch.formats.yamlio import InputError
+from archsearch.prior.score import Prior
+from archsearch.search.study import interrupt_requested, make_sampler, prior_objective, record_layout, suggest_layout
 
 __all__ = ["WARM_START", "prior_floor", "trained_objective", "warm_start"]
 
@@ -60,9 +61,9 @@ def trained_objective(task: Task, space: Space, prior: Prior, args: argparse.Nam
     """Objective that trains each proposed layout and returns its test accuracy."""
     import torch
 
-    from archsearch.data import load_data
-    from archsearch.models import build_model
-    from archsearch.train import TrainConfig, TrainingFailed, pick_device, train
+    from archsearch.train.data import load_data
+    from archsearch.train.loop import TrainConfig, TrainingFailed, pick_device, train
+    from archsearch.train.models import build_model
 
     try:
         device = pick_device(args.device)

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from archsearch.yamlio import InputError
+from archsearch.formats.yamlio import InputError
 
 TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
 
 
 def _data(task, args):
-    from archsearch.data import load_data
+    from archsearch.train.data import load_data
 
     if task.data is None:
         raise InputError("training needs a 'data' section in the task", task.source, "data")
@@ -28,7 +28,7 @@ def _data(task, args):
 
 
 def _device(args) -> str:
-    from archsearch.train import pick_device
+    from archsearch.train.loop import pick_device
 
     try:
         return str(pick_device(args.device))
@@ -58,13 +58,13 @@ def _check_counts(args) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     _check_counts(args)
-    from archsearch.cli_search import _task_space
+    from archsearch.cli.search import _task_space
 
     task, space = _task_space(args)
     device = _device(args)
     data = _data(task, args)
-    from archsearch.search import make_prior
-    from archsearch.verify import LayoutResult, kendall, paper_layouts_for, spread_layouts, train_layouts
+    from archsearch.evidence.verify import LayoutResult, kendall, paper_layouts_for, spread_layouts, train_layouts
+    from archsearch.search.study import make_prior
 
     prior = make_prior(task, space)
     results = [LayoutResult(lay, f"spread {i}", score)
@@ -86,7 +86,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         "layouts": [{"label": r.label, "channels": list(r.layout.channels), "params": r.layout.param_count(),
                      "prior_score": r.prior_score, "accuracy": r.accuracy, **r.peers} for r in results],
     }
-    from archsearch.plots import plot_verify
+    from archsearch.evidence.plots import plot_verify
 
     saved, plot = _save_report(report, args, f"verify-{task.name}", "verify.json", plot_verify,
                                "prior-vs-accuracy.png")
@@ -109,10 +109,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_paper(args: argparse.Namespace) -> int:
     """The paper's experiment: wide-base against wide-tip on the local and global tasks."""
     _check_counts(args)
-    from archsearch.layout import paper_pair
-    from archsearch.prior import Prior
-    from archsearch.spec import load_task
-    from archsearch.verify import LayoutResult, train_layouts
+    from archsearch.core.layout import paper_pair
+    from archsearch.evidence.verify import LayoutResult, train_layouts
+    from archsearch.formats.task import load_task
+    from archsearch.prior.score import Prior
 
     scale = {"cpu": ("digits-local-32", "digits-global-32"), "paper": ("digits-local", "digits-global")}
     local, glob = scale[args.scale]
@@ -142,7 +142,7 @@ def cmd_paper(args: argparse.Namespace) -> int:
                              "sd": float(np.std(x.accuracy))})
     report = {"scale": args.scale, "epochs": args.epochs, "seeds": seeds, "device": device,
               "train": args.train, "model": args.model, "rows": rows}
-    from archsearch.plots import plot_paper
+    from archsearch.evidence.plots import plot_paper
 
     saved, plot = _save_report(report, args, f"paper-{args.scale}", "paper.json", plot_paper, "paper.png")
     if args.json:

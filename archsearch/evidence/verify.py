@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from archsearch.layout import Layout, paper_pair
-from archsearch.prior import Prior
-from archsearch.spec import Space
+from archsearch.core.layout import Layout, paper_pair
+from archsearch.formats.space import Space
+from archsearch.prior.score import Prior
 
 __all__ = ["LayoutResult", "kendall", "paper_layouts_for", "spread_layouts"]
 
@@ -88,9 +88,9 @@ def kendall(x: list[float], y: list[float], seed: int = 0, resamples: int = 2000
 def train_layouts(results: list[LayoutResult], data, seeds: list[int], epochs: int, device: str,
                   model_kind: str = "convnet", progress: bool = True, peers: bool = True) -> None:
     """Train every layout once per seed (filling ``accuracy``), and compute the peers at initialisation."""
-    from archsearch.models import build_model
-    from archsearch.peers import naswot, synflow
-    from archsearch.train import TrainConfig, TrainingFailed, train
+    from archsearch.train.loop import TrainConfig, TrainingFailed, train
+    from archsearch.train.models import build_model
+    from archsearch.train.peers import naswot, synflow
 
     bar = None
     if progress:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from archsearch.yamlio import InputError
+from archsearch.formats.yamlio import InputError
 
 
 def _task_space(args: argparse.Namespace):
-    from archsearch.spec import load_space, load_task
+    from archsearch.formats.space import load_space
+    from archsearch.formats.task import load_task
 
     task, space = load_task(args.task), load_space(args.space)
     if task.input_shape != space.input_shape:
@@ -36,12 +37,12 @@ def cmd_search(args: argparse.Namespace) -> int:
         mode = "trained"
         if task.data is None:
             raise InputError("a trained search needs a 'data' section in the task", args.task, "data")
-    from archsearch import search
+    from archsearch.search import study as search
 
     fp = search.fingerprint(task, space, mode)
     prior = search.make_prior(task, space)
     if mode == "trained":  # builds the data set too: a bad data section fails before any storage exists
-        from archsearch.guided import trained_objective, warm_start
+        from archsearch.search.guided import trained_objective, warm_start
 
         objective, catch = trained_objective(task, space, prior, args)
     else:
@@ -78,8 +79,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     _check_name(args.study_name)
     if args.top < 1:
         raise InputError(f"--top must be >= 1, got {args.top}", field="--top")
-    from archsearch import search
-    from archsearch.export import export_trials
+    from archsearch.formats.export import export_trials
+    from archsearch.search import study as search
 
     storage = args.storage
     if not storage:

@@ -11,7 +11,19 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Layer", "Layout", "LayoutError", "paper_pair", "param_count"]
+__all__ = [
+    "MAX_CHANNELS", "MAX_CLASSES", "MAX_INPUTS", "MAX_KERNEL", "MAX_LAYERS", "MAX_M", "Layer", "Layout",
+    "LayoutError", "paper_pair", "param_count",
+]
+
+# Largest sizes a layout may have: far above anything these tiny networks train at, low enough that
+# no check, mask or tensor built from a layout can ask for an absurd allocation.
+MAX_INPUTS = 1 << 16  #: inputs on the grid (256 x 256)
+MAX_CHANNELS = 4096  #: channels of one hidden layer
+MAX_M = 1024  #: representation channels
+MAX_LAYERS = 32  #: hidden layers
+MAX_KERNEL = 31  #: representation kernel side
+MAX_CLASSES = 10_000  #: outputs
 
 
 class LayoutError(ValueError):
@@ -63,19 +75,25 @@ class Layout:
             raise LayoutError(f"input_shape must be [N] or [H, W], got {list(shape)}", "input_shape")
         if any(s < 1 for s in shape):
             raise LayoutError(f"input_shape must be positive, got {list(shape)}", "input_shape")
-        for name in ("M", "kernel", "in_channels", "classes"):
-            if int(getattr(self, name)) < 1:
-                raise LayoutError(f"{name} must be >= 1, got {getattr(self, name)}", name)
+        if math.prod(shape) > MAX_INPUTS:
+            raise LayoutError(f"input_shape {list(shape)} has {math.prod(shape)} inputs, over the limit of "
+                              f"{MAX_INPUTS}", "input_shape")
+        limits = {"M": MAX_M, "kernel": MAX_KERNEL, "in_channels": MAX_CHANNELS, "classes": MAX_CLASSES}
+        for name, most in limits.items():
+            if not 1 <= int(getattr(self, name)) <= most:
+                raise LayoutError(f"{name} must lie in 1..{most}, got {getattr(self, name)}", name)
         if self.kernel % 2 == 0:
             raise LayoutError(f"kernel must be odd (same padding), got {self.kernel}", "kernel")
         if not self.layers:
             raise LayoutError("a layout needs at least one hidden layer", "layers")
+        if len(self.layers) > MAX_LAYERS:
+            raise LayoutError(f"{len(self.layers)} hidden layers, over the limit of {MAX_LAYERS}", "layers")
         grid = shape
         grids = [grid]
         for i, layer in enumerate(self.layers):
-            if layer.channels < 1:
+            if not 1 <= layer.channels <= MAX_CHANNELS:
                 raise LayoutError(
-                    f"layer {i} has {layer.channels} channels; channels must be >= 1",
+                    f"layer {i} has {layer.channels} channels; channels must lie in 1..{MAX_CHANNELS}",
                     f"layers[{i}].channels",
                 )
             if len(layer.pool) != len(shape) or any(w < 1 for w in layer.pool):

@@ -12,13 +12,14 @@ import os
 import sys
 from typing import Any
 
-from archsearch.yamlio import InputError
+from archsearch.formats.yamlio import InputError
 
 EXIT_INPUT = 2
 
 
 def _load_pair(task_path: str, layout_path: str):
-    from archsearch.spec import load_layout, load_task
+    from archsearch.formats.layout_file import load_layout
+    from archsearch.formats.task import load_task
 
     task = load_task(task_path)
     layout = load_layout(layout_path)
@@ -30,8 +31,8 @@ def _load_pair(task_path: str, layout_path: str):
 
 
 def _report(task, layout, budget: int | None) -> dict[str, Any]:
-    from archsearch.mincut import explain_mincut
-    from archsearch.prior import Prior
+    from archsearch.core.mincut import explain_mincut
+    from archsearch.prior.score import Prior
 
     ex = explain_mincut(layout, task.masks)
     params = layout.param_count()
@@ -78,7 +79,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     task, layout = _load_pair(args.task, args.layout)
     rep = _report(task, layout, args.budget)
     if args.plot:
-        from archsearch.plots import plot_cuts
+        from archsearch.evidence.plots import plot_cuts
 
         plot_cuts(task, layout, args.plot)
     if args.json:
@@ -91,7 +92,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_bound(args: argparse.Namespace) -> int:
-    from archsearch.rank import RankTooLarge, separation_rank
+    from archsearch.core.rank import RankTooLarge, separation_rank
 
     task, layout = _load_pair(args.task, args.layout)
     rep = _report(task, layout, None)
@@ -111,8 +112,8 @@ def cmd_bound(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from archsearch.layout import Layout
-    from archsearch.spec import Space, Task, load_any
+    from archsearch.core.layout import Layout
+    from archsearch.formats.detect import Space, Task, load_any
 
     failed = 0
     for f in args.files:
@@ -158,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("files", nargs="+")
     c.set_defaults(func=cmd_check)
 
-    from archsearch import cli_search, cli_train
+    from archsearch.cli import search as cli_search
+    from archsearch.cli import train as cli_train
 
     cli_search.add_commands(sub)
     cli_train.add_commands(sub)

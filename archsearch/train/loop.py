@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from archsearch.data import Dataset
+from archsearch.train.data import Dataset
 
 __all__ = ["TrainConfig", "TrainingFailed", "pick_device", "seed_everything", "train"]
 

@@ -1,0 +1,1 @@
+"""Did the prior predict training? Verification, the paper's experiment, result folders and pictures."""

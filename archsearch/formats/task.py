@@ -1,0 +1,204 @@
+"""Task specs: which input partitions need correlations, how much each matters, and what to train on."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from archsearch.core import partitions as parts
+from archsearch.core.layout import MAX_INPUTS
+from archsearch.formats.validate import (
+    MAX_SEED,
+    Count,
+    Ctx,
+    Name,
+    Seed,
+    Strict,
+    did_you_mean,
+    is_int,
+    load_with,
+    shape,
+)
+
+__all__ = ["MAX_DATA_VALUES", "DataSpec", "Partition", "Task", "load_task"]
+
+#: most pixel values a data set may hold, train and test together (4 GiB as float32)
+MAX_DATA_VALUES = 1 << 30
+
+Weight = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+
+
+class PartitionFile(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    weight: Weight = 1.0
+    kind: str | None = None
+    side_a: Annotated[list[int], Field(max_length=MAX_INPUTS)] | None = None
+
+
+class DataFile(Strict):
+    source: Literal["digits", "mnist", "npz"]
+    digit_size: int | None = None
+    train: Count = 8000
+    test: Count = 2000
+    seed: Seed = 0
+    path: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+
+
+class TaskFile(Strict):
+    name: Name
+    description: Annotated[str, Field(max_length=10_000)] = ""
+    input_shape: list[int]
+    partitions: Annotated[list[PartitionFile], Field(max_length=10_000)]
+    data: DataFile | None = None
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A named partition of the inputs with its weight; ``mask`` True = side A."""
+
+    name: str
+    weight: float
+    mask: np.ndarray = field(repr=False)
+    kind: str = "explicit"
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """What a training search trains on (used by the trainer; validated here)."""
+
+    source: str
+    digit_size: int | None
+    train: int
+    test: int
+    seed: int
+    path: Path | None
+
+
+@dataclass(frozen=True)
+class Task:
+    """Which input partitions a task needs correlations across, and how much each matters."""
+
+    name: str
+    description: str
+    input_shape: tuple[int, ...]
+    partitions: tuple[Partition, ...]
+    data: DataSpec | None = None
+    source: str = ""
+
+    @property
+    def masks(self) -> np.ndarray:
+        return np.stack([p.mask for p in self.partitions])
+
+    @property
+    def weights(self) -> np.ndarray:
+        return np.array([p.weight for p in self.partitions], dtype=float)
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.partitions]
+
+
+def _option(key: str, value: Any, grid: tuple[int, ...], ctx: Ctx, loc: tuple) -> None:
+    """Type and range of a family option, checked before the family builds anything."""
+    side = max(grid)
+    if key in ("width", "size") and is_int(value):
+        if not 1 <= value <= side:
+            raise ctx.error(f"must lie in 1..{side} on the {list(grid)} input, got {value}", (*loc, key))
+        return
+    if key == "size" and isinstance(value, list):
+        if len(value) != len(grid) or not all(is_int(v) and 1 <= v <= g for v, g in zip(value, grid, strict=False)):
+            want = "[n]" if len(grid) == 1 else "[h, w]"
+            raise ctx.error(f"expected an int or {want} of sizes within the {list(grid)} input, got {value!r}",
+                            (*loc, key))
+        return
+    if key == "seed" and is_int(value):
+        if not 0 <= value <= MAX_SEED:
+            raise ctx.error(f"must lie in 0..{MAX_SEED}, got {value}", (*loc, key))
+        return
+    if key == "fraction" and isinstance(value, int | float) and not isinstance(value, bool):
+        return  # the family checks 0 < fraction < 1
+    if key == "which" and isinstance(value, str):
+        return
+    raise ctx.error(f"wrong type for option '{key}', got {value!r}", (*loc, key))
+
+
+def _partition(p: PartitionFile, grid: tuple[int, ...], ctx: Ctx, loc: tuple) -> Partition:
+    extras = dict(p.model_extra or {})
+    if (p.kind is None) == (p.side_a is None):
+        raise ctx.error("give either 'kind' (a family) or 'side_a' (flat indices), not both or neither", loc)
+    try:
+        if p.side_a is not None:
+            if extras:
+                key = next(iter(extras))
+                raise ctx.error(f"unknown key '{key}' for an explicit partition", loc, key=key)
+            return Partition(p.name, float(p.weight), parts.explicit(grid, p.side_a), "explicit")
+        if p.kind not in parts.FAMILIES:
+            hint = did_you_mean(p.kind, parts.FAMILIES)
+            raise ctx.error(f"unknown partition kind '{p.kind}'{hint}", (*loc, "kind"))
+        options = parts.family_options(p.kind)
+        for key, value in extras.items():
+            if key not in options:
+                allowed = ", ".join(options) or "none"
+                hint = did_you_mean(key, [*options, "name", "weight", "kind"])
+                raise ctx.error(
+                    f"unknown key '{key}' for kind '{p.kind}'{hint} (its options: {allowed})",
+                    loc, key=key,
+                )
+            _option(key, value, grid, ctx, loc)
+        mask = parts.family_mask(p.kind, grid, **extras)
+    except parts.PartitionError as exc:
+        raise ctx.error(str(exc), (*loc, exc.field) if exc.field else loc) from None
+    return Partition(p.name, float(p.weight), mask, p.kind)
+
+
+def _data(d: DataFile, grid: tuple[int, ...], ctx: Ctx, base: Path) -> DataSpec:
+    loc: tuple = ("data",)
+    values = (d.train + d.test) * math.prod(grid)
+    if values > MAX_DATA_VALUES:
+        raise ctx.error(f"train + test = {d.train + d.test} images of {math.prod(grid)} inputs would hold "
+                        f"{values} values, over the limit of {MAX_DATA_VALUES}", (*loc, "train"))
+    if d.source in ("digits", "mnist"):
+        if d.digit_size is None:
+            raise ctx.error(f"missing required key 'digit_size' for source '{d.source}'", loc)
+        if len(grid) != 2:
+            raise ctx.error(f"source '{d.source}' needs a 2D input, got {list(grid)}", (*loc, "source"))
+        if not 2 <= d.digit_size <= min(grid):
+            raise ctx.error(f"digit_size {d.digit_size} does not fit the {list(grid)} canvas (2..{min(grid)})",
+                            (*loc, "digit_size"))
+    path = None
+    if d.source in ("mnist", "npz"):
+        if d.path is None:
+            raise ctx.error(f"missing required key 'path' for source '{d.source}'", loc)
+        path = Path(d.path) if Path(d.path).is_absolute() else base / d.path
+    return DataSpec(d.source, d.digit_size, d.train, d.test, d.seed, path)
+
+
+def build_task(f: TaskFile, ctx: Ctx, base: Path) -> Task:
+    grid = shape(f.input_shape, ctx, ("input_shape",))
+    if not f.partitions:
+        raise ctx.error("a task needs at least one partition", ("partitions",))
+    seen: dict[str, int] = {}
+    built = []
+    for i, p in enumerate(f.partitions):
+        if p.name in seen:
+            raise ctx.error(f"duplicate partition name '{p.name}' (also partitions[{seen[p.name]}])",
+                            ("partitions", i, "name"))
+        seen[p.name] = i
+        built.append(_partition(p, grid, ctx, ("partitions", i)))
+    if sum(p.weight for p in built) <= 0:
+        raise ctx.error("at least one partition needs a weight above 0", ("partitions",))
+    data = _data(f.data, grid, ctx, base) if f.data is not None else None
+    return Task(f.name, f.description, grid, tuple(built), data, str(ctx.path))
+
+
+def load_task(path: str | Path) -> Task:
+    """Read and validate a task spec (errors name the file, line and field)."""
+    f, ctx = load_with(path, TaskFile)
+    return build_task(f, ctx, Path(path).parent)
+
