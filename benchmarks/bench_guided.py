@@ -18,8 +18,12 @@ import optuna
 
 from archsearch.formats.space import load_space
 from archsearch.formats.task import load_task
-from archsearch.search.guided import trained_objective, warm_start
-from archsearch.search.study import make_prior, make_sampler, run_study
+from archsearch.prior.score import Prior
+from archsearch.search.guided import WARM_START, prior_floor, prior_picks
+from archsearch.search.objectives import TrainedSettings, trained_objective
+from archsearch.search.samplers import WarmStartSampler, make_sampler
+from archsearch.search.study import run_study
+from archsearch.train.data import load_data
 
 
 def main() -> None:
@@ -35,18 +39,21 @@ def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     task, space = load_task(args.task), load_space(args.space)
     task = replace(task, data=replace(task.data, train=args.train, test=args.test))
-    prior = make_prior(task, space)
+    prior = Prior.for_space(task.masks, task.weights, space)
+    data = load_data(task.data, task.input_shape)
     curves: dict[str, list[list[float]]] = {}
     t0 = time.perf_counter()
     for method in ("guided", "tpe", "random"):
         for seed in range(args.seeds):
-            ns = argparse.Namespace(device="cpu", epochs=args.epochs, runs_dir="runs", study_name=f"bench-{method}",
-                                    seed=seed, no_prior=method != "guided", no_progress=True)
-            objective, catch = trained_objective(task, space, prior, ns)
-            study = optuna.create_study(direction="maximize",
-                                        sampler=make_sampler("random" if method == "random" else "tpe", seed))
-            if method == "guided":
-                warm_start(study, task, space, prior, seed=seed)
+            guided = method == "guided"
+            settings = TrainedSettings(epochs=args.epochs, seed=seed, device="cpu",
+                                       floor=prior_floor(space, prior, seed=seed) if guided else float("-inf"),
+                                       warm_start=WARM_START if guided else 0)
+            objective, catch = trained_objective(task, space, prior, data, settings)
+            sampler = make_sampler("random" if method == "random" else "tpe", seed)
+            if guided:
+                sampler = WarmStartSampler(sampler, prior_picks(task, space, prior, seed=seed))
+            study = optuna.create_study(direction="maximize", sampler=sampler)
             run_study(study, objective, args.trials, progress=False, catch=catch)
             trained = [t.value for t in study.trials
                        if t.state == optuna.trial.TrialState.COMPLETE and "duplicate_of" not in t.user_attrs]

@@ -18,7 +18,9 @@ import optuna
 
 from archsearch.formats.space import load_space
 from archsearch.formats.task import load_task
-from archsearch.search.study import make_prior, make_sampler, prior_objective, suggest_layout
+from archsearch.prior.score import Prior
+from archsearch.search.objectives import prior_objective, suggest_layout
+from archsearch.search.samplers import make_sampler
 
 
 def main() -> None:
@@ -30,7 +32,7 @@ def main() -> None:
     args = ap.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     task, space = load_task(args.task), load_space(args.space)
-    prior = make_prior(task, space)
+    prior = Prior.for_space(task.masks, task.weights, space)
 
     def constant(trial: optuna.Trial) -> float:
         # same suggestions and the same stored attributes as the prior objective, but no scoring

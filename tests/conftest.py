@@ -17,6 +17,16 @@ def root() -> Path:
     return ROOT
 
 
+def run_cli(argv: list[str]) -> int:
+    """``archsearch ARGV`` in process; the exit status, usage errors (argparse's SystemExit) included."""
+    from archsearch import cli
+
+    try:
+        return cli.main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
 @st.composite
 def layouts(draw, max_inputs: int = 256, min_window: int = 2, max_window: int = 8, max_channels: int = 12,
             ndim: int | None = None, depth: int | None = None, channel_set=None, m_set=None,

@@ -113,7 +113,8 @@ def test_paper_command_tiny(files, capsys):
     assert [(r["layout"], r["channels"]) for r in rep["rows"][:2]] == [("wide-base", [8, 8, 4, 2]),
                                                                       ("wide-tip", [2, 4, 8, 8])]
     assert len(rep["rows"]) == 4 and all(len(r["accuracy"]) == 1 for r in rep["rows"])
-    assert (tmp / "runs" / "paper-cpu" / "paper.png").is_file()
+    runs = list((tmp / "runs" / "paper-cpu").iterdir())
+    assert len(runs) == 1 and (runs[0] / "paper.png").is_file() and (runs[0] / "paper.json").is_file()
 
 
 def test_kendall_matches_closed_cases():

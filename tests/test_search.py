@@ -21,7 +21,7 @@ from archsearch.formats.layout_file import load_layout
 from archsearch.formats.space import load_space
 from archsearch.formats.task import load_task
 from archsearch.prior.score import Prior
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
 
 LOCAL32 = str(ROOT / "tasks" / "digits-local-32.yaml")
 GLOBAL32 = str(ROOT / "tasks" / "digits-global-32.yaml")
@@ -29,7 +29,7 @@ CPU = str(ROOT / "search_spaces" / "cpu-32x32.yaml")
 
 
 def _search(runs, name, *extra, task=LOCAL32, space=CPU):
-    return cli.main(["search", task, space, "--prior-only", "--study-name", name, "--runs-dir", str(runs),
+    return run_cli(["search", task, space, "--prior-only", "--study-name", name, "--runs-dir", str(runs),
                      "--no-progress", *extra])
 
 

@@ -4,31 +4,39 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from archsearch.cli.args import add_training_options, int_in, study_name, writable_dir
 from archsearch.formats.yamlio import InputError
 
+EXIT_STOPPED = 3
 
-def _task_space(args: argparse.Namespace):
+
+def load_task_space(task_path: str, space_path: str):
+    """A task and a search space that belong together (same input grid)."""
     from archsearch.formats.space import load_space
     from archsearch.formats.task import load_task
 
-    task, space = load_task(args.task), load_space(args.space)
+    task, space = load_task(task_path), load_space(space_path)
     if task.input_shape != space.input_shape:
         raise InputError(f"input_shape {list(space.input_shape)} does not match the task's "
-                         f"{list(task.input_shape)} ({args.task})", args.space, "input_shape")
+                         f"{list(task.input_shape)} ({task_path})", space_path, "input_shape")
     return task, space
 
 
-def _check_name(name: str) -> None:
-    if not name or "/" in name or name.startswith("."):
-        raise InputError(f"a study name must be a plain folder name, got '{name}'", field="--study-name")
+def device_or_error(name: str) -> str:
+    """The training device ``--device`` names, or a one-line error when torch cannot use it here."""
+    from archsearch.train.loop import pick_device
+
+    try:
+        return str(pick_device(name))
+    except ValueError as exc:
+        raise InputError(str(exc), field="--device") from None
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    _check_name(args.study_name)
-    if args.trials < 1:
-        raise InputError(f"--trials must be >= 1, got {args.trials}", field="--trials")
-    task, space = _task_space(args)  # all input validated before any storage is touched
+    # everything is validated, and the data built, before any storage is opened or folder made
+    task, space = load_task_space(args.task, args.space)
     if args.prior_only:
         mode = "pareto" if args.pareto else "prior-only"
     else:
@@ -37,51 +45,81 @@ def cmd_search(args: argparse.Namespace) -> int:
         mode = "trained"
         if task.data is None:
             raise InputError("a trained search needs a 'data' section in the task", args.task, "data")
+    from archsearch.prior.score import Prior
     from archsearch.search import study as search
+    from archsearch.search.samplers import WarmStartSampler, make_sampler
 
     fp = search.fingerprint(task, space, mode)
-    prior = search.make_prior(task, space)
-    if mode == "trained":  # builds the data set too: a bad data section fails before any storage exists
-        from archsearch.search.guided import trained_objective, warm_start
+    prior = Prior.for_space(task.masks, task.weights, space)
+    bar = None
+    if mode == "trained":
+        from archsearch.search.guided import WARM_START, prior_floor, prior_picks
+        from archsearch.search.objectives import TrainedSettings, trained_objective
+        from archsearch.train.data import load_task_data
 
-        objective, catch = trained_objective(task, space, prior, args)
+        device = device_or_error(args.device)
+        data = load_task_data(task, space.classes, space.in_channels, args.train, args.test,
+                              cache_dir=args.runs_dir / ".cache")
+        guided = not args.no_prior
+        settings = TrainedSettings(
+            epochs=args.epochs, seed=args.seed, device=device,
+            floor=prior_floor(space, prior, seed=args.seed) if guided else float("-inf"),
+            metrics_dir=args.runs_dir / args.study_name / "trials", warm_start=WARM_START if guided else 0)
+        if not args.no_progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=args.trials, desc=f"{task.name} [{args.study_name}]", unit="trial", dynamic_ncols=True)
+
+        def on_epoch(trial, row) -> None:
+            if bar is not None:
+                bar.set_postfix_str(f"trial {trial.number} {trial.user_attrs.get('channels')} seed "
+                                    f"{settings.seed + trial.number} epoch {row['epoch'] + 1}/{settings.epochs} "
+                                    f"acc {row['test_accuracy']:.3f}", refresh=True)
+
+        objective, catch = trained_objective(task, space, prior, data, settings, on_epoch=on_epoch)
     else:
-        objective, catch = search.prior_objective(task, space, prior, pareto=args.pareto), ()
+        guided = False
+        from archsearch.search.objectives import prior_objective
+
+        objective, catch = prior_objective(task, space, prior, pareto=args.pareto), ()
     storage = args.storage or search.default_storage(args.study_name, args.runs_dir)
     directions = ["maximize"] * (len(task.partitions) if args.pareto else 1)
     probe = search.open_study(args.study_name, storage, fp=fp, directions=directions, create=True)
-    seed = args.seed + len(probe.trials)  # resumed runs and extra workers draw fresh proposals
-    sampler = search.make_sampler(args.sampler, seed)
+    sampler = make_sampler(args.sampler, args.seed + len(probe.trials))  # resumed runs draw fresh proposals
+    if guided:  # the prior's picks are the first trials, the same in every worker
+        sampler = WarmStartSampler(sampler, prior_picks(task, space, prior, seed=args.seed))
     study = search.open_study(args.study_name, storage, fp=fp, sampler=sampler)
     for key, value in {"fingerprint": fp, "task": task.name, "space": space.name or args.space,
                        "mode": mode, "partitions": task.names, "model": space.model}.items():
         study.set_user_attr(key, value)
     reaped = search.reap_dead_trials(study)
     if reaped:
-        print(f"marked {reaped} trial(s) left RUNNING by a dead process as FAIL", file=sys.stderr)
-    if mode == "trained" and not args.no_prior and not study.trials:
-        picks = warm_start(study, task, space, prior, seed=args.seed)
-        print(f"warm start: {len(picks)} layout(s) the prior likes best are trained first", file=sys.stderr)
-    done = search.run_study(study, objective, args.trials, progress=not args.no_progress, catch=catch)
-    ranked = search.ranked_trials(study)
-    print(f"study {args.study_name}: {done} trial(s) run now, "
+        print(f"{reaped} trial(s) left RUNNING by a dead process: marked FAIL and queued again", file=sys.stderr)
+    try:
+        outcome = search.run_study(study, objective, args.trials, progress=not args.no_progress, catch=catch,
+                                   max_failures=args.max_failures, bar=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    ranked = search.distinct_ranked(study)
+    print(f"study {args.study_name}: {outcome.completed} trial(s) completed now, "
           f"{len(search.feasible_trials(study))} feasible of {len(study.trials)} stored ({storage})")
     for t in ranked[:5]:
         u = t.user_attrs
         value = f"{t.value:.4f}" if len(study.directions) == 1 else ", ".join(f"{v:.3f}" for v in t.values)
         print(f"  trial {t.number:4d}  {'accuracy' if mode == 'trained' else 'value'} {value}  "
-              f"prior {u['prior_score']:.4f}  "
-              f"params {u['params']}  channels {u['channels']}")
+              f"prior {u['prior_score']:.4f}  params {u['params']}  channels {u['channels']}")
+    if outcome.stopped:
+        print(f"archsearch: search stopped: {outcome.stopped}", file=sys.stderr)
+        return EXIT_STOPPED
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    _check_name(args.study_name)
-    if args.top < 1:
-        raise InputError(f"--top must be >= 1, got {args.top}", field="--top")
-    from archsearch.formats.export import export_trials
+    from archsearch.formats.export import export_trials, prepare_out
     from archsearch.search import study as search
 
+    out = prepare_out(args.out, args.force)  # refuses before the storage is opened
     storage = args.storage
     if not storage:
         db = search.default_db(args.study_name, args.runs_dir)
@@ -90,39 +128,49 @@ def cmd_export(args: argparse.Namespace) -> int:
                              field="--study-name")
         storage = f"sqlite:///{db}"
     study = search.open_study(args.study_name, storage, create=False)
-    ranked = search.ranked_trials(study)[: args.top]
+    ranked = search.distinct_ranked(study)[: args.top]
     if not ranked:
         raise InputError(f"study '{args.study_name}' has no finished layout within its budget yet",
                          field="--study-name")
-    paths = export_trials(ranked, args.out, args.study_name, args.format, study.user_attrs.get("model", "convnet"))
+    paths = export_trials(ranked, out, args.study_name, args.format, study.user_attrs.get("model", "convnet"))
     for p in paths:
         print(p)
+    print(f"wrote {len(paths)} distinct layout(s) to {out}", file=sys.stderr)
     return 0
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    s = sub.add_parser("search", help="Optuna search over a space, guided by the prior")
-    s.add_argument("task")
-    s.add_argument("space")
+    from archsearch.search import DEFAULT_MAX_FAILURES, SAMPLERS
+
+    s = sub.add_parser(
+        "search", help="Optuna search over a space, guided by the prior",
+        description="Search a space for the channel layouts a task needs: by the prior alone (--prior-only, "
+                    "no training), or training each proposal (the prior warm-starts and filters).")
+    s.add_argument("task", help="task spec (YAML): partitions, weights, and data for a trained search")
+    s.add_argument("space", help="search space (YAML): schedules, channel choices, budget")
     s.add_argument("--prior-only", action="store_true", help="maximise the prior score, train nothing")
     s.add_argument("--pareto", action="store_true", help="with --prior-only: one objective per partition")
-    s.add_argument("--trials", type=int, default=100, help="COMPLETE trials the study should reach")
-    s.add_argument("--study-name", required=True)
-    s.add_argument("--storage", help="Optuna storage URL (default sqlite:///RUNS/NAME/study.db)")
-    s.add_argument("--runs-dir", default="runs")
-    s.add_argument("--sampler", default="tpe", choices=["tpe", "random"])
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--no-progress", action="store_true", help="no progress bar")
-    s.add_argument("--epochs", type=int, default=5, help="training epochs per trial (trained search)")
-    s.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps (trained search)")
-    s.add_argument("--no-prior", action="store_true", help="trained search without the prior (baseline)")
+    s.add_argument("--trials", type=int_in(1, 10**7), default=100,
+                   help="COMPLETE trials the study should hold (exactly, with any number of workers)")
+    s.add_argument("--study-name", type=study_name, required=True,
+                   help="the study (letters, digits, '-', '_', '.'); the same name resumes it")
+    s.add_argument("--storage", help="Optuna storage URL (default: sqlite:///RUNS_DIR/NAME/study.db); "
+                   "postgresql+psycopg://... for workers on many machines")
+    s.add_argument("--sampler", default="tpe", choices=SAMPLERS, help="Optuna sampler")
+    s.add_argument("--max-failures", type=int_in(1, 10**6), default=DEFAULT_MAX_FAILURES,
+                   help="stop after this many FAIL or PRUNED trials in a row")
+    s.add_argument("--no-prior", action="store_true", help="trained search without the prior (the baseline)")
+    add_training_options(s, epochs=5)
     s.set_defaults(func=cmd_search)
 
-    e = sub.add_parser("export", help="write the best layouts of a study")
-    e.add_argument("--study-name", required=True)
-    e.add_argument("--storage")
-    e.add_argument("--runs-dir", default="runs")
-    e.add_argument("--top", type=int, default=5)
-    e.add_argument("--out", required=True)
-    e.add_argument("--format", default="yaml", choices=["yaml", "json", "torch"])
+    e = sub.add_parser("export", help="write the best distinct layouts of a study",
+                       description="Write the K best distinct feasible layouts of a study, best first.")
+    e.add_argument("--study-name", type=study_name, required=True, help="the study to export from")
+    e.add_argument("--storage", help="Optuna storage URL (default: sqlite:///RUNS_DIR/NAME/study.db)")
+    e.add_argument("--runs-dir", type=writable_dir, default=Path("runs"), help="where the default storage lives")
+    e.add_argument("--top", type=int_in(1, 10_000), default=5, help="how many layouts")
+    e.add_argument("--out", type=writable_dir, required=True, help="folder to write into (new or empty)")
+    e.add_argument("--format", default="yaml", choices=["yaml", "json", "torch"],
+                   help="layout YAML (what `score` reads), JSON, or a Python file that builds the torch module")
+    e.add_argument("--force", action="store_true", help="replace an earlier export in --out")
     e.set_defaults(func=cmd_export)

@@ -4,6 +4,8 @@ rank of the matricization [[A^y]]_{A,B}. Only for small networks: the coefficien
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from archsearch.core.layout import Layout
@@ -19,24 +21,26 @@ class RankTooLarge(ValueError):
     """The network is too large for its coefficient tensor to be contracted and decomposed."""
 
 
-def contraction_size(layout: Layout) -> int:
-    """Entries of the largest array the contraction holds (the pooled tensors of the top layer)."""
-    n, field, biggest = layout.n_inputs, 1, 0
-    m = layout.M
+def contraction_size(layout: Layout) -> float:
+    """Entries of the largest array the contraction holds (the pooled tensors of the top layer), as a
+    float (it overflows to inf rather than building an integer of thousands of digits)."""
+    n, field, biggest = layout.n_inputs, 1, 0.0
+    log_m = math.log2(layout.M)
     for layer in layout.layers:
         w = int(np.prod(layer.pool))
         field *= w
         n //= w
-        biggest = max(biggest, n * layer.channels * m**field)
+        log_size = math.log2(n * layer.channels) + field * log_m
+        biggest = max(biggest, 2.0 ** min(log_size, 1023.0))
     return biggest
 
 
 def _check_size(layout: Layout, max_entries: int) -> None:
-    size = max(contraction_size(layout), layout.M**layout.n_inputs)
-    if size > max_entries:
-        digits = len(str(size)) - 1
+    # in log10: M^N for N = 4096 inputs has thousands of digits, too many to even print
+    log10_size = max(math.log10(max(contraction_size(layout), 1)), layout.n_inputs * math.log10(layout.M))
+    if log10_size > math.log10(max_entries):
         raise RankTooLarge(
-            f"the separation rank of this network needs a tensor of about 10^{digits} entries "
+            f"the separation rank of this network needs a tensor of about 10^{int(log10_size)} entries "
             f"(M^N = {layout.M}^{layout.n_inputs}), over the limit of {max_entries}; "
             "measure it on a smaller network"
         )

@@ -12,7 +12,9 @@ from archsearch.core.layout import Layout, paper_pair
 from archsearch.formats.space import Space
 from archsearch.prior.score import Prior
 
-__all__ = ["LayoutResult", "kendall", "paper_layouts_for", "spread_layouts"]
+__all__ = [
+    "LayoutResult", "chance_level", "kendall", "paper_layouts_for", "spread_layouts", "train_layouts", "verdict",
+]
 
 
 @dataclass
@@ -86,17 +88,14 @@ def kendall(x: list[float], y: list[float], seed: int = 0, resamples: int = 2000
 
 
 def train_layouts(results: list[LayoutResult], data, seeds: list[int], epochs: int, device: str,
-                  model_kind: str = "convnet", progress: bool = True, peers: bool = True) -> None:
-    """Train every layout once per seed (filling ``accuracy``), and compute the peers at initialisation."""
+                  model_kind: str = "convnet", peers: bool = True, bar=None, task_name: str = "") -> None:
+    """Train every layout once per seed (filling ``accuracy``), and compute the peers at initialisation.
+
+    ``bar``: a tqdm bar covering the whole job, advanced once per run; its postfix says what trains."""
     from archsearch.train.loop import TrainConfig, TrainingFailed, train
     from archsearch.train.models import build_model
     from archsearch.train.peers import naswot, synflow
 
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(results) * len(seeds), desc="training", unit="run")
     for res in results:
         if peers:
             batch = data.train.x[:128]
@@ -105,13 +104,31 @@ def train_layouts(results: list[LayoutResult], data, seeds: list[int], epochs: i
                                             res.layout.in_channels),
                          "params": float(res.layout.param_count())}
         for seed in seeds:
+            what = f"{task_name} {res.label} {list(res.layout.channels)} seed {seed}".strip()
+
+            def on_epoch(row: dict, what: str = what) -> None:
+                if bar is not None:
+                    bar.set_postfix_str(f"{what} epoch {row['epoch'] + 1}/{epochs}", refresh=True)
+
             cfg = TrainConfig(epochs=epochs, seed=seed, device=device)
             try:
-                out = train(build_model(res.layout, model_kind, seed=seed), data, cfg, progress=progress)
+                out = train(build_model(res.layout, model_kind, seed=seed), data, cfg, on_epoch=on_epoch)
                 res.accuracy.append(float(out["accuracy"]))
             except TrainingFailed:
                 res.accuracy.append(float("nan"))
             if bar is not None:
                 bar.update(1)
-    if bar is not None:
-        bar.close()
+
+
+def chance_level(labels) -> float:
+    """Accuracy of always answering the most frequent class of ``labels``."""
+    counts = np.bincount(np.asarray(labels, dtype=np.int64))
+    return float(counts.max() / counts.sum()) if counts.sum() else float("nan")
+
+
+def verdict(a: float, b: float, resolution: float) -> int:
+    """+1 when ``a`` beats ``b``, -1 when it loses, 0 for a tie: closer than ``resolution`` (half an
+    image of the test set), so equal accuracies are never read as an ordering."""
+    if not (np.isfinite(a) and np.isfinite(b)) or abs(a - b) < resolution:
+        return 0
+    return 1 if a > b else -1

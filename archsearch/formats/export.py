@@ -1,52 +1,100 @@
-"""Best layouts out of a study: layout YAML (what ``archsearch score`` reads), JSON, or a Python file
-that builds the torch module."""
+"""Best layouts out of a study: layout YAML (what ``archsearch score`` reads), JSON, or a Python file that
+builds the torch module.
+
+Nothing stored in a study can become code, or break out of a comment, in what is written: a shared
+storage may hold anything anyone with access wrote. The layout is rebuilt from the stored dict and
+validated (only integers reach the file); the figures are turned into plain numbers (floats, ints or
+``None``); names go through ``json.dumps`` in YAML comments and ``repr`` in Python, which escape every
+quote and newline; the generated module's docstring is fixed text.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import pprint
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 from optuna.trial import FrozenTrial
 
-__all__ = ["FORMATS", "export_trials"]
+from archsearch.formats.layout_file import layout_from_dict
+from archsearch.formats.validate import check_name
+from archsearch.formats.yamlio import InputError
+
+__all__ = ["FORMATS", "MODELS", "export_trials", "prepare_out"]
 
 FORMATS = ("yaml", "json", "torch")
+MODELS = ("convnet", "convac")
+_EXT = {"yaml": "yaml", "json": "json", "torch": "py"}
+_EXPORTED = re.compile(r"^\d{2,}-trial-\d{5,}\.(yaml|json|py)$")
+
+
+def prepare_out(out: str | Path, force: bool) -> Path:
+    """The export folder: new or empty; with ``force``, an earlier export's files in it are removed
+    first (other files are left alone)."""
+    out = Path(out)
+    if out.is_dir():
+        mine = [p for p in out.iterdir() if _EXPORTED.match(p.name)]
+        others = [p for p in out.iterdir() if not _EXPORTED.match(p.name)]
+        if (mine or others) and not force:
+            raise InputError(f"{out} is not empty ({len(mine) + len(others)} file(s)); give --force to replace "
+                             "an earlier export there, or another folder", field="--out")
+        for p in mine:
+            p.unlink()
+    return out
+
+
+def _number(v: Any) -> float | int | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, int):
+        return v
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
 
 
 def _summary(trial: FrozenTrial, rank: int, study_name: str, model: str) -> dict[str, Any]:
+    """Plain numbers and validated names only, whatever the storage holds."""
     u = trial.user_attrs
+    cuts = u.get("log2_mincut")
+    values = [_number(v) for v in (trial.values or [])]
     return {
-        "study": study_name, "rank": rank, "trial": trial.number,
-        "value": trial.value if len(trial.values or []) == 1 else trial.values,
-        "prior_score": u.get("prior_score"), "params": u.get("params"),
-        "accuracy": u.get("accuracy"), "log2_mincut": u.get("log2_mincut"), "model": model,
+        "study": study_name, "rank": rank, "trial": int(trial.number),
+        "value": values[0] if len(values) == 1 else values,
+        "prior_score": _number(u.get("prior_score")), "params": _number(u.get("params")),
+        "accuracy": _number(u.get("accuracy")),
+        "log2_mincut": {str(k)[:100]: _number(v) for k, v in cuts.items()} if isinstance(cuts, dict) else {},
+        "model": model,
     }
 
 
 def _yaml_text(layout: dict[str, Any], info: dict[str, Any]) -> str:
-    lines = [f"# archsearch export: study {info['study']}, rank {info['rank']}, trial {info['trial']}",
-             f"# value {info['value']}  prior_score {info['prior_score']}  params {info['params']}"]
+    j = json.dumps  # escapes quotes and newlines: a value cannot leave its comment line
+    lines = [f"# archsearch export: study {j(info['study'])}, rank {info['rank']}, trial {info['trial']}",
+             f"# value {j(info['value'])}  prior_score {j(info['prior_score'])}  params {j(info['params'])}"]
     if info.get("accuracy") is not None:
-        lines.append(f"# test accuracy {info['accuracy']}")
-    for name, v in (info.get("log2_mincut") or {}).items():
-        lines.append(f"#   log2 min-cut {name}: {v:.4g}")
+        lines.append(f"# test accuracy {j(info['accuracy'])}")
+    for name, v in info["log2_mincut"].items():
+        lines.append(f"#   log2 min-cut {j(name)}: {j(v)}")
     return "\n".join(lines) + "\n" + yaml.safe_dump(layout, sort_keys=False, default_flow_style=None)
 
 
-def _torch_text(layout: dict[str, Any], info: dict[str, Any]) -> str:
-    return f'''"""Channel layout exported by archsearch (study {info['study']}, rank {info['rank']},
-trial {info['trial']}).
+_TORCH_TEMPLATE = '''"""A channel layout exported by archsearch: build() returns its torch module.
 
-value {info['value']}, prior score {info['prior_score']}, {info['params']} parameters.
+INFO says where it came from (study, rank, trial, scores).
 """
 
 from archsearch import build_model, layout_from_dict
 
-LAYOUT = {pprint.pformat(layout, sort_dicts=False)}
-MODEL = {info['model']!r}
+LAYOUT = {layout}
+MODEL = {model}
+INFO = {info}
 
 
 def build():
@@ -61,24 +109,40 @@ if __name__ == "__main__":
 '''
 
 
+def _torch_text(layout: dict[str, Any], info: dict[str, Any]) -> str:
+    # pformat of plain dicts, lists, ints, floats, None and str: Python literals, strings repr-escaped
+    return _TORCH_TEMPLATE.format(layout=pprint.pformat(layout, sort_dicts=False), model=repr(info["model"]),
+                                  info=pprint.pformat(info, sort_dicts=False))
+
+
 def export_trials(
     trials: list[FrozenTrial], out: str | Path, study_name: str, fmt: str = "yaml", model: str = "convnet"
 ) -> list[Path]:
-    """Write one file per trial, best first (``01-trial-00042.yaml``); returns the paths."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    ext = {"yaml": "yaml", "json": "json", "torch": "py"}[fmt]
-    paths = []
+    """Write one file per trial, best first (``01-trial-00042.yaml``); returns the paths.
+
+    Every stored layout is validated again before anything is written; a damaged one is refused.
+    """
+    check_name(study_name, "a study name", field="--study-name")
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format '{fmt}' (choose {', '.join(FORMATS)})", field="--format")
+    if model not in MODELS:
+        raise InputError(f"the study names an unknown model {str(model)[:40]!r} (expected one of "
+                         f"{', '.join(MODELS)})", field="--study-name")
+    texts = []
     for rank, t in enumerate(trials, start=1):
-        layout = t.user_attrs["layout"]
+        try:
+            layout = layout_from_dict(t.user_attrs.get("layout"), f"trial {t.number}").to_dict()
+        except InputError as exc:
+            raise InputError(f"stored layout is not valid, nothing written: {exc}", field="--study-name") from None
         info = _summary(t, rank, study_name, model)
-        path = out / f"{rank:02d}-trial-{t.number:05d}.{ext}"
         if fmt == "yaml":
             text = _yaml_text(layout, info)
         elif fmt == "json":
             text = json.dumps({"layout": layout, **info}, indent=2) + "\n"
         else:
             text = _torch_text(layout, info)
+        texts.append((Path(out) / f"{rank:02d}-trial-{t.number:05d}.{_EXT[fmt]}", text))
+    Path(out).mkdir(parents=True, exist_ok=True)
+    for path, text in texts:
         path.write_text(text)
-        paths.append(path)
-    return paths
+    return [p for p, _ in texts]

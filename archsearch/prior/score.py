@@ -14,11 +14,15 @@ checkerboard crosses N/4 windows) from drowning one whose cut stays O(1) (left-r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from archsearch.core.layout import Layout
 from archsearch.core.mincut import log2_mincut, log2_mincut_tree, tree_masks
+
+if TYPE_CHECKING:
+    from archsearch.formats.space import Space
 
 __all__ = ["Prior", "PriorResult", "uniform_at_budget"]
 
@@ -73,7 +77,16 @@ class Prior:
 
     @classmethod
     def for_budget(cls, masks: np.ndarray, weights: np.ndarray, template: Layout, max_params: int) -> Prior:
+        """Reference: the widest uniform layout on ``template``'s schedule and M within ``max_params``."""
         return cls(masks, weights, uniform_at_budget(template, max_params))
+
+    @classmethod
+    def for_space(cls, masks: np.ndarray, weights: np.ndarray, space: Space) -> Prior:
+        """The one reference rule: the widest uniform layout on the space's first schedule, with its first
+        M, within its ``max_params``. A search scores with it, and so does ``score --space``; ``score``
+        without a space treats the layout as a space of its own (its schedule, its M, its size)."""
+        template = space.layout(0, space.M[0], [1] * len(space.schedules[0]))
+        return cls.for_budget(masks, weights, template, space.max_params)
 
     def __call__(self, layout: Layout) -> PriorResult:
         flat = self._flat.get(layout.pools)

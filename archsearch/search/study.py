@@ -1,9 +1,15 @@
-"""Optuna searches over a space: prior-only (cheap, no training) and, with a trainer, prior-guided.
+"""Optuna studies that end, count exactly, survive their workers, and resume.
 
-The objective is thin: suggest a layout, call the pure scorer (or the trainer), store what was found as
-user attributes (optuna-dashboard shows them). Layouts outside the budget are kept but marked
-infeasible (``constraint`` > 0) and never exported. Studies live in a real Optuna storage (SQLite under
-``runs/NAME/`` by default, any RDB URL such as PostgreSQL for many workers), so the same command resumes.
+* **Storage**: SQLite under ``runs/NAME/`` by default, any RDB URL (PostgreSQL for many machines).
+  RDB storages get Optuna's heartbeat, so a trial whose worker died on any machine is failed and retried.
+* **Exact counts**: ``--trials N`` means N COMPLETE trials, with any number of workers. A trial reserves a
+  place the moment it exists: it may run only while the COMPLETE trials plus the RUNNING ones created
+  before it are fewer than N; otherwise it is pruned at once, untrained, marked ``surplus``. The check
+  runs again before the result is stored.
+* **The stop rule**: after ``max_failures`` consecutive FAIL or PRUNED trials a search stops and says why,
+  so no input can make it loop for ever.
+* **Interruptions**: Ctrl-C or SIGTERM stops after the running trial (a training trial at its next epoch);
+  an interrupted trial, or one whose process was killed, is enqueued again so the next run retries it.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import logging
 import os
 import signal
 import socket
@@ -19,6 +26,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +34,20 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, Trial, TrialState
 
-from archsearch.core.layout import Layout
 from archsearch.formats.space import Space
 from archsearch.formats.task import Task
 from archsearch.formats.yamlio import InputError
-from archsearch.prior.score import Prior
+from archsearch.search import DEFAULT_MAX_FAILURES
 
 __all__ = [
-    "default_db", "default_storage", "fingerprint", "make_prior", "open_study", "prior_objective", "reap_dead_trials",
-    "run_study", "suggest_layout",
+    "DEFAULT_MAX_FAILURES", "Interrupted", "RunOutcome", "default_db", "default_storage", "distinct_ranked",
+    "feasible_trials", "fingerprint", "interrupt_requested", "open_study", "ranked_trials", "reap_dead_trials",
+    "run_study",
 ]
+
+#: an interrupted or killed trial is retried at most this many times
+MAX_RETRIES = 3
+UNTAGGED_GRACE_S = 5.0
 
 
 def default_db(study_name: str, runs_dir: str | Path = "runs") -> Path:
@@ -61,71 +73,28 @@ def fingerprint(task: Task, space: Space, mode: str) -> str:
     return h.hexdigest()[:16]
 
 
-def make_prior(task: Task, space: Space) -> Prior:
-    """The prior for a search: reference = uniform layout at max_params on the first schedule and M."""
-    template = space.layout(0, space.M[0], [1] * len(space.schedules[0]))
-    return Prior.for_budget(task.masks, task.weights, template, space.max_params)
-
-
-def suggest_layout(trial: Trial, space: Space) -> Layout:
-    """Ask ``trial`` for a schedule, an M and one channel count per layer."""
-    sched = trial.suggest_categorical("schedule", list(range(len(space.schedules)))) if len(space.schedules) > 1 else 0
-    m = trial.suggest_categorical("M", list(space.M)) if len(space.M) > 1 else space.M[0]
-    channels = []
-    for l in range(len(space.schedules[sched])):
-        if space.channel_choices is not None:
-            channels.append(trial.suggest_categorical(f"r{l}", list(space.channel_choices)))
-        else:
-            low, high, log = space.channel_range
-            channels.append(trial.suggest_int(f"r{l}", low, high, log=log))
-    return space.layout(sched, m, channels)
-
-
-def record_layout(trial: Trial, layout: Layout, space: Space, prior: Prior, task: Task) -> Any:
-    """Score ``layout`` with the prior and store it, its size and its cuts on ``trial``."""
-    res = prior(layout)
-    params = res.params
-    trial.set_user_attr("layout", layout.to_dict())
-    trial.set_user_attr("channels", list(layout.channels))
-    trial.set_user_attr("params", params)
-    trial.set_user_attr("prior_score", res.score)
-    trial.set_user_attr("log2_mincut", {n: float(v) for n, v in zip(task.names, res.log2_mincut, strict=True)})
-    trial.set_user_attr("feasible", space.fits(params))
-    # Optuna's constraint API: feasible when every value is <= 0 (TPE and NSGA-II read it)
-    trial.set_constraint("max_params", float(params - space.max_params))
-    trial.set_constraint("min_params", float(space.min_params - params))
-    return res
-
-
-def prior_objective(task: Task, space: Space, prior: Prior, pareto: bool = False) -> Callable[[Trial], Any]:
-    """Objective maximising the prior score (or, with ``pareto``, each partition's ratio)."""
-
-    def objective(trial: Trial) -> float | list[float]:
-        res = record_layout(trial, suggest_layout(trial, space), space, prior, task)
-        return [float(r) for r in res.ratios] if pareto else res.score
-
-    return objective
-
-
-def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
-    """TPE (multivariate: channel counts interact through the budget) or random, seeded."""
-    if name == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
-    if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed, multivariate=True)
-    raise InputError(f"unknown sampler '{name}' (choose tpe or random)", field="--sampler")
+def _quiet_optuna() -> None:
+    """Optuna's per-trial log lines (a traceback for every failed trial) stay out of the terminal:
+    archsearch prints one line per failed trial and stores the reason on the trial."""
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    logging.getLogger("sqlalchemy").setLevel(logging.ERROR)
 
 
 def _storage(url: str) -> optuna.storages.BaseStorage:
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    _quiet_optuna()
     try:
         if url.startswith(("sqlite", "postgresql", "mysql")):
-            # heartbeats let a worker on any machine fail trials whose process died (kill -9)
+            engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
             for attempt in range(3):  # workers starting together may race to create the tables
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                        return optuna.storages.RDBStorage(url, heartbeat_interval=10, grace_period=30)
+                        # heartbeats let a worker on any machine fail trials whose process died; the
+                        # callback enqueues such a trial again
+                        return optuna.storages.RDBStorage(
+                            url, engine_kwargs=engine, heartbeat_interval=10, grace_period=30,
+                            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                                max_retry=MAX_RETRIES))
                 except Exception:  # noqa: BLE001
                     if attempt == 2:
                         raise
@@ -137,9 +106,8 @@ def _storage(url: str) -> optuna.storages.BaseStorage:
 
 
 def open_study(
-    study_name: str, storage: str, *, mode: str | None = None, fp: str | None = None,
-    directions: list[str] | None = None, sampler: optuna.samplers.BaseSampler | None = None,
-    create: bool = True,
+    study_name: str, storage: str, *, fp: str | None = None, directions: list[str] | None = None,
+    sampler: optuna.samplers.BaseSampler | None = None, create: bool = True,
 ) -> optuna.Study:
     """Open (or create) a study, refusing one made by another task, space or mode."""
     st = _storage(storage)
@@ -157,7 +125,7 @@ def open_study(
         return study
     if not create:
         raise InputError(f"no study '{study_name}' in {storage}" + (
-            f" (studies there: {', '.join(names)})" if names else ""), field="--study-name")
+            f" (studies there: {', '.join(names[:10])})" if names else ""), field="--study-name")
     try:
         return optuna.create_study(study_name=study_name, storage=st, sampler=sampler,
                                    directions=directions or ["maximize"])
@@ -165,15 +133,35 @@ def open_study(
         return open_study(study_name, storage, fp=fp, sampler=sampler, create=False)
 
 
-UNTAGGED_GRACE_S = 5.0
+def retry_trial(study: optuna.Study, trial: FrozenTrial) -> bool:
+    """Enqueue ``trial``'s parameters again (an interrupted or killed trial), at most ``MAX_RETRIES``
+    times along one chain of retries; returns whether it was enqueued."""
+    retries = int(trial.user_attrs.get("retries", 0))
+    if retries >= MAX_RETRIES or not trial.params:
+        return False
+    attrs = {"retry_of": trial.number, "retries": retries + 1}
+    if trial.user_attrs.get("warm_start"):
+        attrs["warm_start"] = True
+    study.enqueue_trial(dict(trial.params), user_attrs=attrs, skip_if_exists=False)
+    return True
+
+
+def _fail(study: optuna.Study, trial_id: int) -> bool:
+    """Mark a RUNNING trial FAIL; False when another process finished or failed it first."""
+    try:
+        study._storage.set_trial_state_values(trial_id, TrialState.FAIL)
+    except (optuna.exceptions.UpdateFinishedTrialError, RuntimeError):
+        return False
+    return True
 
 
 def reap_dead_trials(study: optuna.Study) -> int:
-    """Fail RUNNING trials that this host started from a process that no longer exists.
+    """Fail RUNNING trials that this host started from a process that no longer exists, and enqueue
+    them again.
 
     Trials are tagged with host and pid as their objective starts, milliseconds after Optuna creates
     them; a RUNNING trial still untagged ``UNTAGGED_GRACE_S`` after its start died in between (a kill
-    at exactly that moment) and is failed too.
+    at exactly that moment) and is failed too. Only the process that flips a trial to FAIL retries it.
     """
     host, n = socket.gethostname(), 0
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
@@ -182,17 +170,20 @@ def reap_dead_trials(study: optuna.Study) -> int:
             age = (datetime.datetime.now() - t.datetime_start).total_seconds()
             if age < UNTAGGED_GRACE_S:
                 time.sleep(UNTAGGED_GRACE_S - age)
-            attrs = study._storage.get_trial(t._trial_id).system_attrs
-            if study._storage.get_trial(t._trial_id).state != TrialState.RUNNING:
+            now = study._storage.get_trial(t._trial_id)
+            if now.state != TrialState.RUNNING:
                 continue
+            attrs = now.system_attrs
             if "archsearch:pid" not in attrs:
-                study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
-                n += 1
+                if _fail(study, t._trial_id):
+                    retry_trial(study, now)
+                    n += 1
                 continue
         if attrs.get("archsearch:host") != host or _alive(int(attrs["archsearch:pid"])):
             continue
-        study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
-        n += 1
+        if _fail(study, t._trial_id):
+            retry_trial(study, study._storage.get_trial(t._trial_id))
+            n += 1
     return n
 
 
@@ -206,70 +197,153 @@ def _alive(pid: int) -> bool:
     return True
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) or SIGTERM stopped a search; ``signum`` says which."""
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 _STOP = threading.Event()
+_SIGNAL = [int(signal.SIGINT)]
 
 
 def interrupt_requested() -> bool:
-    """True once Ctrl-C was pressed during :func:`run_study` (long objectives poll it)."""
+    """True once Ctrl-C or SIGTERM arrived during :func:`run_study` (long objectives poll it)."""
     return _STOP.is_set()
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What one :func:`run_study` call did: trials completed now, and why it stopped early if it did."""
+
+    completed: int
+    stopped: str | None = None
+
+
+def _is_surplus(study: optuna.Study, trial: Trial, n: int) -> bool:
+    """Would this trial make the study exceed ``n`` COMPLETE trials? RUNNING trials created before it
+    hold their places; later ones yield to it."""
+    mine = trial._trial_id
+    trials = study._storage.get_all_trials(study._study_id, deepcopy=False,
+                                           states=(TrialState.COMPLETE, TrialState.RUNNING))
+    ahead = sum(1 for t in trials if t.state == TrialState.COMPLETE
+                or (t._trial_id < mine and not t.user_attrs.get("surplus")))
+    return ahead >= n
+
+
+def _counts(study: optuna.Study) -> tuple[int, int]:
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
+    complete = sum(t.state == TrialState.COMPLETE for t in trials)
+    return complete, len(trials) - complete
+
+
+def _reason(t: FrozenTrial) -> str:
+    u = t.user_attrs
+    return str(u.get("fail_reason") or u.get("skipped") or ("interrupted" if u.get("interrupted") else "") or
+               "no reason stored")
 
 
 def run_study(
     study: optuna.Study, objective: Callable[[Trial], Any], trials: int, *,
     progress: bool = True, catch: tuple[type[BaseException], ...] = (),
-) -> int:
-    """Run until the study holds ``trials`` COMPLETE trials; returns how many this call completed.
+    max_failures: int = DEFAULT_MAX_FAILURES, poll_s: float = 1.0, bar: Any = None,
+) -> RunOutcome:
+    """Run until the study holds exactly ``trials`` COMPLETE trials (with any number of workers).
 
-    The first Ctrl-C stops cleanly after the running trial (or at the next epoch of a training trial),
-    so no storage write is cut in half; a second one aborts at once. Either way KeyboardInterrupt is
-    raised at the end, and running the same search again resumes it.
+    Stops early, with the reason in the outcome, after ``max_failures`` FAIL or PRUNED trials in a row.
+    The first Ctrl-C or SIGTERM stops cleanly after the running trial (or at the next epoch of a training
+    trial, which is enqueued again), so no storage write is cut in half; a second one aborts at once.
+    Either way :class:`Interrupted` is raised at the end, and the same search run again resumes.
+    ``bar``: a tqdm bar of the caller's (its objective may write to it); with ``progress`` and none
+    given, one is made here.
     """
     host, pid = socket.gethostname(), os.getpid()
+    last: list[Trial] = []
 
-    def tagged(trial: Trial) -> Any:
+    def guarded(trial: Trial) -> Any:
         study._storage.set_trial_system_attr(trial._trial_id, "archsearch:host", host)
         study._storage.set_trial_system_attr(trial._trial_id, "archsearch:pid", pid)
-        return objective(trial)
+        last.append(trial)
+        if _is_surplus(study, trial, trials):  # the place was taken: stand down untrained
+            trial.set_user_attr("surplus", True)
+            raise optuna.TrialPruned(f"the study already holds {trials} trials")
+        value = objective(trial)
+        if _is_surplus(study, trial, trials):  # the final check: another worker got there first
+            trial.set_user_attr("surplus", True)
+            trial.set_user_attr("surplus_value", value)
+            raise optuna.TrialPruned(f"the study already holds {trials} trials")
+        return value
 
-    def n_complete() -> int:
-        return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
-
-    before = n_complete()
+    before = _counts(study)[0]
     if before >= trials:
-        return 0
-    bar = None
-    if progress:
+        return RunOutcome(0)
+    own_bar = bar is None and progress
+    if own_bar:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=trials, initial=before, desc=study.study_name, unit="trial", leave=False)
+        bar = tqdm(total=trials, initial=before, desc=f"study {study.study_name}", unit="trial",
+                   dynamic_ncols=True)
+    say = bar.write if bar is not None else (lambda s: print(s, file=sys.stderr))
 
-    def tick(st: optuna.Study, t: FrozenTrial) -> None:
-        if bar is not None and t.state == TrialState.COMPLETE:
-            bar.update(1)
+    def on_signal(signum: int, frame: Any) -> None:
         if _STOP.is_set():
-            st.stop()
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        if _STOP.is_set():
-            raise KeyboardInterrupt
+            raise Interrupted(signum)
         _STOP.set()
-        print("\nstopping after the running trial (Ctrl-C again to abort)", file=sys.stderr)
+        _SIGNAL[0] = signum
+        say("stopping after the running trial (Ctrl-C again to abort at once)")
 
-    stop = optuna.study.MaxTrialsCallback(trials, states=(TrialState.COMPLETE,))
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    _quiet_optuna()
     _STOP.clear()
     main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, on_sigint) if main_thread else None
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
+    in_a_row, stopped = 0, None
     try:
-        study.optimize(tagged, n_trials=None, callbacks=[stop, tick], catch=catch)
+        while not _STOP.is_set():
+            complete, running = _counts(study)
+            if bar is not None:
+                bar.n = min(complete, trials)
+                bar.refresh()
+            if complete >= trials:
+                break
+            if complete + running >= trials:  # the rest is being run elsewhere; a worker may yet fail
+                if reap_dead_trials(study) == 0:
+                    time.sleep(poll_s)
+                continue
+            last.clear()
+            try:
+                study.optimize(guarded, n_trials=1, catch=catch)
+            except KeyboardInterrupt:
+                if last:
+                    t = study._storage.get_trial(last[-1]._trial_id)
+                    if t.state == TrialState.FAIL:
+                        study._storage.set_trial_user_attr(t._trial_id, "interrupted", True)
+                        retry_trial(study, t)
+                raise Interrupted(_SIGNAL[0] if _STOP.is_set() else signal.SIGINT) from None
+            if not last:
+                continue
+            t = study._storage.get_trial(last[-1]._trial_id)
+            if t.user_attrs.get("surplus"):
+                continue
+            if t.state == TrialState.COMPLETE:
+                in_a_row = 0
+                continue
+            in_a_row += 1
+            if t.state == TrialState.FAIL:
+                say(f"trial {t.number} failed: {_reason(t)}")
+            if in_a_row >= max_failures:
+                stopped = (f"stopped after {in_a_row} failed or pruned trials in a row (last: {_reason(t)}); "
+                           "see --max-failures")
+                break
     finally:
-        if main_thread:
-            signal.signal(signal.SIGINT, previous)
-        if bar is not None:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if own_bar:
             bar.close()
     if _STOP.is_set():
-        raise KeyboardInterrupt
-    return n_complete() - before
+        raise Interrupted(_SIGNAL[0])
+    return RunOutcome(_counts(study)[0] - before, stopped)
 
 
 def feasible_trials(study: optuna.Study) -> list[FrozenTrial]:
@@ -283,6 +357,18 @@ def ranked_trials(study: optuna.Study) -> list[FrozenTrial]:
     (ordered by mean objective) followed by the rest."""
     trials = feasible_trials(study)
     if len(study.directions) == 1:
-        return sorted(trials, key=lambda t: -t.value)
+        return sorted(trials, key=lambda t: (-t.value, t.number))
     front = {t.number for t in study.best_trials if t.user_attrs.get("feasible", True)}
-    return sorted(trials, key=lambda t: (t.number not in front, -float(np.mean(t.values))))
+    return sorted(trials, key=lambda t: (t.number not in front, -float(np.mean(t.values)), t.number))
+
+
+def distinct_ranked(study: optuna.Study) -> list[FrozenTrial]:
+    """:func:`ranked_trials` with each layout once (its best trial): a layout proposed again, or a
+    duplicate that reused an earlier result, is not a second answer."""
+    seen, out = set(), []
+    for t in ranked_trials(study):
+        key = json.dumps(t.user_attrs.get("layout"), sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            out.append(t)
+    return out

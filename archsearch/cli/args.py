@@ -1,0 +1,115 @@
+"""Shared command-line pieces: a parser whose errors are one line, option types that validate values
+before any command runs (so nothing is opened or written for a bad value), and option groups that
+several commands share."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
+
+from archsearch.formats.validate import MAX_IMAGES, MAX_SEED, NAME_PATTERN
+
+__all__ = [
+    "DEVICE_PATTERN", "PLOT_SUFFIXES", "OneLineParser", "add_training_options", "device", "int_in", "plot_path",
+    "study_name", "writable_dir",
+]
+
+#: what ``--device`` accepts; availability is checked by the command (it needs torch)
+DEVICE_PATTERN = r"^(auto|cpu|mps|cuda(:\d{1,2})?)$"
+PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+MAX_EPOCHS = 10_000
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with every usage error as one line (exit status 2) and defaults shown in ``--help``."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        print(f"archsearch: error: {self.prog}: {message} (see '{self.prog} --help')", file=sys.stderr)
+        sys.exit(2)
+
+
+def int_in(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer in ``low..high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text[:40]!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must lie in {low}..{high}, got {value}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def study_name(text: str) -> str:
+    if not re.match(NAME_PATTERN, text):
+        raise argparse.ArgumentTypeError(
+            f"must be 1 to 100 letters, digits, '-', '_' or '.', starting with a letter or digit; got {text[:40]!r}"
+            + ("..." if len(text) > 40 else ""))
+    return text
+
+
+def device(text: str) -> str:
+    if not re.match(DEVICE_PATTERN, text):
+        raise argparse.ArgumentTypeError(f"expected auto, cpu, cuda, cuda:N or mps, got {text[:40]!r}")
+    return text
+
+
+def _writable_parent(path: Path) -> None:
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot create {str(path)!r}: {str(probe)!r} is a file")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"cannot create {str(path)!r}: {str(probe)!r} is not writable")
+
+
+def writable_dir(text: str) -> Path:
+    """A folder that exists or can be created (nothing is created here)."""
+    path = Path(text)
+    if not text:
+        raise argparse.ArgumentTypeError("expected a folder, got ''")
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a folder")
+    _writable_parent(path)
+    return path
+
+
+def plot_path(text: str) -> Path:
+    """A picture file to write: .png, .pdf or .svg, in a folder that exists or can be created."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file name ending in "
+                                         f"{', '.join(PLOT_SUFFIXES)}")
+    if path.suffix.lower() not in PLOT_SUFFIXES:
+        raise argparse.ArgumentTypeError(f"unknown picture format {path.suffix or '(none)'!r} in {text!r}; "
+                                         f"use {', '.join(PLOT_SUFFIXES)}")
+    _writable_parent(path.parent)
+    return path
+
+
+def add_training_options(p: argparse.ArgumentParser, epochs: int) -> None:
+    """What every training command takes: epochs, data sizes, device, seed, folders, progress."""
+    p.add_argument("--epochs", type=int_in(1, MAX_EPOCHS), default=epochs, help="training epochs per run")
+    p.add_argument("--train", type=int_in(1, MAX_IMAGES), help="training images (default: the task's data.train)")
+    p.add_argument("--test", type=int_in(1, MAX_IMAGES), help="test images (default: the task's data.test)")
+    p.add_argument("--device", type=device, default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, "
+                   "cuda:N or mps")
+    p.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help="first seed")
+    p.add_argument("--runs-dir", type=writable_dir, default=Path("runs"), help="where studies, caches and results go")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")

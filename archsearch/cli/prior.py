@@ -1,0 +1,183 @@
+"""``archsearch score``, ``bound`` and ``check``: the prior's answers, instantly (no torch, no optuna)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from archsearch.cli.args import int_in, plot_path
+from archsearch.formats.yamlio import InputError
+
+EXIT_INPUT = 2
+
+
+def _load_pair(task_path: str, layout_path: str):
+    from archsearch.formats.layout_file import load_layout
+    from archsearch.formats.task import load_task
+
+    task = load_task(task_path)
+    layout = load_layout(layout_path)
+    if task.input_shape != layout.input_shape:
+        raise InputError(
+            f"input_shape {list(layout.input_shape)} does not match the task's {list(task.input_shape)} "
+            f"({task_path})", layout_path, "input_shape")
+    return task, layout
+
+
+def _report(task, layout, budget: int | None = None, space_path: str | None = None) -> dict[str, Any]:
+    """The per-partition cuts and the score, against the reference of one rule (README, "The prior
+    score"): the space's when ``space_path`` is given (what a search over it reports), else the layout's
+    own schedule and M at ``budget`` (default: the layout's own size)."""
+    from archsearch.core.mincut import explain_mincut
+    from archsearch.prior.score import Prior
+
+    ex = explain_mincut(layout, task.masks)
+    params = layout.param_count()
+    if space_path is not None:
+        from archsearch.formats.space import load_space
+
+        space = load_space(space_path)
+        if space.input_shape != layout.input_shape:
+            raise InputError(f"input_shape {list(space.input_shape)} does not match the layout's "
+                             f"{list(layout.input_shape)}", space_path, "input_shape")
+        prior = Prior.for_space(task.masks, task.weights, space)
+    else:
+        prior = Prior.for_budget(task.masks, task.weights, layout, budget or params)
+    res = prior(layout)
+    levels = ex.levels()
+    return {
+        "task": task.name,
+        "layout": layout.describe(),
+        "params": params,
+        "score": res.score,
+        "reference": {"layout": prior.reference.describe(), "params": prior.reference.param_count()},
+        "partitions": [
+            {
+                "name": p.name,
+                "weight": p.weight,
+                "log2_mincut": float(ex.log2_mincut[i]),
+                "reference_log2_mincut": float(prior.reference_log2[i]),
+                "cut": {levels[k]: int(c) for k, c in enumerate(ex.counts[i]) if c},
+                "explanation": ex.describe(i),
+            }
+            for i, p in enumerate(task.partitions)
+        ],
+    }
+
+
+def _print_table(rep: dict[str, Any], with_rank: bool) -> None:
+    rows = [["partition", "weight", "log2 min-cut", "ref", *(["rank"] if with_rank else []), "cut runs through"]]
+    for p in rep["partitions"]:
+        rank = [str(p["rank"]) + ("" if p["rank"] == round(2 ** p["log2_mincut"]) else " (!)")] if with_rank else []
+        rows.append([p["name"], f"{p['weight']:g}", f"{p['log2_mincut']:.2f}", f"{p['reference_log2_mincut']:.2f}",
+                     *rank, p["explanation"]])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    print(f"task {rep['task']}   layout {rep['layout']}")
+    for n, r in enumerate(rows):
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+    print(f"params {rep['params']}   score {rep['score']:.4f}   "
+          f"(reference: uniform {rep['reference']['layout']}, {rep['reference']['params']} params)")
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    if args.budget is not None and args.space is not None:
+        raise InputError("give --budget or --space, not both (a space's budget is its max_params)", field="--budget")
+    task, layout = _load_pair(args.task, args.layout)
+    rep = _report(task, layout, args.budget, args.space)
+    if args.plot:
+        from archsearch.evidence.outputs import refuse_overwrite
+
+        refuse_overwrite(args.plot, args.force, "--plot")
+        from archsearch.evidence.plots import plot_cuts
+
+        plot_cuts(task, layout, args.plot)
+    if args.json:
+        print(json.dumps(rep))
+    else:
+        _print_table(rep, with_rank=False)
+        if args.plot:
+            print(f"wrote {args.plot}")
+    return 0
+
+
+def cmd_bound(args: argparse.Namespace) -> int:
+    from archsearch.core.rank import RankTooLarge, separation_rank
+
+    task, layout = _load_pair(args.task, args.layout)
+    rep = _report(task, layout)
+    try:
+        ranks = separation_rank(layout, task.masks, seed=args.seed, max_entries=args.max_entries)
+    except RankTooLarge as exc:
+        raise InputError(str(exc), args.layout) from None
+    for p, r in zip(rep["partitions"], ranks, strict=True):
+        p["rank"] = int(r)
+    if args.json:
+        print(json.dumps(rep))
+    else:
+        _print_table(rep, with_rank=True)
+        print("rank: numerical rank of the matricization with Gaussian weights (seed "
+              f"{args.seed}); (!) marks a rank below 2^min-cut")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from archsearch.core.layout import Layout
+    from archsearch.formats.detect import Space, Task, load_any
+
+    failed = 0
+    for f in args.files:
+        try:
+            obj = load_any(f)
+        except InputError as exc:
+            print(f"archsearch: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        if isinstance(obj, Task):
+            what = f"task '{obj.name}', {len(obj.partitions)} partitions on {list(obj.input_shape)}"
+        elif isinstance(obj, Space):
+            what = (f"search space '{obj.name}', {len(obj.schedules)} schedule(s), "
+                    f"budget {obj.min_params}..{obj.max_params} params")
+        else:
+            assert isinstance(obj, Layout)
+            what = f"layout {obj.describe()}, {obj.param_count()} params"
+        print(f"{f}: ok: {what}")
+    return EXIT_INPUT if failed else 0
+
+
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser("score", help="log2 min-cut per partition, where the cut runs, and the prior score",
+                       description="Score a layout for a task: the log2 min cut of every partition, where the "
+                                   "cut runs, and the prior score against the reference layout.")
+    s.add_argument("task", help="task spec (YAML): the partitions and their weights")
+    s.add_argument("layout", help="layout file (YAML), as `export` writes")
+    s.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    s.add_argument("--budget", type=int_in(1, 10**10),
+                   help="parameter budget of the reference (default: the layout's own parameter count)")
+    s.add_argument("--space", metavar="SPACE.yaml",
+                   help="score against this search space's reference, as a search over it does")
+    s.add_argument("--plot", type=plot_path, metavar="FILE", help="draw each partition and its cut on the "
+                   "input grid (.png, .pdf or .svg)")
+    s.add_argument("--force", action="store_true", help="overwrite an existing --plot file")
+    s.set_defaults(func=cmd_score)
+
+    b = sub.add_parser("bound", help="score, plus the separation rank measured by contraction",
+                       description="The min cut per partition beside the separation rank measured by contracting "
+                                   "the ConvAC with Gaussian weights (small networks only).")
+    b.add_argument("task", help="task spec (YAML)")
+    b.add_argument("layout", help="layout file (YAML)")
+    b.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0, help="seed of the Gaussian weights")
+    b.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    b.add_argument("--max-entries", type=int_in(1, 2**30), default=2**24,
+                   help="refuse networks whose coefficient tensor has more entries (float64: 8 bytes each)")
+    b.set_defaults(func=cmd_bound)
+
+    c = sub.add_parser("check", help="validate task, search-space and layout files",
+                       description="Validate files, telling each kind by its keys; one line per file.")
+    c.add_argument("files", nargs="+", metavar="FILE", help="task, search-space or layout files (YAML)")
+    c.set_defaults(func=cmd_check)

@@ -1,0 +1,140 @@
+"""Optuna objectives, thin on purpose: suggest a layout, call the pure scorer or the trainer, store what
+was found as user attributes (optuna-dashboard shows them).
+
+Layouts outside the budget are kept but marked infeasible (Optuna's constraint API: ``max_params`` and
+``min_params`` > 0) and never exported; a trained search prunes them untrained.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import optuna
+from optuna.trial import Trial, TrialState
+
+from archsearch.core.layout import Layout
+from archsearch.formats.space import Space
+from archsearch.formats.task import Task
+from archsearch.prior.score import Prior, PriorResult
+
+if TYPE_CHECKING:
+    from archsearch.train.data import Dataset
+
+__all__ = ["TrainedSettings", "prior_objective", "record_layout", "suggest_layout", "trained_objective"]
+
+
+def suggest_layout(trial: Trial, space: Space) -> Layout:
+    """Ask ``trial`` for a schedule, an M and one channel count per layer."""
+    sched = trial.suggest_categorical("schedule", list(range(len(space.schedules)))) if len(space.schedules) > 1 else 0
+    m = trial.suggest_categorical("M", list(space.M)) if len(space.M) > 1 else space.M[0]
+    channels = []
+    for l in range(len(space.schedules[sched])):
+        if space.channel_choices is not None:
+            channels.append(trial.suggest_categorical(f"r{l}", list(space.channel_choices)))
+        else:
+            low, high, log = space.channel_range
+            channels.append(trial.suggest_int(f"r{l}", low, high, log=log))
+    return space.layout(sched, m, channels)
+
+
+def record_layout(trial: Trial, layout: Layout, space: Space, prior: Prior, task: Task) -> PriorResult:
+    """Score ``layout`` with the prior and store it, its size and its cuts on ``trial``."""
+    res = prior(layout)
+    params = res.params
+    trial.set_user_attr("layout", layout.to_dict())
+    trial.set_user_attr("channels", list(layout.channels))
+    trial.set_user_attr("params", params)
+    trial.set_user_attr("prior_score", res.score)
+    trial.set_user_attr("log2_mincut", {n: float(v) for n, v in zip(task.names, res.log2_mincut, strict=True)})
+    trial.set_user_attr("feasible", space.fits(params))
+    # Optuna's constraint API: feasible when every value is <= 0 (TPE and NSGA-II read it)
+    trial.set_constraint("max_params", float(params - space.max_params))
+    trial.set_constraint("min_params", float(space.min_params - params))
+    return res
+
+
+def prior_objective(task: Task, space: Space, prior: Prior, pareto: bool = False) -> Callable[[Trial], Any]:
+    """Objective maximising the prior score (or, with ``pareto``, each partition's ratio)."""
+
+    def objective(trial: Trial) -> float | list[float]:
+        res = record_layout(trial, suggest_layout(trial, space), space, prior, task)
+        return [float(r) for r in res.ratios] if pareto else res.score
+
+    return objective
+
+
+@dataclass(frozen=True)
+class TrainedSettings:
+    """How a trained search trains each trial."""
+
+    epochs: int = 5
+    seed: int = 0
+    device: str = "auto"
+    floor: float = float("-inf")  #: layouts the prior scores below this are pruned untrained
+    metrics_dir: Path | None = None  #: per-epoch metrics, one jsonl file per trial
+    warm_start: int = 0  #: trials numbered below this are the prior's picks
+
+
+def trained_objective(task: Task, space: Space, prior: Prior, data: Dataset, settings: TrainedSettings,
+                      on_epoch: Callable[[Trial, dict], None] | None = None) -> tuple[Callable[[Trial], float], tuple]:
+    """Objective that trains each proposed layout and returns its test accuracy; with the exceptions
+    that mark a trial FAIL while the search goes on."""
+    import torch
+
+    from archsearch.search.study import interrupt_requested
+    from archsearch.train.loop import TrainConfig, TrainingFailed, pick_device, train
+    from archsearch.train.models import build_model
+
+    device = pick_device(settings.device)
+    if settings.metrics_dir is not None:
+        settings.metrics_dir.mkdir(parents=True, exist_ok=True)
+
+    def objective(trial: Trial) -> float:
+        if trial.number < settings.warm_start and "retry_of" not in trial.user_attrs:
+            trial.set_user_attr("warm_start", True)
+        layout = suggest_layout(trial, space)
+        res = record_layout(trial, layout, space, prior, task)
+        if not space.fits(res.params):
+            trial.set_user_attr("skipped", "over budget")
+            raise optuna.TrialPruned("over budget")
+        if res.score < settings.floor:
+            trial.set_user_attr("skipped", f"prior score {res.score:.4f} below the floor {settings.floor:.4f}")
+            raise optuna.TrialPruned("prior score below the floor")
+        for done in trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+            if done.user_attrs.get("layout") == layout.to_dict():  # proposed again: reuse, don't retrain
+                trial.set_user_attr("duplicate_of", done.number)
+                trial.set_user_attr("accuracy", done.value)
+                return float(done.value)
+        cfg = TrainConfig(epochs=settings.epochs, seed=settings.seed + trial.number, device=str(device))
+        metrics = settings.metrics_dir / f"{trial.number:05d}.jsonl" if settings.metrics_dir else None
+
+        def log_epoch(row: dict) -> None:
+            if metrics is not None:
+                with metrics.open("a") as f:
+                    f.write(json.dumps(row) + "\n")
+            trial.report(row["test_accuracy"], row["epoch"])
+            if on_epoch is not None:
+                on_epoch(trial, row)
+            if interrupt_requested():  # Ctrl-C or SIGTERM: give up this trial between epochs, cleanly
+                raise KeyboardInterrupt
+
+        try:
+            out = train(build_model(layout, space.model, seed=cfg.seed), data, cfg, on_epoch=log_epoch)
+        except torch.OutOfMemoryError as exc:
+            trial.set_user_attr("fail_reason", f"out of memory: {exc}".splitlines()[0])
+            raise TrainingFailed(f"out of memory: {exc}".splitlines()[0]) from None
+        except TrainingFailed as exc:  # the trial is marked FAIL with its reason; the search goes on
+            trial.set_user_attr("fail_reason", str(exc))
+            raise
+        finally:
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+        trial.set_user_attr("accuracy", out["accuracy"])
+        trial.set_user_attr("device", out["device"])
+        return out["accuracy"]
+
+    return objective, (TrainingFailed,)
