@@ -73,3 +73,140 @@ def test_npz_arrays(tmp_path):
     np.savez(f, x_train=np.zeros((5, 16)))
     with pytest.raises(InputError, match="y_train: missing array"):
         load_data(DataSpec("npz", None, 1, 1, 0, f), (16,), None)
+
+
+def _npz_spec(path):
+    return DataSpec("npz", None, 1, 1, 0, path)
+
+
+GOOD = {"x_train": np.zeros((5, 16)), "y_train": np.arange(5), "x_test": np.zeros((3, 16)), "y_test": np.arange(3)}
+
+
+@pytest.mark.parametrize("change,expect", [
+    ({"x_train": np.array([["a"] * 16] * 5)}, "x_train: expected a numeric array, got dtype <U1"),
+    ({"x_train": np.zeros((0, 16))}, "x_train: empty array"),
+    ({"x_test": np.full((3, 16), np.nan)}, "x_test: holds 48 NaN or infinite values"),
+    ({"x_train": np.full((5, 16), np.inf)}, "x_train: holds 80 NaN or infinite values"),
+    ({"y_train": np.array([0, 1, 2, 3, -4])}, "y_train: labels must be >= 0, found -4"),
+    ({"y_train": np.zeros(5) + 0.5}, "y_train: expected 5 integer labels"),
+    ({"y_test": np.arange(4)}, "y_test: expected 3 integer labels, got shape (4,)"),
+    ({"x_test": np.zeros((3, 2, 16))}, "x_test: x_train has 1 channels, x_test 2"),
+])
+def test_bad_npz_arrays_are_one_line_errors(tmp_path, change, expect):
+    f = tmp_path / "d.npz"
+    np.savez(f, **{**GOOD, **change})
+    with pytest.raises(InputError) as exc:
+        load_data(_npz_spec(f), (16,), None)
+    assert expect in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_object_arrays_are_never_unpickled(tmp_path):
+    f = tmp_path / "d.npz"
+    np.savez(f, **{**GOOD, "y_train": np.array([0, 1, None, 3, 4], dtype=object)})
+    with pytest.raises(InputError, match="y_train: cannot read: Object arrays cannot be loaded"):
+        load_data(_npz_spec(f), (16,), None)
+
+
+def test_npy_named_npz_and_junk(tmp_path):
+    f = tmp_path / "d.npz"
+    np.save(tmp_path / "d.npy", np.zeros(4))
+    (tmp_path / "d.npy").rename(f)
+    with pytest.raises(InputError, match="not an .npz archive"):
+        load_data(_npz_spec(f), (16,), None)
+    f.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(InputError, match="cannot read as .npz"):
+        load_data(_npz_spec(f), (16,), None)
+
+
+def test_labels_and_channels_must_fit_the_model(tmp_path):
+    from archsearch.train.data import check_fits
+
+    f = tmp_path / "d.npz"
+    np.savez(f, **{**GOOD, "y_train": np.array([0, 1, 2, 3, 12])})
+    data = load_data(_npz_spec(f), (16,), None)
+    with pytest.raises(InputError, match="y_train: labels must lie in 0..9 for a model with 10 classes, found 12"):
+        check_fits(data, 10, 1, f)
+    check_fits(data, 13, 1, f)
+    with pytest.raises(InputError, match="x_train: the images have 1 channel"):
+        check_fits(data, 13, 3, f)
+
+
+def _mnist_folder(tmp_path, images=None, labels=None, gz=False):
+    rng = np.random.default_rng(0)
+    sfx = ".gz" if gz else ""
+    _idx(tmp_path / f"train-images-idx3-ubyte{sfx}", rng.integers(0, 255, (20, 28, 28)) if images is None else images, gz)
+    _idx(tmp_path / f"train-labels-idx1-ubyte{sfx}", np.arange(20) % 10 if labels is None else labels, gz)
+    _idx(tmp_path / f"t10k-images-idx3-ubyte{sfx}", rng.integers(0, 255, (10, 28, 28)), gz)
+    _idx(tmp_path / f"t10k-labels-idx1-ubyte{sfx}", np.arange(10) % 10, gz)
+
+
+def _mnist(tmp_path):
+    return load_data(DataSpec("mnist", 12, 40, 20, 0, tmp_path), (32, 32), None)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_truncated_idx(tmp_path, gz):
+    _mnist_folder(tmp_path, gz=gz)
+    f = tmp_path / ("train-images-idx3-ubyte" + (".gz" if gz else ""))
+    f.write_bytes(f.read_bytes()[:-100])
+    with pytest.raises(InputError, match="truncated|corrupt"):
+        _mnist(tmp_path)
+
+
+def test_corrupt_gzip_and_absurd_headers(tmp_path):
+    _mnist_folder(tmp_path, gz=True)
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b\x08\x00garbage garbage")
+    with pytest.raises(InputError, match="corrupt or truncated"):
+        _mnist(tmp_path)
+    _mnist_folder(tmp_path, gz=False)
+    for p in tmp_path.glob("*.gz"):
+        p.unlink()
+    f = tmp_path / "train-images-idx3-ubyte"
+    f.write_bytes(bytes([0, 0, 8, 3]) + (2**31 - 1).to_bytes(4, "big") * 3)  # 10^28 bytes claimed
+    with pytest.raises(InputError, match="over the limit"):
+        _mnist(tmp_path)
+    f.write_bytes(bytes([0, 0, 9, 3]) + bytes(12))
+    with pytest.raises(InputError, match="bad magic number"):
+        _mnist(tmp_path)
+
+
+def test_mnist_labels_checked(tmp_path):
+    _mnist_folder(tmp_path, labels=np.arange(20) % 12)
+    with pytest.raises(InputError, match="labels must lie in 0..9, found 11"):
+        _mnist(tmp_path)
+    _mnist_folder(tmp_path, labels=np.arange(19) % 10)
+    with pytest.raises(InputError, match="20 images but 19 labels"):
+        _mnist(tmp_path)
+
+
+def _build(cache: str, out: str) -> None:
+    spec = DataSpec("digits", 8, 2000, 500, 7, None)
+    d = load_data(spec, (32, 32), cache)
+    np.save(out, d.train.x[:3])
+
+
+def test_processes_building_one_cache_do_not_collide(tmp_path):
+    """Three processes build the same cache at once: each gets the data, one complete file remains."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_build, args=(str(tmp_path / "cache"), str(tmp_path / f"out{i}.npy")))
+             for i in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    outs = [np.load(tmp_path / f"out{i}.npy") for i in range(3)]
+    assert all(np.array_equal(outs[0], o) for o in outs[1:])
+    files = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert len(files) == 1 and files[0].startswith("digits-") and files[0].endswith(".npz")
+
+
+def test_a_damaged_cache_is_rebuilt(tmp_path):
+    spec = DataSpec("digits", 8, 50, 20, 0, None)
+    d = load_data(spec, (16, 16), tmp_path)
+    cache = next(tmp_path.glob("digits-*.npz"))
+    cache.write_bytes(b"half a file")
+    again = load_data(spec, (16, 16), tmp_path)
+    np.testing.assert_array_equal(again.train.x, d.train.x)

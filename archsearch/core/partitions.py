@@ -174,12 +174,12 @@ def family_mask(kind: str, shape: Sequence[int], **options: object) -> np.ndarra
 def explicit(shape: Sequence[int], side_a: Sequence[int]) -> np.ndarray:
     """Mask whose side A is the given flat row-major indices."""
     n = int(np.prod(shape))
-    idx = np.asarray(list(side_a), dtype=np.int64)
-    bad = idx[(idx < 0) | (idx >= n)]
-    if bad.size:
+    bad = [i for i in side_a if not 0 <= int(i) < n]  # Python ints: no overflow before the check
+    if bad:
         raise PartitionError(
             f"index {int(bad[0])} is out of range for input_shape {list(shape)} (0..{n - 1})", "side_a"
         )
+    idx = np.asarray(list(side_a), dtype=np.int64)
     if len(set(idx.tolist())) != idx.size:
         raise PartitionError("side_a lists an index twice", "side_a")
     mask = np.zeros(n, dtype=bool)

@@ -1,0 +1,126 @@
+"""Bad command lines, table-driven: each is refused in one line that names the flag, with exit status 2,
+before anything is stored or written."""
+
+from __future__ import annotations
+
+import pytest
+
+from archsearch import __version__
+from archsearch.cli.main import build_parser
+from tests.conftest import ROOT, run_cli
+
+T32 = str(ROOT / "tasks" / "digits-local-32.yaml")
+S32 = str(ROOT / "search_spaces" / "cpu-32x32.yaml")
+T64 = str(ROOT / "tasks" / "digits-global.yaml")
+WB64 = str(ROOT / "layouts" / "wide-base-64x64-r8.yaml")
+PAYLOAD = 'x"""+__import__("os").system("touch pwned")+"""'
+
+# (argv, what the one line must say); {tmp} is a fresh folder, {file} a plain file in it
+CASES = [
+    (["search", T32, S32, "--prior-only", "--study-name", "s", "--seed", "-1"], "argument --seed: must lie in 0.."),
+    (["search", T32, S32, "--prior-only", "--study-name", "s" * 300], "argument --study-name: must be 1 to 100"),
+    (["search", T32, S32, "--prior-only", "--study-name", PAYLOAD], "argument --study-name"),
+    (["search", T32, S32, "--prior-only", "--study-name", "a/b"], "argument --study-name"),
+    (["search", T32, S32, "--prior-only", "--study-name", "s", "--trials", "0"], "argument --trials: must lie in"),
+    (["search", T32, S32, "--prior-only", "--study-name", "s", "--trials", "ten"], "expected an integer"),
+    (["search", T32, S32, "--prior-only", "--study-name", "s", "--runs-dir", "{file}"], "is a file, not a folder"),
+    (["search", T32, S32, "--prior-only", "--study-name", "s", "--runs-dir", "{file}/sub"], "is a file"),
+    (["search", T32, S32, "--prior-only", "--study-name", "s", "--max-failures", "0"], "--max-failures"),
+    (["search", T32, S32, "--study-name", "s", "--device", "meta"], "argument --device: expected auto, cpu"),
+    (["search", T32, S32, "--study-name", "s", "--device", "mps"], "--device: 'mps' asked for, but this torch"),
+    (["search", T32, S32, "--study-name", "s", "--device", "cuda:3"], "--device: 'cuda:3' asked for"),
+    (["search", T32, S32, "--study-name", "s", "--train", "0"], "argument --train: must lie in 1.."),
+    (["search", T32, S32, "--study-name", "s", "--pareto"], "--pareto goes with --prior-only"),
+    (["search", T32, str(ROOT / "search_spaces" / "paper-64x64.yaml"), "--prior-only", "--study-name", "s"],
+     "does not match the task's [32, 32]"),
+    (["score", T64, WB64, "--budget", "-5"], "argument --budget: must lie in 1.."),
+    (["score", T64, WB64, "--plot", "{tmp}/cuts.gif"], "unknown picture format '.gif'"),
+    (["score", T64, WB64, "--plot", "{tmp}"], "is a folder"),
+    (["score", T64, WB64, "--plot", "{tmp}/old.png"], "old.png already exists; give --force"),
+    (["score", T64, WB64, "--budget", "100", "--space", S32], "give --budget or --space, not both"),
+    (["score", T64, WB64, "--space", S32], "does not match the layout's [64, 64]"),
+    (["score", T64, WB64, "--nope"], "unrecognized arguments: --nope"),
+    (["bound", T64, WB64, "--max-entries", "0"], "argument --max-entries: must lie in 1.."),
+    (["bound", T64, WB64, "--max-entries", str(2**40)], "argument --max-entries: must lie in 1.."),
+    (["bound", T64, WB64], "over the limit"),
+    (["paper", "--r", "0"], "argument --r: must lie in 1.."),
+    (["paper", "--scale", "huge"], "argument --scale: invalid choice"),
+    (["paper", "--local", "{tmp}/missing.yaml"], "missing.yaml: no such file"),
+    (["verify", T32, S32, "--layouts", "1"], "argument --layouts: must lie in 2.."),
+    (["verify", T32, S32, "--plot", "{tmp}/v.txt"], "unknown picture format '.txt'"),
+    (["export", "--study-name", "nope", "--out", "{tmp}/o", "--runs-dir", "{tmp}"], "no study 'nope'"),
+    (["export", "--study-name", "s", "--out", "{file}"], "argument --out: '"),
+    (["export", "--study-name", "s", "--out", "{tmp}/o", "--top", "0"], "argument --top: must lie in 1.."),
+    (["export", "--study-name", "s", "--out", "{tmp}/o", "--format", "exe"], "argument --format: invalid choice"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+]
+
+
+@pytest.mark.parametrize("argv,expect", CASES, ids=[" ".join(a[:1] + a[-2:])[:60] for a, _ in CASES])
+def test_bad_command_line_is_one_line(argv, expect, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default runs/ folder would land here
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "old.png").write_bytes(b"\x89PNG earlier results")
+    argv = [a.replace("{tmp}", str(tmp_path)).replace("{file}", str(tmp_path / "file")) for a in argv]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert run_cli(argv) == 2
+    out, err = capsys.readouterr()
+    assert err.count("\n") == 1 and err.startswith("archsearch: error: "), err
+    assert expect in err, err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing created: no runs/, no study
+    assert not (tmp_path / "pwned").exists()
+    assert (tmp_path / "old.png").read_bytes() == b"\x89PNG earlier results"
+
+
+def test_large_M_bound_is_one_line(tmp_path, capsys):
+    """M^N with thousands of digits: refused by size, not by a failure to print the number."""
+    lay = tmp_path / "l.yaml"
+    lay.write_text("input_shape: [64, 64]\nM: 1000\nlayers:\n" + "  - {channels: 4, pool: [2, 2]}\n" * 6)
+    assert run_cli(["bound", T64, str(lay)]) == 2
+    err = capsys.readouterr().err
+    assert "over the limit" in err and "10^12288" in err and err.count("\n") == 1
+
+
+def test_version(capsys):
+    assert run_cli(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"archsearch {__version__}"
+
+
+def _subparsers(parser):
+    for action in parser._actions:
+        if action.__class__.__name__ == "_SubParsersAction":
+            return action.choices
+    return {}
+
+
+def test_every_argument_has_help_and_defaults_show():
+    commands = _subparsers(build_parser())
+    assert set(commands) >= {"score", "bound", "check", "search", "export", "verify", "paper"}
+    for name, sub in commands.items():
+        text = sub.format_help()
+        for action in sub._actions:
+            if action.dest == "help":
+                continue
+            assert action.help, f"{name}: {action.dest} has no help"
+            if action.default not in (None, False) and action.help:
+                assert "(default:" in text, f"{name}: defaults are not shown"
+    assert "(default: 15)" in commands["paper"].format_help()  # --epochs differs per command: shown
+    assert "(default: 5)" in commands["search"].format_help()
+
+
+def test_internal_errors_are_one_line(monkeypatch, capsys):
+    from archsearch.cli import prior
+
+    def boom(args):
+        raise ZeroDivisionError("division by zero\nsecond line")
+
+    monkeypatch.setattr(prior, "cmd_check", boom)
+    monkeypatch.delenv("ARCHSEARCH_DEBUG", raising=False)
+    assert run_cli(["check", T32]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error: ZeroDivisionError: division by zero second line" in err
+    assert "ARCHSEARCH_DEBUG=1" in err and "Traceback" not in err
+    monkeypatch.setenv("ARCHSEARCH_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        run_cli(["check", T32])
