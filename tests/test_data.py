@@ -134,7 +134,8 @@ def test_labels_and_channels_must_fit_the_model(tmp_path):
 def _mnist_folder(tmp_path, images=None, labels=None, gz=False):
     rng = np.random.default_rng(0)
     sfx = ".gz" if gz else ""
-    _idx(tmp_path / f"train-images-idx3-ubyte{sfx}", rng.integers(0, 255, (20, 28, 28)) if images is None else images, gz)
+    train_images = rng.integers(0, 255, (20, 28, 28)) if images is None else images
+    _idx(tmp_path / f"train-images-idx3-ubyte{sfx}", train_images, gz)
     _idx(tmp_path / f"train-labels-idx1-ubyte{sfx}", np.arange(20) % 10 if labels is None else labels, gz)
     _idx(tmp_path / f"t10k-images-idx3-ubyte{sfx}", rng.integers(0, 255, (10, 28, 28)), gz)
     _idx(tmp_path / f"t10k-labels-idx1-ubyte{sfx}", np.arange(10) % 10, gz)

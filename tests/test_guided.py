@@ -115,6 +115,25 @@ def test_paper_command_tiny(files, capsys):
     assert len(rep["rows"]) == 4 and all(len(r["accuracy"]) == 1 for r in rep["rows"])
     runs = list((tmp / "runs" / "paper-cpu").iterdir())
     assert len(runs) == 1 and (runs[0] / "paper.png").is_file() and (runs[0] / "paper.json").is_file()
+    assert {"predicted", "found", "agree"} <= set(rep["comparisons"][0])
+    assert all(0 < r["chance"] < 1 and isinstance(r["at_chance"], bool) for r in rep["rows"])
+    first = (runs[0] / "paper.json").read_bytes()
+    assert cli.main(["paper", "--local", task, "--global", task, "--r", "2", "--epochs", "1", "--seeds", "1",
+                     "--train", "200", "--test", "50", "--runs-dir", str(tmp / "runs"), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    again = sorted((tmp / "runs" / "paper-cpu").iterdir())
+    assert len(again) == 2 and (runs[0] / "paper.json").read_bytes() == first  # a new folder; nothing overwritten
+    assert f"wrote {again[1] / 'paper.json'}" in out or f"wrote {again[0] / 'paper.json'}" in out
+
+
+def test_verdicts_call_ties_ties():
+    from archsearch.evidence.verify import chance_level, verdict
+
+    assert verdict(0.073, 0.073, 0.5 / 1000) == 0
+    assert verdict(0.5, 0.5004, 0.5 / 1000) == 0  # closer than half an image of 1,000
+    assert verdict(0.51, 0.5, 0.5 / 1000) == 1 and verdict(0.5, 0.51, 0.5 / 1000) == -1
+    assert verdict(float("nan"), 0.5, 0.001) == 0
+    assert chance_level([0, 0, 0, 1]) == 0.75 and chance_level(np.arange(10)) == 0.1
 
 
 def test_kendall_matches_closed_cases():
@@ -123,3 +142,67 @@ def test_kendall_matches_closed_cases():
     tau, *_ = kendall([1, 2, 3, 4], [4, 3, 2, 1])
     assert tau == pytest.approx(-1.0)
     assert np.isnan(kendall([1, 2], [1, 2])[0])
+
+
+def _spawn_trained(files, name, *extra):
+    import os
+    import subprocess
+    import sys
+
+    task, space, tmp = files
+    cmd = [sys.executable, "-m", "archsearch", "search", task, space, "--study-name", name, "--runs-dir",
+           str(tmp / "runs"), "--no-progress", "--device", "cpu", *extra]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"})
+
+
+@pytest.mark.slow
+def test_workers_starting_together_warm_start_once(files):
+    procs = [_spawn_trained(files, "w2", "--trials", "5", "--epochs", "1", "--seed", "0") for _ in range(2)]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    study = _study(files, "w2")
+    warm = [t for t in study.trials if t.user_attrs.get("warm_start")]
+    assert sorted(t.number for t in warm) == [0, 1, 2]  # three picks, not three per worker
+    assert len({json.dumps(t.params, sort_keys=True) for t in warm}) == 3
+    assert sum(t.state == TrialState.COMPLETE for t in study.trials) == 5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGKILL"])
+def test_an_interrupted_training_trial_is_retried_on_resume(files, sig):
+    import signal
+    import time
+
+    proc = _spawn_trained(files, "int", "--trials", "1", "--epochs", "500", "--train", "2000")
+    metrics = files[2] / "runs" / "int" / "trials" / "00000.jsonl"
+    t0 = time.time()
+    while not (metrics.exists() and metrics.read_text().count("\n") >= 2):  # trial 0 is training
+        assert proc.poll() is None, proc.communicate()
+        assert time.time() - t0 < 120
+        time.sleep(0.2)
+    proc.send_signal(getattr(signal, sig))
+    out, err = proc.communicate(timeout=120)
+    if sig == "SIGINT":
+        assert proc.returncode == 130 and "Traceback" not in err
+    study = _study(files, "int")
+    first = study.trials[0]
+    assert first.state in (TrialState.FAIL, TrialState.RUNNING) and first.user_attrs.get("warm_start")
+    rerun = _spawn_trained(files, "int", "--trials", "1", "--epochs", "1")
+    out, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err
+    study = _study(files, "int")
+    done = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    assert len(done) == 1 and done[0].user_attrs["retry_of"] == 0 and done[0].params == first.params
+    assert done[0].user_attrs.get("warm_start")  # the prior's pick is trained after all
+    assert not [t for t in study.trials if t.state == TrialState.RUNNING]
+
+
+@pytest.mark.slow
+def test_trained_search_takes_data_sizes(files, capsys):
+    assert _run(files, "sz", "--trials", "1", "--no-prior", "--train", "120", "--test", "40") == 0
+    caches = list((files[2] / "runs" / ".cache").glob("digits-*.npz"))
+    assert len(caches) == 1
+    with np.load(caches[0]) as z:
+        assert z["x_train"].shape[0] == 120 and z["x_test"].shape[0] == 40

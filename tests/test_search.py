@@ -118,9 +118,9 @@ def test_bad_invocations_damage_nothing(tmp_path, capsys):
     assert cli.main(["export", "--study-name", "nope", "--runs-dir", str(tmp_path), "--out", str(tmp_path / "x")]) == 2
 
 
-def _spawn(runs, name, trials):
+def _spawn(runs, name, trials, *extra):
     cmd = [sys.executable, "-m", "archsearch", "search", LOCAL32, CPU, "--prior-only", "--study-name", name,
-           "--runs-dir", str(runs), "--trials", str(trials), "--no-progress"]
+           "--runs-dir", str(runs), "--trials", str(trials), "--no-progress", *extra]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
@@ -142,13 +142,15 @@ def _wait_for_trials(runs, name, n, proc, timeout=120):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
 def test_interrupted_search_resumes_without_loss(tmp_path, sig):
     proc = _spawn(tmp_path, "k", 100000)
     _wait_for_trials(tmp_path, "k", 15, proc)
     proc.send_signal(sig)
-    proc.communicate(timeout=60)
-    assert proc.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == {signal.SIGINT: 130, signal.SIGTERM: 143}.get(sig, -signal.SIGKILL)
+    if sig != signal.SIGKILL:  # one line, no Optuna warning, no traceback
+        assert "Traceback" not in err and "interrupted" in err.splitlines()[-1]
     study = _study(tmp_path, "k")
     done = _states(study).count(TrialState.COMPLETE)
     assert done >= 10
@@ -177,3 +179,63 @@ def test_300_trials_match_the_paper_layout(tmp_path, capsys, task, winner):
     paper = (wb if winner == "wide-base" else wt)
     prior = Prior.for_budget(t.masks, t.weights, template, space.max_params)
     assert best.value >= prior(paper).score
+
+
+@pytest.mark.slow
+def test_four_workers_on_sqlite_complete_exactly_n(tmp_path):
+    """Four processes on one SQLite study: exactly N COMPLETE (surplus trials stand down untrained)."""
+    procs = [_spawn(tmp_path, "four", 200, "--seed", str(i)) for i in range(4)]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    trials = _study(tmp_path, "four").get_trials(deepcopy=False)
+    assert sum(t.state == TrialState.COMPLETE for t in trials) == 200
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+    extra = [t for t in trials if t.state != TrialState.COMPLETE]
+    assert all(t.state == TrialState.PRUNED and t.user_attrs.get("surplus") for t in extra)
+    assert len({t.system_attrs["archsearch:pid"] for t in trials if t.state == TrialState.COMPLETE}) >= 2
+
+
+def test_score_with_the_space_reproduces_the_search(tmp_path, capsys):
+    """One reference rule: `score --space` gives the very value a search over that space stored."""
+    assert _search(tmp_path, "ref", "--trials", "8") == 0
+    out = tmp_path / "best"
+    assert cli.main(["export", "--study-name", "ref", "--runs-dir", str(tmp_path), "--top", "3",
+                     "--out", str(out)]) == 0
+    capsys.readouterr()
+    study = _study(tmp_path, "ref")
+    for f in sorted(out.glob("*.yaml")):
+        trial = study.trials[int(f.stem.split("-")[-1])]
+        assert cli.main(["score", LOCAL32, str(f), "--space", CPU, "--json"]) == 0
+        rep = json.loads(capsys.readouterr().out)
+        assert rep["score"] == trial.value
+        assert cli.main(["score", LOCAL32, str(f), "--json"]) == 0  # the layout as its own space: its size
+        own = json.loads(capsys.readouterr().out)
+        assert own["reference"]["params"] <= own["params"]
+
+
+def test_the_stop_rule_ends_a_search_that_cannot_succeed(tmp_path, capsys, monkeypatch):
+    from archsearch.search import objectives
+
+    def never(trial):
+        trial.set_user_attr("fail_reason", "no layout of this kind can be scored")
+        raise ValueError("cannot score")
+
+    monkeypatch.setattr(objectives, "prior_objective", lambda *a, **k: never)
+    from archsearch.search import study as search
+
+    monkeypatch.setattr(search, "run_study", _with_catch(search.run_study))
+    assert _search(tmp_path, "stop", "--trials", "10", "--max-failures", "4") == 3
+    err = capsys.readouterr().err
+    assert "stopped after 4 failed or pruned trials in a row" in err and "Traceback" not in err
+    assert err.count("trial ") >= 4 and all(line.startswith(("trial", "archsearch:")) for line in err.splitlines())
+    states = _states(_study(tmp_path, "stop"))
+    assert states == [TrialState.FAIL] * 4
+
+
+def _with_catch(run):
+    def wrapped(*a, **k):
+        k["catch"] = (ValueError,)
+        return run(*a, **k)
+
+    return wrapped

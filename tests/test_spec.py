@@ -97,3 +97,18 @@ def test_random_layouts_of_a_space_fit_it():
     cpu = load_space(ROOT / "search_spaces" / "cpu-32x32.yaml")
     for lay in cpu.random_layouts(100):
         assert all(cpu.channel_range[0] <= c <= cpu.channel_range[1] for c in lay.channels)
+
+
+def test_files_over_the_size_limit_are_refused_unread(tmp_path):
+    from archsearch.formats.yamlio import MAX_FILE_BYTES
+
+    f = tmp_path / "big.yaml"
+    f.write_text("name: t\ninput_shape: [64, 64]\npartitions:\n  - name: x\n    side_a: [" +
+                 ", ".join("0" for _ in range(MAX_FILE_BYTES // 3)) + "]\n")
+    with pytest.raises(InputError, match=rf"big\.yaml: file of \d+ bytes, over the limit of {MAX_FILE_BYTES}"):
+        load_task(f)
+
+
+def test_special_files_are_read_bounded(tmp_path):
+    with pytest.raises(InputError, match="over the limit"):
+        load_any("/dev/zero")

@@ -120,6 +120,7 @@ def trained_objective(task: Task, space: Space, prior: Prior, data: Dataset, set
             if on_epoch is not None:
                 on_epoch(trial, row)
             if interrupt_requested():  # Ctrl-C or SIGTERM: give up this trial between epochs, cleanly
+                trial.set_user_attr("interrupted", True)
                 raise KeyboardInterrupt
 
         try:

@@ -317,8 +317,7 @@ def run_study(
             except KeyboardInterrupt:
                 if last:
                     t = study._storage.get_trial(last[-1]._trial_id)
-                    if t.state == TrialState.FAIL:
-                        study._storage.set_trial_user_attr(t._trial_id, "interrupted", True)
+                    if t.state == TrialState.FAIL:  # an objective stopped between epochs: train it again later
                         retry_trial(study, t)
                 raise Interrupted(_SIGNAL[0] if _STOP.is_set() else signal.SIGINT) from None
             if not last:
