@@ -44,3 +44,9 @@ def test_the_wheel_carries_the_shipped_files(tmp_path):
         for f in (ROOT / kind).glob("*.yaml"):
             assert f"archsearch/shipped/{kind}/{f.name}" in names
     assert "archsearch/train/models.py" in names and "archsearch/cli/main.py" in names
+
+
+def test_the_version_is_one():
+    import archsearch
+
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"] == archsearch.__version__

@@ -49,8 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
-        name = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
-        print(f"archsearch: interrupted ({name}); run the same command again to resume", file=sys.stderr)
+        if not getattr(exc, "announced", False):  # a search says so the moment the signal arrives
+            name = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
+            print(f"archsearch: interrupted ({name}); run the same command again to resume", file=sys.stderr)
         return 128 + int(signum)
     except Exception as exc:  # noqa: BLE001 - the last guard: one line, never a traceback
         if _debug():

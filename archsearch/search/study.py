@@ -187,6 +187,19 @@ def reap_dead_trials(study: optuna.Study) -> int:
     return n
 
 
+def _fail_stale(study: optuna.Study) -> int:
+    """Optuna's heartbeat check (RDB storages): fail, and through the storage's callback retry, RUNNING
+    trials whose worker on any host stopped beating. ``optimize`` does this before each trial; a worker
+    waiting for the last places does it while it waits."""
+    if not isinstance(study._storage, optuna.storages.RDBStorage) or study._storage.get_heartbeat_interval() is None:
+        return 0
+    before = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+    return before - len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -200,9 +213,10 @@ def _alive(pid: int) -> bool:
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C (SIGINT) or SIGTERM stopped a search; ``signum`` says which."""
 
-    def __init__(self, signum: int = signal.SIGINT) -> None:
+    def __init__(self, signum: int = signal.SIGINT, announced: bool = False) -> None:
         super().__init__(signum)
         self.signum = signum
+        self.announced = announced  # its one line was printed when the signal arrived
 
 
 _STOP = threading.Event()
@@ -269,7 +283,12 @@ def run_study(
         if _is_surplus(study, trial, trials):  # the place was taken: stand down untrained
             trial.set_user_attr("surplus", True)
             raise optuna.TrialPruned(f"the study already holds {trials} trials")
-        value = objective(trial)
+        try:
+            value = objective(trial)
+        except catch as exc:  # the trial FAILs and the search goes on: keep the reason on the trial
+            if not trial.user_attrs.get("fail_reason"):
+                trial.set_user_attr("fail_reason", " ".join(f"{type(exc).__name__}: {exc}".split())[:300])
+            raise
         if _is_surplus(study, trial, trials):  # the final check: another worker got there first
             trial.set_user_attr("surplus", True)
             trial.set_user_attr("surplus_value", value)
@@ -285,14 +304,17 @@ def run_study(
 
         bar = tqdm(total=trials, initial=before, desc=f"study {study.study_name}", unit="trial",
                    dynamic_ncols=True)
-    say = bar.write if bar is not None else (lambda s: print(s, file=sys.stderr))
+    def say(line: str) -> None:  # above the progress bar, if there is one; on stderr
+        (bar.write if bar is not None else print)(line, file=sys.stderr)
 
     def on_signal(signum: int, frame: Any) -> None:
         if _STOP.is_set():
-            raise Interrupted(signum)
+            raise Interrupted(signum, announced=True)
         _STOP.set()
         _SIGNAL[0] = signum
-        say("stopping after the running trial (Ctrl-C again to abort at once)")
+        name = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
+        say(f"archsearch: interrupted ({name}): stopping after the running trial; run the same command again "
+            "to resume (Ctrl-C again aborts at once)")
 
     _quiet_optuna()
     _STOP.clear()
@@ -308,7 +330,7 @@ def run_study(
             if complete >= trials:
                 break
             if complete + running >= trials:  # the rest is being run elsewhere; a worker may yet fail
-                if reap_dead_trials(study) == 0:
+                if reap_dead_trials(study) + _fail_stale(study) <= 0:
                     time.sleep(poll_s)
                 continue
             last.clear()
@@ -319,7 +341,7 @@ def run_study(
                     t = study._storage.get_trial(last[-1]._trial_id)
                     if t.state == TrialState.FAIL:  # an objective stopped between epochs: train it again later
                         retry_trial(study, t)
-                raise Interrupted(_SIGNAL[0] if _STOP.is_set() else signal.SIGINT) from None
+                raise Interrupted(_SIGNAL[0], announced=_STOP.is_set()) from None
             if not last:
                 continue
             t = study._storage.get_trial(last[-1]._trial_id)
@@ -341,7 +363,7 @@ def run_study(
         if own_bar:
             bar.close()
     if _STOP.is_set():
-        raise Interrupted(_SIGNAL[0])
+        raise Interrupted(_SIGNAL[0], announced=True)
     return RunOutcome(_counts(study)[0] - before, stopped)
 
 
