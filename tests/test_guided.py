@@ -206,3 +206,11 @@ def test_trained_search_takes_data_sizes(files, capsys):
     assert len(caches) == 1
     with np.load(caches[0]) as z:
         assert z["x_train"].shape[0] == 120 and z["x_test"].shape[0] == 40
+
+
+def test_reports_are_strict_json():
+    from archsearch.evidence.outputs import json_text
+
+    text = json_text({"tau": float("nan"), "acc": [0.5, float("inf")], "n": 3, "name": "x"})
+    assert json.loads(text) == {"tau": None, "acc": [0.5, None], "n": 3, "name": "x"}
+    assert "NaN" not in text and "Infinity" not in text

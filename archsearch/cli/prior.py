@@ -96,7 +96,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
         plot_cuts(task, layout, args.plot)
     if args.json:
-        print(json.dumps(rep))
+        print(json.dumps(rep, allow_nan=False))
     else:
         _print_table(rep, with_rank=False)
         if args.plot:
@@ -116,7 +116,7 @@ def cmd_bound(args: argparse.Namespace) -> int:
     for p, r in zip(rep["partitions"], ranks, strict=True):
         p["rank"] = int(r)
     if args.json:
-        print(json.dumps(rep))
+        print(json.dumps(rep, allow_nan=False))
     else:
         _print_table(rep, with_rank=True)
         print("rank: numerical rank of the matricization with Gaussian weights (seed "

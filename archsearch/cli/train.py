@@ -7,7 +7,6 @@ where: no run overwrites another's results.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -20,14 +19,14 @@ MAX_R = 1024  # wide-base has 4r channels in its first layers: 4096 at most
 
 def _save(report: dict, args: argparse.Namespace, folder: str, name: str, plot_fn, png: str) -> tuple[Path, Path]:
     """The report's JSON and picture in a new run folder (the picture where --plot says, if given)."""
-    from archsearch.evidence.outputs import new_run_dir
+    from archsearch.evidence.outputs import json_text, new_run_dir
 
     out_dir = new_run_dir(args.runs_dir / folder)
-    (out_dir / name).write_text(json.dumps(report, indent=2))
+    (out_dir / name).write_text(json_text(report, indent=2))
     plot = args.plot or out_dir / png
     plot_fn(report, plot)
     if args.json:
-        print(json.dumps(report))
+        print(json_text(report))
     return out_dir / name, plot
 
 

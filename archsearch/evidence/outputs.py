@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import json
+import math
 from pathlib import Path
+from typing import Any
 
 from archsearch.formats.yamlio import InputError
 
-__all__ = ["new_run_dir", "refuse_overwrite"]
+__all__ = ["json_text", "new_run_dir", "refuse_overwrite"]
 
 
 def refuse_overwrite(path: str | Path, force: bool, flag: str) -> Path:
@@ -34,3 +37,19 @@ def new_run_dir(base: str | Path, now: datetime.datetime | None = None) -> Path:
             continue
         return folder
     raise InputError(f"no free run folder under {base}", field="--runs-dir")
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def json_text(report: Any, indent: int | None = None) -> str:
+    """Strict JSON: a NaN or infinite figure (a failed run, a tau of too few layouts) is written as null,
+    never as the ``NaN`` that JSON parsers other than Python's refuse."""
+    return json.dumps(_finite(report), indent=indent, allow_nan=False)
