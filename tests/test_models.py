@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -20,12 +22,15 @@ def test_parameter_count_equals_the_prior(lay):
 
 
 def test_product_pool_multiplies_each_window():
-    """Non-square windows: each output is its window's product, up to the position's shared factor."""
-    x = torch.arange(1.0, 1 + 2 * 4 * 6, dtype=torch.float64).reshape(1, 2, 4, 6)
-    y = ProductPool((2, 3))(x)
+    """Evaluation mode, unit scales: each output is exactly its window's product (non-square windows)."""
+    x = torch.arange(1.0, 1 + 2 * 4 * 6, dtype=torch.float64).reshape(1, 2, 4, 6) * (-1) ** torch.arange(48.0).reshape(
+        1, 2, 4, 6)
+    pool = ProductPool((2, 3), channels=2).eval()
+    y = pool(x)
     assert y.shape == (1, 2, 2, 2)
-    true = torch.prod(x[0, :, 2:4, 0:3].reshape(2, -1), dim=1)
-    assert (y[0, 1, 1, 0] / y[0, 0, 1, 0]).item() == pytest.approx((true[1] / true[0]).item(), rel=1e-4)
+    assert y[0, 1, 1, 0].item() == pytest.approx(torch.prod(x[0, 1, 2:4, 0:3]).item(), rel=1e-4)
+    pool.running_log_scale.fill_(2.0)  # a fixed positive constant per channel: exp(-2) here
+    assert pool(x)[0, 1, 1, 0].item() == pytest.approx(torch.prod(x[0, 1, 2:4, 0:3]).item() * math.exp(-2), rel=1e-4)
 
 
 def test_unknown_kind():
@@ -49,12 +54,13 @@ def test_product_pooling_stays_in_range_at_depth():
     assert logits.std(0).mean() > 1e-3  # the output depends on the input, not only on the bias
 
 
-def test_product_pool_is_a_product_up_to_a_shared_positive_factor():
-    """Within a position, the pooled channels keep the ratios and signs of the true products."""
+def test_product_pool_is_a_product_up_to_one_positive_constant_per_channel():
+    """Training mode: each channel is its true products divided by one positive number (the batch's
+    geometric mean), the same for every sample and position, so signs and ratios are the true ones."""
     x = torch.randn(3, 5, 4, 4, dtype=torch.float64) * 3
-    out = ProductPool((2, 2))(x)
+    out = ProductPool((2, 2), channels=5)(x)
     true = x.reshape(3, 5, 2, 2, 2, 2).prod(dim=5).prod(dim=3)
-    ratio = out / true
+    ratio = (out / true).transpose(0, 1).reshape(5, -1)
     assert (ratio > 0).all()
     torch.testing.assert_close(ratio, ratio[:, :1].expand_as(ratio), rtol=1e-4, atol=0)
 

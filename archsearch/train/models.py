@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
@@ -27,18 +25,17 @@ class ProductPool(nn.Module):
 
     A product of many factors under- or overflows float32 within a few layers (seen: 1e-18 at the top of
     a five-layer network at initialisation, so the classifier saw only its bias). So the product is taken
-    in log space, as a sign and a sum of log-magnitudes, and at every position all channels are then
-    divided by one positive number (their log-magnitudes' log-mean-exp), which puts them on unit scale.
-    A positive factor shared by all channels of a position passes through every later linear conv and
-    product unchanged in kind: it multiplies every class score by the same positive function of the
-    input, so the network decides exactly as the plain ConvAC with the same weights, and the coefficient
-    tensor (the separation ranks the prior counts) is the same up to that common factor.
-    No parameters are added.
+    in log space, as a sign and a sum of log-magnitudes, and each channel is divided by a positive
+    constant: the geometric mean of its magnitudes (in training over the batch and positions; in
+    evaluation a running mean, fixed, as BatchNorm does). A fixed positive constant per channel folds
+    into the next layer's weights, so the network evaluated is exactly a ConvAC: linear 1x1 convs,
+    per-channel affine maps, products over the windows, nothing else. No parameters are added.
     """
 
-    def __init__(self, window: tuple[int, ...], eps: float = 1e-6) -> None:
+    def __init__(self, window: tuple[int, ...], channels: int, momentum: float = 0.1, eps: float = 1e-6) -> None:
         super().__init__()
-        self.window, self.eps = window, eps
+        self.window, self.momentum, self.eps = window, momentum, eps
+        self.register_buffer("running_log_scale", torch.zeros(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, *grid = x.shape
@@ -51,8 +48,14 @@ class ProductPool(nn.Module):
         sign = torch.sign(x)
         for dim in reversed(axes):  # prod takes one axis at a time; last first so indices stay valid
             sign = sign.prod(dim=dim)
-        scale = torch.logsumexp(log_mag, dim=1, keepdim=True) - math.log(c)
-        return sign * torch.exp(log_mag - scale)
+        if self.training:
+            scale = log_mag.detach().transpose(0, 1).reshape(c, -1).mean(dim=1)
+            with torch.no_grad():
+                self.running_log_scale.lerp_(scale.to(self.running_log_scale.dtype), self.momentum)
+        else:
+            scale = self.running_log_scale
+        # clamp: a product far above its channel's typical size saturates instead of overflowing
+        return sign * torch.exp((log_mag - scale.view((1, c) + (1,) * len(grid))).clamp(max=30.0))
 
 
 class _Net(nn.Module):
@@ -66,7 +69,7 @@ class _Net(nn.Module):
             # a 1x1 conv without bias, then BatchNorm: its affine is the layer's per-channel shift
             parts = [_conv(nd, prev, layer.channels, 1, bias=False), _norm(nd, layer.channels)]
             if pool is None:
-                parts.append(ProductPool(layer.pool))
+                parts.append(ProductPool(layer.pool, layer.channels))
             else:
                 parts += [nn.ReLU(), pool(layer.pool)]
             blocks.append(nn.Sequential(*parts))
@@ -89,8 +92,9 @@ class ConvNet(_Net):
 
 class ConvAC(_Net):
     """Convolutional arithmetic circuit: linear 1x1 convs and product pooling. Each layer's BatchNorm
-    (an affine map per channel: each window still multiplies its children) keeps the factors near unit
-    scale, and the pooling works in log space (:class:`ProductPool`), so no depth under- or overflows."""
+    (an affine map per channel: each window still multiplies its children) keeps the factors near a
+    fixed scale, and the pooling works in log space (:class:`ProductPool`), so no depth under- or
+    overflows."""
 
     #: each layer's BatchNorm shift starts here: every factor of a product is then about 4 +- 1, so a
     #: window's product is close to 4^w (1 + sum of noise / 4), nearly a sum, and gradients reach every
