@@ -7,7 +7,7 @@ import pytest
 
 from archsearch.formats.task import DataSpec
 from archsearch.formats.yamlio import InputError
-from archsearch.train.data import digits_split, load_data, place_on_canvas
+from archsearch.train.data import load_data, place_on_canvas, source_split
 
 
 def test_digits_on_canvas(tmp_path):
@@ -25,9 +25,28 @@ def test_digits_on_canvas(tmp_path):
     np.testing.assert_array_equal(again.train.x, d.train.x)
 
 
-def test_no_source_image_in_both_splits():
-    tr, te = digits_split(1797, np.random.default_rng(0))
-    assert not set(tr) & set(te) and len(tr) + len(te) == 1797
+def test_no_source_image_in_two_splits():
+    tr, va, te = source_split(1797, np.random.default_rng(0))
+    assert not (set(tr) & set(va) or set(tr) & set(te) or set(va) & set(te))
+    assert len(tr) + len(va) + len(te) == 1797
+    assert len(te) == 359 and len(va) == 288  # test: a fifth of all; validation: a fifth of the rest
+
+
+def test_digits_have_three_splits_from_disjoint_sources(tmp_path):
+    """Every validation and test image comes from source digits that no training image uses."""
+    from archsearch.train.data import _digits
+
+    d = load_data(DataSpec("digits", 8, 400, 100, 3, None, val=150), (8, 8), tmp_path)
+    assert (len(d.train.y), len(d.val.y), len(d.test.y)) == (400, 150, 100)
+    images, _ = _digits()
+    sources = {img.tobytes(): k for k, img in enumerate(np.round(images / images.max() * 255).astype(np.uint8))}
+
+    def used(split):  # an 8x8 digit on an 8x8 canvas is its (rescaled, quantised) source image
+        return {np.round(x[0] * 255).astype(np.uint8).tobytes() for x in split.x}
+
+    tr, va, te = used(d.train), used(d.val), used(d.test)
+    assert not (tr & va or tr & te or va & te)
+    assert len(tr & set(sources)) > 0  # the canvas transform keeps an 8x8 digit exactly
 
 
 def test_place_on_canvas_keeps_labels():
@@ -66,7 +85,12 @@ def test_npz_arrays(tmp_path):
     f = tmp_path / "d.npz"
     np.savez(f, x_train=np.zeros((5, 16)), y_train=np.arange(5), x_test=np.zeros((3, 16)), y_test=np.arange(3))
     d = load_data(DataSpec("npz", None, 1, 1, 0, f), (16,), None)
-    assert d.train.x.shape == (5, 1, 16) and d.classes == 5
+    assert d.train.x.shape == (4, 1, 16) and d.val.x.shape == (1, 1, 16) and d.classes == 5  # a fifth carved
+    assert sorted([*d.train.y, *d.val.y]) == [0, 1, 2, 3, 4]
+    np.savez(f, x_train=np.zeros((5, 16)), y_train=np.arange(5), x_val=np.ones((2, 16)), y_val=np.arange(2),
+             x_test=np.zeros((3, 16)), y_test=np.arange(3))
+    d = load_data(DataSpec("npz", None, 1, 1, 0, f), (16,), None)  # given: used as it is
+    assert d.train.x.shape == (5, 1, 16) and d.val.x.shape == (2, 1, 16) and d.val.x.min() == 1
     np.savez(f, x_train=np.zeros((5, 15)), y_train=np.arange(5), x_test=np.zeros((3, 16)), y_test=np.arange(3))
     with pytest.raises(InputError, match=r"d\.npz: x_train: expected shape \(n, 16\)"):
         load_data(DataSpec("npz", None, 1, 1, 0, f), (16,), None)

@@ -54,11 +54,13 @@ def test_guided_search_trains_and_records(files, capsys):
     warm = [t for t in study.trials if t.user_attrs.get("warm_start")]
     assert 1 <= len(warm) <= 3 and all(t.number < 3 for t in warm)  # the prior's picks go first
     for t in done:
-        assert 0 <= t.value <= 1 and t.value == t.user_attrs["accuracy"]
+        assert 0 <= t.value <= 1 and t.value == t.user_attrs["val_accuracy"]  # the search selects on validation
+        assert 0 <= t.user_attrs["test_accuracy"] <= 1
         assert t.user_attrs["params"] <= 900
         if "duplicate_of" not in t.user_attrs:
             rows = (files[2] / "runs" / "g" / "trials" / f"{t.number:05d}.jsonl").read_text().splitlines()
-            assert json.loads(rows[-1])["test_accuracy"] == t.value
+            last = json.loads(rows[-1])
+            assert last["val_accuracy"] == t.value and last["test_accuracy"] == t.user_attrs["test_accuracy"]
     for t in study.trials:
         if t.state == TrialState.PRUNED:
             assert t.user_attrs["skipped"]  # over budget or below the prior's floor: never trained
@@ -96,7 +98,7 @@ def test_verify_json_and_plot(files, capsys):
     assert len(rep["layouts"]) == 4
     for lay in rep["layouts"]:
         assert all(isinstance(c, int) for c in lay["channels"])
-        assert isinstance(lay["prior_score"], float) and len(lay["accuracy"]) == 2
+        assert isinstance(lay["prior_score"], float) and len(lay["val_accuracy"]) == len(lay["test_accuracy"]) == 2
     scores = [lay["prior_score"] for lay in rep["layouts"]]
     assert len(set(scores)) > 1  # spread over the prior's range
     assert set(rep["predictors"]) == {"prior", "naswot", "synflow", "params"}

@@ -76,4 +76,4 @@ def test_convac_learns_well_above_chance():
     data = load_data(DataSpec("digits", 8, 2000, 400, 0, None), (8, 8), None)
     lay = Layout.uniform((8, 8), M=10, channels=16, pools=[2, 2, 2])
     out = train(build_model(lay, "convac", seed=0), data, TrainConfig(epochs=12, seed=0, device="cpu"))
-    assert out["accuracy"] > 0.5  # chance is about 0.1; measured 0.75 while building
+    assert out["val_accuracy"] > 0.5 and out["test_accuracy"] > 0.5  # chance is about 0.1

@@ -14,10 +14,10 @@ from archsearch.train.models import build_model
 def toy() -> Dataset:
     """Class 1 has a bright left half over the noise: learnable in a few epochs."""
     rng = np.random.default_rng(0)
-    y = rng.integers(0, 2, 400)
-    x = (0.5 * rng.random((400, 1, 8, 8))).astype(np.float32)
+    y = rng.integers(0, 2, 500)
+    x = (0.5 * rng.random((500, 1, 8, 8))).astype(np.float32)
     x[y == 1, 0, :, :4] += 0.5
-    return Dataset(Split(x[:300], y[:300]), Split(x[300:], y[300:]), 2)
+    return Dataset(Split(x[:300], y[:300]), Split(x[300:400], y[300:400]), Split(x[400:], y[400:]), 2)
 
 
 def _lay():
@@ -29,8 +29,11 @@ def test_training_learns_and_is_deterministic(toy):
     a = train(build_model(_lay(), seed=3), toy, cfg)
     b = train(build_model(_lay(), seed=3), toy, cfg)
     assert len(a["history"]) == 8 and a["device"] == "cpu"
-    assert a["accuracy"] > 0.7  # chance is about 0.5
-    assert a["accuracy"] == b["accuracy"] and a["history"][-1]["loss"] == b["history"][-1]["loss"]
+    assert a["val_accuracy"] > 0.7 and a["test_accuracy"] > 0.7  # chance is about 0.5
+    assert a["val_accuracy"] == b["val_accuracy"] and a["history"][-1]["loss"] == b["history"][-1]["loss"]
+    assert [set(row) for row in a["history"]] == [{"epoch", "loss", "val_accuracy", "test_accuracy", "seconds"}] * 8
+    assert a["history"][-1]["val_accuracy"] == a["val_accuracy"] and a["history"][-1]["test_accuracy"] == a[
+        "test_accuracy"]
 
 
 def test_nan_loss_fails_with_its_reason(toy):
@@ -50,5 +53,5 @@ def test_device_choice():
     assert pick_device("cpu").type == "cpu"
     assert pick_device("auto").type in ("cpu", "cuda", "mps")
     if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="no CUDA device"):
+        with pytest.raises(ValueError, match="sees no CUDA device"):
             pick_device("cuda")

@@ -107,7 +107,10 @@ def add_training_options(p: argparse.ArgumentParser, epochs: int) -> None:
     """What every training command takes: epochs, data sizes, device, seed, folders, progress."""
     p.add_argument("--epochs", type=int_in(1, MAX_EPOCHS), default=epochs, help="training epochs per run")
     p.add_argument("--train", type=int_in(1, MAX_IMAGES), help="training images (default: the task's data.train)")
-    p.add_argument("--test", type=int_in(1, MAX_IMAGES), help="test images (default: the task's data.test)")
+    p.add_argument("--val", type=int_in(1, MAX_IMAGES), help="validation images, what ranks and selects (default: "
+                   "the task's data.val)")
+    p.add_argument("--test", type=int_in(1, MAX_IMAGES), help="test images, reported only (default: the task's "
+                   "data.test)")
     p.add_argument("--device", type=device, default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, "
                    "cuda:N or mps")
     p.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help="first seed")

@@ -59,7 +59,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
         device = device_or_error(args.device)
         data = load_task_data(task, space.classes, space.in_channels, args.train, args.test,
-                              cache_dir=args.runs_dir / ".cache")
+                              cache_dir=args.runs_dir / ".cache", val=args.val)
         guided = not args.no_prior
         settings = TrainedSettings(
             epochs=args.epochs, seed=args.seed, device=device,
@@ -74,7 +74,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             if bar is not None:
                 bar.set_postfix_str(f"trial {trial.number} {trial.user_attrs.get('channels')} seed "
                                     f"{settings.seed + trial.number} epoch {row['epoch'] + 1}/{settings.epochs} "
-                                    f"acc {row['test_accuracy']:.3f}", refresh=True)
+                                    f"val {row['val_accuracy']:.3f}", refresh=True)
 
         objective, catch = trained_objective(task, space, prior, data, settings, on_epoch=on_epoch)
     else:
@@ -107,7 +107,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     for t in ranked[:5]:
         u = t.user_attrs
         value = f"{t.value:.4f}" if len(study.directions) == 1 else ", ".join(f"{v:.3f}" for v in t.values)
-        print(f"  trial {t.number:4d}  {'accuracy' if mode == 'trained' else 'value'} {value}  "
+        test = f"  (test {u['test_accuracy']:.4f})" if u.get("test_accuracy") is not None else ""
+        print(f"  trial {t.number:4d}  {'val accuracy' if mode == 'trained' else 'value'} {value}{test}  "
               f"prior {u['prior_score']:.4f}  params {u['params']}  channels {u['channels']}")
     if outcome.stopped:
         print(f"archsearch: search stopped: {outcome.stopped}", file=sys.stderr)

@@ -52,7 +52,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from archsearch.prior.score import Prior
     from archsearch.train.data import load_task_data
 
-    data = load_task_data(task, space.classes, space.in_channels, args.train, args.test, args.runs_dir / ".cache")
+    data = load_task_data(task, space.classes, space.in_channels, args.train, args.test, args.runs_dir / ".cache",
+                          val=args.val)
     prior = Prior.for_space(task.masks, task.weights, space)
     results = [LayoutResult(lay, f"spread {i}", score)
                for i, (lay, score) in enumerate(spread_layouts(space, prior, args.layouts, seed=args.seed))]
@@ -70,7 +71,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     acc = [r.mean for r in results]
-    chance = chance_level(data.test.y)
+    chance = chance_level(data.val.y)
     predictors = {"prior": [r.prior_score for r in results]}
     for name in ("naswot", "synflow", "params"):
         predictors[name] = [r.peers.get(name, np.nan) for r in results]
@@ -81,8 +82,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         "chance": chance, "kendall_tau": tau, "kendall_p": p, "kendall_tau_ci95": [lo, hi],
         "predictors": {k: {"kendall_tau": v[0], "p": v[1], "ci95": [v[2], v[3]]} for k, v in taus.items()},
         "layouts": [{"label": r.label, "channels": list(r.layout.channels), "params": r.layout.param_count(),
-                     "prior_score": r.prior_score, "accuracy": r.accuracy, "at_chance": bool(r.mean <= chance + 0.01),
-                     **r.peers} for r in results],
+                     "prior_score": r.prior_score, "val_accuracy": r.val_accuracy, "test_accuracy": r.test_accuracy,
+                     "at_chance": bool(r.mean <= chance + 0.01), **r.peers} for r in results],
     }
     from archsearch.evidence.plots import plot_verify
 
@@ -91,13 +92,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return 0
     print(f"task {task.name}, space {space.name}: {len(results)} layouts x {len(seeds)} seeds, "
           f"{args.epochs} epochs on {device}; chance level {chance:.3f}")
-    print(f"{'layout':18} {'channels':28} {'params':>7} {'prior':>7} {'accuracy (mean +- sd)':>22}")
+    print(f"{'layout':18} {'channels':28} {'params':>7} {'prior':>7} {'val accuracy (mean +- sd)':>26} {'test':>7}")
     for r in sorted(results, key=lambda r: r.prior_score):
-        sd = float(np.std(r.accuracy)) if len(r.accuracy) > 1 else 0.0
+        sd = float(np.std(r.val_accuracy)) if len(r.val_accuracy) > 1 else 0.0
         flag = "  (chance)" if r.mean <= chance + 0.01 else ""
         print(f"{r.label:18} {str(list(r.layout.channels)):28} {r.layout.param_count():7d} "
-              f"{r.prior_score:7.3f} {r.mean:14.4f} +- {sd:.4f}{flag}")
-    print("Kendall's tau-b against mean accuracy (ties count as ties; 95% bootstrap interval):")
+              f"{r.prior_score:7.3f} {r.mean:18.4f} +- {sd:.4f} {r.test_mean:7.4f}{flag}")
+    print("Kendall's tau-b against mean validation accuracy (ties count as ties; 95% bootstrap interval):")
     for name, (t, pv, a, b) in taus.items():
         print(f"  {name:8} {t:+.3f}  [{a:+.3f}, {b:+.3f}]  p={pv:.3g}")
     print(f"wrote {saved} and {plot}")
@@ -116,7 +117,7 @@ def cmd_paper(args: argparse.Namespace) -> int:
     device = device_or_error(args.device)
     seeds = list(range(args.seed, args.seed + args.seeds))
     report = run_paper(tasks, args.r or default_rs, seeds, args.epochs, device, args.model, args.train, args.test,
-                       args.runs_dir / ".cache", progress=not args.no_progress)
+                       args.runs_dir / ".cache", progress=not args.no_progress, val=args.val)
     report["scale"] = args.scale
     from archsearch.evidence.plots import plot_paper
 
@@ -125,7 +126,7 @@ def cmd_paper(args: argparse.Namespace) -> int:
         return 0
     print(f"the paper's experiment at {args.scale} scale: {len(seeds)} seeds, {args.epochs} epochs, {args.model}, "
           f"{device}")
-    print(f"{'task':18} {'r':>3} {'layout':10} {'prior':>7} {'accuracy':>9} {'sd':>7}   prior predicts / training")
+    print(f"{'task':18} {'r':>3} {'layout':10} {'prior':>7} {'test acc':>9} {'sd':>7}   prior predicts / training")
     rows = report["rows"]
     for i, cmp in enumerate(report["comparisons"]):
         for x in rows[2 * i: 2 * i + 2]:

@@ -34,13 +34,16 @@ def check_paper_task(task: Task) -> int:
 
 def run_paper(tasks: list[Task], rs: list[int], seeds: list[int], epochs: int, device: str, model: str = "convnet",
               train: int | None = None, test: int | None = None, cache_dir: str | Path | None = "runs/.cache",
-              progress: bool = True) -> dict[str, Any]:
+              progress: bool = True, val: int | None = None) -> dict[str, Any]:
     """Train the pair for every task, r and seed; the report's ``rows`` hold one entry per layout, with
-    the prior's score, the accuracies, and ``chance`` (the majority-class accuracy of the test set)."""
+    the prior's score, the accuracies, and ``chance`` (the majority-class accuracy of the test set).
+
+    The paper's measure is test accuracy, and nothing here is selected: the verdict compares the two
+    fixed layouts' mean test accuracies (validation accuracies are recorded beside them)."""
     from archsearch.train.data import load_task_data
 
     depths = [check_paper_task(t) for t in tasks]  # every task checked before anything trains
-    datasets = [load_task_data(t, 10, 1, train, test, cache_dir) for t in tasks]
+    datasets = [load_task_data(t, 10, 1, train, test, cache_dir, val=val) for t in tasks]
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -58,16 +61,18 @@ def run_paper(tasks: list[Task], rs: list[int], seeds: list[int], epochs: int, d
                 for x in res:
                     rows.append({"task": task.name, "r": r, "layout": x.label, "channels": list(x.layout.channels),
                                  "params": x.layout.param_count(), "prior_score": x.prior_score,
-                                 "accuracy": x.accuracy, "mean": x.mean, "sd": float(np.std(x.accuracy)),
-                                 "chance": chance, "at_chance": bool(x.mean <= chance + 0.01)})
+                                 "accuracy": x.test_accuracy, "mean": x.test_mean,
+                                 "sd": float(np.std(x.test_accuracy)), "val_accuracy": x.val_accuracy,
+                                 "val_mean": x.mean, "chance": chance, "at_chance": bool(x.test_mean <= chance + 0.01)})
                 names = {1: "wide-base", -1: "wide-tip", 0: "tie"}
                 half_image = 0.5 / len(data.test.y)
                 predicted = names[verdict(res[0].prior_score, res[1].prior_score, 1e-12)]
-                found = names[verdict(res[0].mean, res[1].mean, half_image)]
+                found = names[verdict(res[0].test_mean, res[1].test_mean, half_image)]
                 comparisons.append({"task": task.name, "r": r, "predicted": predicted, "found": found,
                                     "agree": None if "tie" in (predicted, found) else predicted == found})
     finally:
         if bar is not None:
             bar.close()
-    return {"epochs": epochs, "seeds": seeds, "device": device, "train": train, "test": test, "model": model,
+    return {"epochs": epochs, "seeds": seeds, "device": device, "train": train, "val": val, "test": test,
+            "model": model,
             "rows": rows, "comparisons": comparisons}

@@ -73,14 +73,14 @@ def plot_verify(report: dict, path: str | Path) -> Path:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     for lay in report["layouts"]:
-        acc = np.array(lay["accuracy"], float)
+        acc = np.array(lay["val_accuracy"], float)
         colour = "C3" if lay["label"].startswith("wide") else "C0"
         ax.errorbar(lay["prior_score"], np.nanmean(acc), yerr=np.nanstd(acc), fmt="o", color=colour, capsize=3)
         ax.annotate(lay["label"] if lay["label"].startswith("wide") else str(lay["channels"]),
                     (lay["prior_score"], np.nanmean(acc)), fontsize=6, xytext=(4, 3), textcoords="offset points")
     taus = ", ".join(f"{k} {v['kendall_tau']:+.2f}" for k, v in report["predictors"].items())
     ax.set_xlabel("prior score")
-    ax.set_ylabel(f"test accuracy ({len(report['seeds'])} seeds, {report['epochs']} epochs)")
+    ax.set_ylabel(f"validation accuracy ({len(report['seeds'])} seeds, {report['epochs']} epochs)")
     ax.set_title(f"{report['task']}: Kendall tau prior {report['kendall_tau']:+.2f} "
                  f"[{report['kendall_tau_ci95'][0]:+.2f}, {report['kendall_tau_ci95'][1]:+.2f}]\n{taus}",
                  fontsize=8)
@@ -105,6 +105,6 @@ def plot_paper(report: dict, path: str | Path) -> Path:
     lows = [min(x["accuracy"]) for x in report["rows"] if x["accuracy"]]
     ax.set_ylim(max(0.0, min(lows) - 0.1) if lows else 0, 1.0)
     ax.legend(fontsize=7)
-    ax.set_title(f"wide-base vs wide-tip ({report['scale']} scale, {len(report['seeds'])} seeds, "
-                 f"{report['epochs']} epochs, {report['device']})", fontsize=8)
+    ax.set_title(f"wide-base vs wide-tip: {report.get('model', 'convnet')}, {report['scale']} scale, "
+                 f"{len(report['seeds'])} seeds, {report['epochs']} epochs, {report['device']}", fontsize=8)
     return _save(plt, fig, path)

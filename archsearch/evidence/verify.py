@@ -19,15 +19,24 @@ __all__ = [
 
 @dataclass
 class LayoutResult:
+    """A layout's trained runs: validation accuracy (what ranks it) and test accuracy (what is reported),
+    one per seed."""
+
     layout: Layout
     label: str
     prior_score: float
-    accuracy: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
     peers: dict[str, float] = field(default_factory=dict)
 
     @property
     def mean(self) -> float:
-        return float(np.mean(self.accuracy)) if self.accuracy else float("nan")
+        """Mean validation accuracy over seeds."""
+        return float(np.mean(self.val_accuracy)) if self.val_accuracy else float("nan")
+
+    @property
+    def test_mean(self) -> float:
+        return float(np.mean(self.test_accuracy)) if self.test_accuracy else float("nan")
 
 
 def spread_layouts(space: Space, prior: Prior, n: int, seed: int = 0, pool: int = 2000) -> list[tuple[Layout, float]]:
@@ -89,7 +98,7 @@ def kendall(x: list[float], y: list[float], seed: int = 0, resamples: int = 2000
 
 def train_layouts(results: list[LayoutResult], data, seeds: list[int], epochs: int, device: str,
                   model_kind: str = "convnet", peers: bool = True, bar=None, task_name: str = "") -> None:
-    """Train every layout once per seed (filling ``accuracy``), and compute the peers at initialisation.
+    """Train every layout once per seed (filling the accuracies), and compute the peers at initialisation.
 
     ``bar``: a tqdm bar covering the whole job, advanced once per run; its postfix says what trains."""
     from archsearch.train.loop import TrainConfig, TrainingFailed, train
@@ -113,9 +122,11 @@ def train_layouts(results: list[LayoutResult], data, seeds: list[int], epochs: i
             cfg = TrainConfig(epochs=epochs, seed=seed, device=device)
             try:
                 out = train(build_model(res.layout, model_kind, seed=seed), data, cfg, on_epoch=on_epoch)
-                res.accuracy.append(float(out["accuracy"]))
+                res.val_accuracy.append(float(out["val_accuracy"]))
+                res.test_accuracy.append(float(out["test_accuracy"]))
             except TrainingFailed:
-                res.accuracy.append(float("nan"))
+                res.val_accuracy.append(float("nan"))
+                res.test_accuracy.append(float("nan"))
             if bar is not None:
                 bar.update(1)
 

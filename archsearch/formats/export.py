@@ -68,7 +68,7 @@ def _summary(trial: FrozenTrial, rank: int, study_name: str, model: str) -> dict
         "study": study_name, "rank": rank, "trial": int(trial.number),
         "value": values[0] if len(values) == 1 else values,
         "prior_score": _number(u.get("prior_score")), "params": _number(u.get("params")),
-        "accuracy": _number(u.get("accuracy")),
+        "val_accuracy": _number(u.get("val_accuracy")), "test_accuracy": _number(u.get("test_accuracy")),
         "log2_mincut": {str(k)[:100]: _number(v) for k, v in cuts.items()} if isinstance(cuts, dict) else {},
         "model": model,
     }
@@ -78,8 +78,8 @@ def _yaml_text(layout: dict[str, Any], info: dict[str, Any]) -> str:
     j = json.dumps  # escapes quotes and newlines: a value cannot leave its comment line
     lines = [f"# archsearch export: study {j(info['study'])}, rank {info['rank']}, trial {info['trial']}",
              f"# value {j(info['value'])}  prior_score {j(info['prior_score'])}  params {j(info['params'])}"]
-    if info.get("accuracy") is not None:
-        lines.append(f"# test accuracy {j(info['accuracy'])}")
+    if info.get("val_accuracy") is not None:
+        lines.append(f"# validation accuracy {j(info['val_accuracy'])}  test accuracy {j(info['test_accuracy'])}")
     for name, v in info["log2_mincut"].items():
         lines.append(f"#   log2 min-cut {j(name)}: {j(v)}")
     return "\n".join(lines) + "\n" + yaml.safe_dump(layout, sort_keys=False, default_flow_style=None)

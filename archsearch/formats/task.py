@@ -45,6 +45,7 @@ class DataFile(Strict):
     source: Literal["digits", "mnist", "npz"]
     digit_size: int | None = None
     train: Count = 8000
+    val: Count = 2000
     test: Count = 2000
     seed: Seed = 0
     path: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
@@ -70,7 +71,8 @@ class Partition:
 
 @dataclass(frozen=True)
 class DataSpec:
-    """What a training search trains on (used by the trainer; validated here)."""
+    """What a training search trains on (used by the trainer; validated here): how many images each of
+    the three splits holds (train, validation for ranking and selection, test for reporting)."""
 
     source: str
     digit_size: int | None
@@ -78,6 +80,7 @@ class DataSpec:
     test: int
     seed: int
     path: Path | None
+    val: int = 2000
 
 
 @dataclass(frozen=True)
@@ -159,10 +162,10 @@ def _partition(p: PartitionFile, grid: tuple[int, ...], ctx: Ctx, loc: tuple) ->
 
 def _data(d: DataFile, grid: tuple[int, ...], ctx: Ctx, base: Path) -> DataSpec:
     loc: tuple = ("data",)
-    values = (d.train + d.test) * math.prod(grid)
-    if values > MAX_DATA_VALUES:
-        raise ctx.error(f"train + test = {d.train + d.test} images of {math.prod(grid)} inputs would hold "
-                        f"{values} values, over the limit of {MAX_DATA_VALUES}", (*loc, "train"))
+    images = d.train + d.val + d.test
+    if images * math.prod(grid) > MAX_DATA_VALUES:
+        raise ctx.error(f"train + val + test = {images} images of {math.prod(grid)} inputs would hold "
+                        f"{images * math.prod(grid)} values, over the limit of {MAX_DATA_VALUES}", (*loc, "train"))
     if d.source in ("digits", "mnist"):
         if d.digit_size is None:
             raise ctx.error(f"missing required key 'digit_size' for source '{d.source}'", loc)
@@ -176,7 +179,7 @@ def _data(d: DataFile, grid: tuple[int, ...], ctx: Ctx, base: Path) -> DataSpec:
         if d.path is None:
             raise ctx.error(f"missing required key 'path' for source '{d.source}'", loc)
         path = Path(d.path) if Path(d.path).is_absolute() else base / d.path
-    return DataSpec(d.source, d.digit_size, d.train, d.test, d.seed, path)
+    return DataSpec(d.source, d.digit_size, d.train, d.test, d.seed, path, d.val)
 
 
 def build_task(f: TaskFile, ctx: Ctx, base: Path) -> Task:

@@ -81,7 +81,8 @@ class TrainedSettings:
 
 def trained_objective(task: Task, space: Space, prior: Prior, data: Dataset, settings: TrainedSettings,
                       on_epoch: Callable[[Trial, dict], None] | None = None) -> tuple[Callable[[Trial], float], tuple]:
-    """Objective that trains each proposed layout and returns its test accuracy; with the exceptions
+    """Objective that trains each proposed layout and returns its **validation** accuracy (the search
+    selects on it; the test accuracy is stored as ``test_accuracy``, never optimised); with the exceptions
     that mark a trial FAIL while the search goes on."""
     import torch
 
@@ -107,7 +108,8 @@ def trained_objective(task: Task, space: Space, prior: Prior, data: Dataset, set
         for done in trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
             if done.user_attrs.get("layout") == layout.to_dict():  # proposed again: reuse, don't retrain
                 trial.set_user_attr("duplicate_of", done.number)
-                trial.set_user_attr("accuracy", done.value)
+                for key in ("val_accuracy", "test_accuracy"):
+                    trial.set_user_attr(key, done.user_attrs.get(key))
                 return float(done.value)
         cfg = TrainConfig(epochs=settings.epochs, seed=settings.seed + trial.number, device=str(device))
         metrics = settings.metrics_dir / f"{trial.number:05d}.jsonl" if settings.metrics_dir else None
@@ -116,7 +118,7 @@ def trained_objective(task: Task, space: Space, prior: Prior, data: Dataset, set
             if metrics is not None:
                 with metrics.open("a") as f:
                     f.write(json.dumps(row) + "\n")
-            trial.report(row["test_accuracy"], row["epoch"])
+            trial.report(row["val_accuracy"], row["epoch"])
             if on_epoch is not None:
                 on_epoch(trial, row)
             if interrupt_requested():  # Ctrl-C or SIGTERM: give up this trial between epochs, cleanly
@@ -134,8 +136,9 @@ def trained_objective(task: Task, space: Space, prior: Prior, data: Dataset, set
         finally:
             if device.type == "cuda":
                 torch.cuda.empty_cache()
-        trial.set_user_attr("accuracy", out["accuracy"])
+        trial.set_user_attr("val_accuracy", out["val_accuracy"])
+        trial.set_user_attr("test_accuracy", out["test_accuracy"])
         trial.set_user_attr("device", out["device"])
-        return out["accuracy"]
+        return out["val_accuracy"]
 
     return objective, (TrainingFailed,)

@@ -1,8 +1,11 @@
 """Data sets as the task's ``data`` section says: digits on a canvas (scikit-learn's bundled 8x8 digits,
 or MNIST from local IDX files), or user arrays from an .npz file. Generated sets are cached on disk.
 
+Every source yields three splits: **train** (what the weights see), **val** (validation: what searches,
+``verify`` and everything that ranks or selects layouts reads) and **test** (recorded and reported, never
+optimised). Validation is carved from the training sources, and no source image is in two splits.
 Arrays come back as ``Split(x, y)`` with ``x`` float32 of shape (n, channels, *input_shape) and ``y``
-int64 labels. No source image is in both train and test. Everything read from a file is checked before
+int64 labels. Everything read from a file is checked before
 use (shapes, dtypes, finite values, label range, sizes), each failure one :class:`InputError` naming
 the file and the array or field.
 """
@@ -40,6 +43,7 @@ class Split:
 @dataclass(frozen=True)
 class Dataset:
     train: Split
+    val: Split
     test: Split
     classes: int
 
@@ -74,11 +78,18 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
     return d.images.astype(np.float32), d.target.astype(np.int64)
 
 
-def digits_split(n: int, rng: np.random.Generator, train_fraction: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the source images for train and test: disjoint, so no digit image is in both."""
+#: of the source images: the test split's share; of the rest (the training sources), validation's share
+TEST_FRACTION, VAL_FRACTION = 0.2, 0.2
+
+
+def source_split(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Indices of ``n`` source images for train, validation and test: disjoint. Test takes
+    ``TEST_FRACTION`` of them; validation takes ``VAL_FRACTION`` of the rest (carved from the training
+    sources); train keeps the remainder (64% of the digits)."""
     order = rng.permutation(n)
-    cut = int(train_fraction * n)
-    return order[:cut], order[cut:]
+    n_test = int(round(TEST_FRACTION * n))
+    n_val = int(round(VAL_FRACTION * (n - n_test)))
+    return order[n_test + n_val:], order[n_test:n_test + n_val], order[:n_test]
 
 
 def read_idx(path: Path, ndim: int) -> np.ndarray:
@@ -117,6 +128,7 @@ def _mnist_file(folder: Path, stem: str) -> Path:
 
 
 def _mnist(folder: Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """(train images, labels) from the training files and (test images, labels) from t10k."""
     if not folder.is_dir():
         raise InputError("MNIST folder not found", folder, "data.path")
     out = []
@@ -146,7 +158,9 @@ def _array(z, key: str, path: Path) -> np.ndarray:
     return a
 
 
-def _npz(path: Path, shape: tuple[int, ...]) -> Dataset:
+def _npz(path: Path, shape: tuple[int, ...], seed: int = 0) -> Dataset:
+    """x_train, y_train, x_test, y_test, and optionally x_val, y_val; without them, validation is a
+    seeded fifth of the training images."""
     if not path.is_file():
         raise InputError("no such file", path, "data.path")
     try:
@@ -156,9 +170,10 @@ def _npz(path: Path, shape: tuple[int, ...]) -> Dataset:
     if not isinstance(z, np.lib.npyio.NpzFile):
         raise InputError(f"not an .npz archive (holds a single {type(z).__name__}); save with np.savez",
                          path, "data.path")
-    splits = []
+    splits = {}
     with z:
-        for part in ("train", "test"):
+        parts = ("train", "val", "test") if "x_val" in z.files or "y_val" in z.files else ("train", "test")
+        for part in parts:
             x, y = _array(z, f"x_{part}", path), _array(z, f"y_{part}", path)
             if x.shape[1:] == shape:
                 x = x[:, None]
@@ -175,11 +190,22 @@ def _npz(path: Path, shape: tuple[int, ...]) -> Dataset:
                                  path, f"y_{part}")
             if (y < 0).any():
                 raise InputError(f"labels must be >= 0, found {int(y.min())}", path, f"y_{part}")
-            splits.append(Split(x, y.astype(np.int64)))
-    if splits[0].x.shape[1] != splits[1].x.shape[1]:
-        raise InputError(f"x_train has {splits[0].x.shape[1]} channels, x_test {splits[1].x.shape[1]}", path, "x_test")
-    classes = int(max(splits[0].y.max(), splits[1].y.max())) + 1
-    return Dataset(splits[0], splits[1], classes)
+            splits[part] = Split(x, y.astype(np.int64))
+    for part in parts[1:]:
+        if splits[part].x.shape[1] != splits["train"].x.shape[1]:
+            raise InputError(f"x_train has {splits['train'].x.shape[1]} channels, x_{part} "
+                             f"{splits[part].x.shape[1]}", path, f"x_{part}")
+    if "val" not in splits:  # carve validation from the training images, seeded
+        train = splits["train"]
+        if len(train.y) < 2:
+            raise InputError("needs at least 2 training images to carve a validation split (or give x_val, "
+                             "y_val)", path, "x_train")
+        order = np.random.default_rng(seed).permutation(len(train.y))
+        n_val = max(1, int(round(VAL_FRACTION * len(order))))
+        splits["val"] = Split(train.x[order[:n_val]], train.y[order[:n_val]])
+        splits["train"] = Split(train.x[order[n_val:]], train.y[order[n_val:]])
+    classes = int(max(sp.y.max() for sp in splits.values())) + 1
+    return Dataset(splits["train"], splits["val"], splits["test"], classes)
 
 
 def _save_atomic(path: Path, **arrays: np.ndarray) -> None:
@@ -197,39 +223,43 @@ def _save_atomic(path: Path, **arrays: np.ndarray) -> None:
 def load_data(spec: DataSpec, input_shape: tuple[int, ...], cache_dir: str | Path | None = "runs/.cache") -> Dataset:
     """Build (or read from the cache) the data set a task asks for."""
     if spec.source == "npz":
-        return _npz(spec.path, input_shape)
+        return _npz(spec.path, input_shape, spec.seed)
     if len(input_shape) != 2:
         raise InputError(f"source '{spec.source}' needs a 2D input, got {list(input_shape)}", field="data.source")
-    key = hashlib.sha256(json.dumps([spec.source, str(spec.path), spec.digit_size, list(input_shape),
-                                     spec.train, spec.test, spec.seed]).encode()).hexdigest()[:16]
+    key = hashlib.sha256(json.dumps(["splits-3", spec.source, str(spec.path), spec.digit_size, list(input_shape),
+                                     spec.train, spec.val, spec.test, spec.seed]).encode()).hexdigest()[:16]
     cache = Path(cache_dir) / f"{spec.source}-{key}.npz" if cache_dir else None
     if cache is not None and cache.is_file():
         try:
             with np.load(cache, allow_pickle=False) as z:
-                return Dataset(Split(z["x_train"].astype(np.float32) / 255, z["y_train"]),
-                               Split(z["x_test"].astype(np.float32) / 255, z["y_test"]), 10)
+                return Dataset(*(Split(z[f"x_{p}"].astype(np.float32) / 255, z[f"y_{p}"])
+                                 for p in ("train", "val", "test")), 10)
         except Exception:  # noqa: BLE001 - a damaged cache is rebuilt, not trusted
             pass
     rng = np.random.default_rng(spec.seed)
     if spec.source == "digits":
         images, labels = _digits()
-        tr_idx, te_idx = digits_split(len(images), rng)
-        tr, te = (images[tr_idx], labels[tr_idx]), (images[te_idx], labels[te_idx])
+        idx = source_split(len(images), rng)
     else:
-        tr, te = _mnist(spec.path)
-    train = place_on_canvas(*tr, spec.train, input_shape, spec.digit_size, rng)
-    test = place_on_canvas(*te, spec.test, input_shape, spec.digit_size, rng)
+        (images, labels), test_sources = _mnist(spec.path)
+        tr, va, _ = source_split(len(images), rng)  # its own test files are the test sources
+        images, labels = np.concatenate([images, test_sources[0]]), np.concatenate([labels, test_sources[1]])
+        idx = (tr, va, np.arange(len(labels) - len(test_sources[1]), len(labels)))
+    sizes = (spec.train, spec.val, spec.test)
+    made = [place_on_canvas(images[i], labels[i], n, input_shape, spec.digit_size, rng) for i, n in zip(idx, sizes,
+                                                                                                       strict=True)]
     # quantise to bytes: the cached set is what every later run reads, so store it once, small
     q = lambda a: np.round(a * 255).astype(np.uint8)  # noqa: E731
-    train, test = Split(q(train.x).astype(np.float32) / 255, train.y), Split(q(test.x).astype(np.float32) / 255, test.y)
+    splits = [Split(q(sp.x).astype(np.float32) / 255, sp.y) for sp in made]
     if cache is not None:
-        _save_atomic(cache, x_train=q(train.x), y_train=train.y, x_test=q(test.x), y_test=test.y)
-    return Dataset(train, test, 10)
+        _save_atomic(cache, **{f"{k}_{p}": (q(sp.x) if k == "x" else sp.y) for p, sp in zip(
+            ("train", "val", "test"), splits, strict=True) for k in ("x", "y")})
+    return Dataset(*splits, 10)
 
 
 def check_fits(data: Dataset, classes: int, in_channels: int, source: str | Path | None = None) -> None:
     """Refuse data a model with ``classes`` outputs and ``in_channels`` input channels cannot train on."""
-    for name, split in (("train", data.train), ("test", data.test)):
+    for name, split in (("train", data.train), ("val", data.val), ("test", data.test)):
         top = int(split.y.max())
         if top >= classes:
             raise InputError(f"labels must lie in 0..{classes - 1} for a model with {classes} classes, "
@@ -240,9 +270,9 @@ def check_fits(data: Dataset, classes: int, in_channels: int, source: str | Path
 
 
 def load_task_data(task: Task, classes: int, in_channels: int, train: int | None = None, test: int | None = None,
-                   cache_dir: str | Path | None = "runs/.cache") -> Dataset:
-    """The data of ``task`` (with ``train`` / ``test`` overriding its sizes), checked against the model
-    that will train on it."""
+                   cache_dir: str | Path | None = "runs/.cache", val: int | None = None) -> Dataset:
+    """The data of ``task`` (with ``train`` / ``val`` / ``test`` overriding its sizes), checked against the
+    model that will train on it."""
     if task.data is None:
         raise InputError("training needs a 'data' section in the task", task.source, "data")
     spec = task.data
@@ -250,10 +280,13 @@ def load_task_data(task: Task, classes: int, in_channels: int, train: int | None
         spec = replace(spec, train=train)
     if test is not None:
         spec = replace(spec, test=test)
-    values = (spec.train + spec.test) * math.prod(task.input_shape)
-    if values > MAX_DATA_VALUES:
-        raise InputError(f"{spec.train + spec.test} images of {math.prod(task.input_shape)} inputs would hold "
-                         f"{values} values, over the limit of {MAX_DATA_VALUES}", field="--train")
+    if val is not None:
+        spec = replace(spec, val=val)
+    images = spec.train + spec.val + spec.test
+    if images * math.prod(task.input_shape) > MAX_DATA_VALUES:
+        raise InputError(f"{images} images of {math.prod(task.input_shape)} inputs would hold "
+                         f"{images * math.prod(task.input_shape)} values, over the limit of {MAX_DATA_VALUES}",
+                         field="--train")
     data = load_data(spec, task.input_shape, cache_dir)
     check_fits(data, classes, in_channels, spec.path if spec.source == "npz" else task.source)
     return data

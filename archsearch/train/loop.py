@@ -84,7 +84,8 @@ def _autocast(device: torch.device):
 
 def train(model: nn.Module, data: Dataset, cfg: TrainConfig,
           on_epoch: Callable[[dict], None] | None = None) -> dict:
-    """AdamW with a one-cycle schedule; returns final test accuracy and the per-epoch history.
+    """AdamW with a one-cycle schedule; returns the final validation accuracy (what ranks and selects),
+    the final test accuracy (what is reported) and the per-epoch history of both.
 
     ``on_epoch(row)`` is called after every epoch (the caller's progress bar, metrics file, pruning)."""
     seed_everything(cfg.seed)
@@ -92,9 +93,8 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig,
     # channels-last makes the 1x1 convs plain matrix products: about 3x faster on CPU for these nets
     fmt = torch.channels_last if data.train.x.ndim == 4 else torch.contiguous_format
     model = model.to(device, memory_format=fmt)
-    xtr = torch.from_numpy(data.train.x).to(device).contiguous(memory_format=fmt)
-    xte = torch.from_numpy(data.test.x).to(device).contiguous(memory_format=fmt)
-    ytr, yte = torch.from_numpy(data.train.y).to(device), torch.from_numpy(data.test.y).to(device)
+    xtr, ytr = _on(data.train, device, fmt)
+    evals = {name: _on(getattr(data, name), device, fmt) for name in ("val", "test")}
     steps = math.ceil(len(xtr) / cfg.batch_size)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps)
@@ -117,10 +117,18 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig,
             opt.step()
             sched.step()
             total += loss.item()
-        row = {"epoch": epoch, "loss": total / steps, "test_accuracy": evaluate(model, xte, yte),
+        row = {"epoch": epoch, "loss": total / steps,
+               **{f"{name}_accuracy": evaluate(model, x, y) for name, (x, y) in evals.items()},
                "seconds": time.perf_counter() - t0}
         history.append(row)
         if on_epoch is not None:
             on_epoch(row)
-    return {"accuracy": history[-1]["test_accuracy"] if history else evaluate(model, xte, yte),
+    last = history[-1] if history else {f"{n}_accuracy": evaluate(model, x, y) for n, (x, y) in evals.items()}
+    return {"val_accuracy": last["val_accuracy"], "test_accuracy": last["test_accuracy"],
             "history": history, "device": str(device), "config": asdict(cfg)}
+
+
+def _on(split, device: torch.device, fmt: torch.memory_format) -> tuple[torch.Tensor, torch.Tensor]:
+    """A split's arrays as tensors on ``device`` (images in ``fmt``)."""
+    return (torch.from_numpy(split.x).to(device).contiguous(memory_format=fmt),
+            torch.from_numpy(split.y).to(device))
