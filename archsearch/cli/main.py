@@ -22,7 +22,7 @@ EXIT_INTERNAL, EXIT_INPUT = 1, 2
 
 
 def build_parser() -> OneLineParser:
-    from archsearch.cli import prior, search, train
+    from archsearch.cli import bench, prior, search, train
 
     p = OneLineParser(prog="archsearch", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"archsearch {__version__}")
@@ -30,6 +30,7 @@ def build_parser() -> OneLineParser:
     prior.add_commands(sub)
     search.add_commands(sub)
     train.add_commands(sub)
+    bench.add_commands(sub)
     return p
 
 

@@ -108,3 +108,53 @@ def plot_paper(report: dict, path: str | Path) -> Path:
     ax.set_title(f"wide-base vs wide-tip: {report.get('model', 'convnet')}, {report['scale']} scale, "
                  f"{len(report['seeds'])} seeds, {report['epochs']} epochs, {report['device']}", fontsize=8)
     return _save(plt, fig, path)
+
+
+def plot_table(table: dict, rows: list[dict], path: str | Path) -> Path:
+    """A benchmark table: validation against test accuracy per layout (does validation pick what test
+    confirms?), and validation accuracy against size within the band; the paper's pair marked."""
+    plt = _plt()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4.2))
+    colour = {"wide-base": "C3", "wide-tip": "C1", "uniform": "C2"}
+    for r in rows:
+        c = colour.get(r["label"], "C0")
+        a.plot(r["val_accuracy"], r["test_accuracy"], "o", ms=3 if c == "C0" else 7, color=c, alpha=0.7)
+        b.plot(r["params"], r["val_accuracy"], "o", ms=3 if c == "C0" else 7, color=c, alpha=0.7)
+    for name, c in colour.items():
+        if any(r["label"] == name for r in rows):
+            b.plot([], [], "o", color=c, label=name)
+    if rows:
+        lo = min(min(r["val_accuracy"], r["test_accuracy"]) for r in rows)
+        a.plot([lo, 1], [lo, 1], "k:", lw=0.8)
+    a.set_xlabel("validation accuracy")
+    a.set_ylabel("test accuracy")
+    b.set_xlabel("parameters")
+    b.set_ylabel("validation accuracy")
+    if b.get_legend_handles_labels()[0]:
+        b.legend(fontsize=7)
+    s = table["settings"]
+    fig.suptitle(f"{table['task']['name']} on {table['space']['name']}: {len(rows)} layouts trained, "
+                 f"{s['epochs']} epochs, {s['train']} training images", fontsize=9)
+    return _save(plt, fig, path)
+
+
+def plot_eval(report: dict, acc: np.ndarray, scores: dict[str, np.ndarray], path: str | Path) -> Path:
+    """One panel per predictor: its score against the trained validation accuracy of every layout."""
+    plt = _plt()
+    n = len(scores)
+    cols = min(n, 3)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.8 * cols, 3.3 * rows), squeeze=False)
+    for k, (name, score) in enumerate(scores.items()):
+        ax = axes[k // cols][k % cols]
+        ax.plot(score, acc, "o", ms=3, alpha=0.6)
+        st = report["predictors"][name]
+        ax.set_title(f"{name}: tau {st['kendall_tau']:+.2f} [{st['tau_ci'][0]:+.2f}, {st['tau_ci'][1]:+.2f}]",
+                     fontsize=8)
+        ax.set_xlabel(name, fontsize=7)
+        ax.set_ylabel("validation accuracy", fontsize=7)
+    for j in range(n, rows * cols):
+        axes[j // cols][j % cols].axis("off")
+    fig.suptitle(f"{report['task']}: {report['layouts']} layouts; noise ceiling tau "
+                 f"{report['noise_ceiling_tau']:+.2f}", fontsize=9)
+    return _save(plt, fig, path)

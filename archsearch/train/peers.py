@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["naswot", "synflow"]
+__all__ = ["meco", "naswot", "synflow"]
 
 
 def naswot(model: nn.Module, x: np.ndarray, seed: int = 0) -> float:
@@ -49,3 +49,31 @@ def synflow(model: nn.Module, input_shape: tuple[int, ...], in_channels: int = 1
         for name, p in model.state_dict().items():
             p.mul_(signs[name])
     return float(np.log(total)) if total > 0 else float("-inf")
+
+
+def meco(model: nn.Module, x: np.ndarray, seed: int = 0) -> float:
+    """MeCo (Jiang, Wang and Bie, NeurIPS 2023): for one input, per hidden layer the Pearson correlation
+    matrix of the channels (over spatial positions), its smallest eigenvalue, summed over layers. Label-
+    and backprop-free. Layers with fewer than two positions have no such matrix and are skipped; a
+    channel constant over positions correlates with nothing (its row and column are zero), and a layer
+    with more channels than positions has a singular matrix (smallest eigenvalue 0)."""
+    torch.manual_seed(seed)
+    maps: list[torch.Tensor] = []
+
+    def hook(_m, _i, out):
+        maps.append(out.detach()[0].flatten(1).double())  # (channels, positions)
+
+    layers = list(getattr(model, "blocks", []))  # each hidden layer's output (after its pooling)
+    handles = [m.register_forward_hook(hook) for m in layers]
+    model.train()  # batch statistics, as at initialisation (and as NASWOT does)
+    with torch.no_grad():
+        model(torch.from_numpy(x[:1]))
+    for h in handles:
+        h.remove()
+    total = 0.0
+    for f in maps:
+        if f.shape[1] < 2 or f.shape[0] < 2:
+            continue
+        corr = torch.nan_to_num(torch.corrcoef(f), nan=0.0)
+        total += float(torch.linalg.eigvalsh(corr)[0])
+    return total

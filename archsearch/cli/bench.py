@@ -1,0 +1,231 @@
+"""``archsearch bench build | show | eval``: benchmark tables of trained layouts, and every predictor
+judged against them."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from archsearch.cli.args import device, int_in, plot_path, writable_dir
+from archsearch.cli.search import device_or_error, load_task_space
+from archsearch.formats.validate import MAX_IMAGES, MAX_SEED
+from archsearch.formats.yamlio import InputError
+
+
+def _band(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text[:40]!r}") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must lie in (0, 1], got {value}")
+    return value
+
+
+def _table_path(text: str) -> Path:
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file name ending in .json")
+    if path.suffix != ".json":
+        raise argparse.ArgumentTypeError(f"a table is a .json file, got {text!r}")
+    writable_dir(str(path.parent) or ".")
+    return path
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from archsearch.evidence.bench import BenchSettings, build_table
+
+    task, space = load_task_space(args.task, args.space)
+    if task.data is None:
+        raise InputError("a table needs a 'data' section in the task", args.task, "data")
+    dev = device_or_error(args.device)
+    d = task.data
+    settings = BenchSettings(epochs=args.epochs, seeds=args.seeds, noise_layouts=args.noise_layouts, band=args.band,
+                             layouts=args.layouts, train=args.train or d.train, val=args.val or d.val,
+                             test=args.test or d.test, data_seed=d.seed, sample_seed=args.seed, model=space.model)
+    bar = None
+
+    def on_run(run: dict, done: int, total: int) -> None:
+        nonlocal bar
+        if args.no_progress:
+            return
+        if bar is None:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=total, initial=done - 1, desc=f"bench {task.name}", unit="run", dynamic_ncols=True)
+        acc = f"val {run['val_accuracy']:.3f}" if "val_accuracy" in run else f"failed: {run['failed']}"
+        bar.set_postfix_str(f"layout {run['layout']} seed {run['seed']} {acc} {run['seconds']:.0f}s")
+        bar.update(1)
+
+    try:
+        table = build_table(task, space, settings, args.out, workers=args.workers, device=dev,
+                            cache_dir=args.runs_dir / ".cache", on_run=on_run)
+    finally:
+        if bar is not None:
+            bar.close()
+    done = sum("val_accuracy" in r for r in table["runs"])
+    failed = sum("failed" in r for r in table["runs"])
+    print(f"{args.out}: {len(table['layouts'])} layouts, {done} runs trained"
+          + (f", {failed} failed" if failed else "")
+          + (" (the complete grid)" if table["space"]["complete_grid"] else " (a seeded sample)"))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from archsearch.evidence.bench import load_table, table_summary
+
+    table = load_table(args.table)
+    rows = table_summary(table)
+    s = table["settings"]
+    secs = [r["seconds"] for r in table["runs"]]
+    print(f"{args.table}: task {table['task']['name']}, space {table['space']['name']}, "
+          f"{len(table['layouts'])} layouts ({'complete grid' if table['space']['complete_grid'] else 'sample'}), "
+          f"{len(table['runs'])} runs on {table.get('device')}; {s['epochs']} epochs, {s['train']} / {s['val']} / "
+          f"{s['test']} images; archsearch {table.get('archsearch_version')}")
+    if secs:
+        print(f"training time: {sum(secs) / 3600:.2f} h in all, {np.median(secs):.0f} s per run (median)")
+    print(f"{'id':>4} {'label':9} {'channels':24} {'params':>6} {'val':>7} {'test':>7} seeds")
+    for r in sorted(rows, key=lambda r: -r["val_accuracy"])[: args.top]:
+        print(f"{r['id']:4d} {r['label']:9} {str(r['channels']):24} {r['params']:6d} {r['val_accuracy']:7.4f} "
+              f"{r['test_accuracy']:7.4f} {r['seeds']}")
+    if len(rows) > args.top:
+        print(f"... {len(rows) - args.top} more (--top)")
+    if args.plot:
+        from archsearch.evidence.outputs import refuse_overwrite
+        from archsearch.evidence.plots import plot_table
+
+        refuse_overwrite(args.plot, args.force, "--plot")
+        print(f"wrote {plot_table(table, rows, args.plot)}")
+    return 0
+
+
+def predictor_scores(table: dict, rows: list[dict], task, space, data, seed: int = 0) -> dict[str, np.ndarray]:
+    """One score per layout of ``rows`` for every predictor: the prior, parameter count, NASWOT, SynFlow,
+    MeCo (the three at initialisation, seed 0, on training images), and a seeded random floor."""
+    from archsearch.prior.score import Prior
+    from archsearch.train.models import build_model
+    from archsearch.train.peers import meco, naswot, synflow
+
+    layouts = [space.layout(r["schedule"], r["M"], r["channels"]) for r in rows]
+    prior = Prior.for_space(task.masks, task.weights, space)
+    batch = data.train.x[:128]
+    model = table["settings"]["model"]
+    return {
+        "prior": np.array([prior(lay).score for lay in layouts]),
+        "params": np.array([float(lay.param_count()) for lay in layouts]),
+        "naswot": np.array([naswot(build_model(lay, model, seed=0), batch) for lay in layouts]),
+        "synflow": np.array([synflow(build_model(lay, model, seed=0), lay.input_shape, lay.in_channels)
+                             for lay in layouts]),
+        "meco": np.array([meco(build_model(lay, model, seed=0), batch) for lay in layouts]),
+        "random": np.random.default_rng(seed).random(len(layouts)),
+    }
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from archsearch.evidence.bench import load_table, table_summary
+    from archsearch.evidence.evaluate import evaluate, noise_ceiling
+    from archsearch.formats.space import load_space
+    from archsearch.formats.task import load_task
+    from archsearch.train.data import load_task_data
+
+    table = load_table(args.table)
+    task = load_task(args.task or table["task"]["file"])
+    space = load_space(args.space or table["space"]["file"])
+    if task.input_shape != space.input_shape:
+        raise InputError(f"the task's input_shape {list(task.input_shape)} is not the space's "
+                         f"{list(space.input_shape)}", args.task or table["task"]["file"], "input_shape")
+    rows = table_summary(table)
+    if len(rows) < 3:
+        raise InputError(f"only {len(rows)} layout(s) trained so far; eval needs at least 3", args.table, "runs")
+    s = table["settings"]
+    # the table's own task supplies the images the data-dependent peers look at
+    data = load_task_data(load_task(table["task"]["file"]) if args.task else task, space.classes, space.in_channels,
+                          s["train"], s["test"], args.runs_dir / ".cache", val=s["val"])
+    scores = predictor_scores(table, rows, task, space, data, args.seed)
+    acc = np.array([r["val_accuracy"] for r in rows])
+    stats = evaluate(acc, scores, seed=args.seed)
+    ceiling = noise_ceiling(table, seed=args.seed)
+    report = {"table": str(args.table), "task": task.name, "layouts": len(rows),
+              "noise_ceiling_tau": ceiling["kendall_tau"], "noise_ceiling": ceiling,
+              "best_val_accuracy": float(acc.max()),
+              "predictors": {name: st.to_dict() for name, st in stats.items()}}
+    if args.plot:
+        from archsearch.evidence.outputs import refuse_overwrite
+        from archsearch.evidence.plots import plot_eval
+
+        refuse_overwrite(args.plot, args.force, "--plot")
+        plot_eval(report, acc, scores, args.plot)
+    if args.json:
+        from archsearch.evidence.outputs import json_text
+
+        print(json_text(report))
+        return 0
+    print(f"{args.table}: {len(rows)} layouts of {len(table['layouts'])} trained, task {task.name}; best validation "
+          f"accuracy {acc.max():.4f}")
+    print(f"noise ceiling (seed 0 against seed 1 on {ceiling['layouts']} layouts): Kendall tau "
+          f"{ceiling['kendall_tau']:+.3f} [{ceiling['tau_ci'][0]:+.3f}, {ceiling['tau_ci'][1]:+.3f}]")
+    print(f"{'predictor':9} {'Kendall tau [95% CI]':>26} {'Spearman [95% CI]':>26} {'top-1 regret':>13} "
+          f"{'top-5 regret':>13}")
+    for name, st in sorted(stats.items(), key=lambda kv: -np.nan_to_num(kv[1].kendall_tau, nan=-9)):
+        print(f"{name:9} {st.kendall_tau:+8.3f} [{st.tau_ci[0]:+.3f}, {st.tau_ci[1]:+.3f}] "
+              f"{st.spearman:+8.3f} [{st.spearman_ci[0]:+.3f}, {st.spearman_ci[1]:+.3f}] "
+              f"{st.top1_regret:13.4f} {st.top5_regret:13.4f}")
+    if args.plot:
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    from archsearch.evidence.bench import BenchSettings
+
+    d = BenchSettings()
+    bench = sub.add_parser("bench", help="benchmark tables of trained layouts: build, show, eval",
+                           description="Tables of size-matched layouts trained on a task, and every predictor "
+                                       "judged against them.")
+    cmds = bench.add_subparsers(dest="bench_command", required=True, metavar="ACTION")
+    b = cmds.add_parser("build", help="train a table (resumable; several workers)",
+                        description="Train the size-matched layouts of a space on a task into a table: the "
+                                    "complete grid when the space is small, else a seeded sample. The same "
+                                    "command resumes, training only what is missing.")
+    b.add_argument("task", help="task spec (YAML) with a data section")
+    b.add_argument("space", help="search space (YAML)")
+    b.add_argument("--out", type=_table_path, required=True, help="the table file (.json)")
+    b.add_argument("--layouts", type=int_in(1, 100_000), default=d.layouts,
+                   help="layouts sampled when the space is no small finite grid")
+    b.add_argument("--seeds", type=int_in(1, 100), default=d.seeds, help="training seeds per layout")
+    b.add_argument("--noise-layouts", type=int_in(0, 100_000), default=d.noise_layouts,
+                   help="with --seeds 1: layouts (a seeded subset) trained with a second seed, for the noise ceiling")
+    b.add_argument("--epochs", type=int_in(1, 10_000), default=d.epochs, help="training epochs per run")
+    b.add_argument("--band", type=_band, default=d.band, help="layouts with LO x budget to budget parameters")
+    b.add_argument("--workers", type=int_in(1, 256), default=1, help="training processes at once")
+    b.add_argument("--device", type=device, default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    b.add_argument("--train", type=int_in(1, MAX_IMAGES), help="training images (default: the task's)")
+    b.add_argument("--val", type=int_in(1, MAX_IMAGES), help="validation images (default: the task's)")
+    b.add_argument("--test", type=int_in(1, MAX_IMAGES), help="test images (default: the task's)")
+    b.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help="seed of the layout sample and subset")
+    b.add_argument("--runs-dir", type=writable_dir, default=Path("runs"), help="where the data cache goes")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    b.set_defaults(func=cmd_build)
+
+    s = cmds.add_parser("show", help="print a table and draw it", description="Print a table, best first.")
+    s.add_argument("table", help="the table file (.json)")
+    s.add_argument("--top", type=int_in(1, 100_000), default=20, help="rows printed")
+    s.add_argument("--plot", type=plot_path, metavar="FILE", help="draw the table (.png, .pdf, .svg)")
+    s.add_argument("--force", action="store_true", help="overwrite an existing --plot file")
+    s.set_defaults(func=cmd_show)
+
+    e = cmds.add_parser("eval", help="every predictor against a table: tau, rho, regret, noise ceiling",
+                        description="Score every layout of a table with every predictor and compare with the "
+                                    "trained validation accuracies.")
+    e.add_argument("table", help="the table file (.json)")
+    e.add_argument("--task", help="score with this task's partitions (default: the table's task file)")
+    e.add_argument("--space", help="the table's search space file (default: the one the table names)")
+    e.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help="seed of the bootstrap, ties, random floor")
+    e.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    e.add_argument("--plot", type=plot_path, metavar="FILE", help="a scatter per predictor (.png, .pdf, .svg)")
+    e.add_argument("--force", action="store_true", help="overwrite an existing --plot file")
+    e.add_argument("--runs-dir", type=writable_dir, default=Path("runs"), help="where the data cache is")
+    e.set_defaults(func=cmd_eval)
+

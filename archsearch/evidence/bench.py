@@ -1,0 +1,288 @@
+"""Benchmark tables of trained layouts: what the prior is judged against.
+
+A table holds layouts **matched in size** (parameter count between ``band`` x budget and the budget) of
+one search space, each trained on one task: every such layout when the space is a finite grid small
+enough (a complete grid, the way NAS-Bench-201 tabulates its space, so whole searches can be replayed
+against it), else a fixed, seeded sample; plus the paper's pair and the uniform layout at the budget
+when the space allows them. Every run records the layout, seed, validation and test accuracy, the
+per-epoch curves, seconds, device, the training settings and the archsearch version.
+
+The file is plain JSON (:data:`FORMAT`), documented in the README, loadable with ``json`` or pandas
+alone. A build is resumable: the table is rewritten atomically after every finished run, and the same
+command trains only the runs it lacks. ``workers`` training processes run at once (spawned; on CPU each
+single-threaded, on a GPU all on the one device).
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import json
+import math
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from archsearch import __version__
+from archsearch.core.layout import Layout
+from archsearch.formats.space import Space
+from archsearch.formats.task import Task
+from archsearch.formats.yamlio import InputError
+
+__all__ = [
+    "FORMAT", "MAX_GRID", "BenchSettings", "build_table", "candidate_layouts", "load_table", "planned_runs",
+    "save_table", "table_summary",
+]
+
+FORMAT = "archsearch-bench-table/1"
+#: a space with at most this many channel layouts (before the size band) is tabulated completely
+MAX_GRID = 20_000
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """What a table's runs are: the training settings and how layouts and seeds are chosen. A resumed
+    build must have the same, so that every run of a table is comparable."""
+
+    epochs: int = 12
+    seeds: int = 1
+    noise_layouts: int = 40  #: with one seed, this many layouts (a seeded subset) get a second seed
+    band: float = 0.85
+    layouts: int = 300  #: sample size when the space is no small finite grid
+    train: int = 8000
+    val: int = 2000
+    test: int = 2000
+    data_seed: int = 0
+    sample_seed: int = 0
+    model: str = "convnet"
+
+
+def _grid_size(space: Space) -> float:
+    if space.channel_choices is None:
+        return math.inf
+    return sum(len(space.channel_choices) ** len(s) for s in space.schedules) * len(space.M)
+
+
+def _key(lay: Layout) -> tuple:
+    return (lay.pools, lay.M, lay.channels)
+
+
+def candidate_layouts(space: Space, band: float, n: int, seed: int = 0) -> tuple[list[tuple[str, Layout]], bool]:
+    """The layouts of a table, and whether they are the complete grid of the space within the band."""
+    low = band * space.max_params
+    fits = lambda lay: low <= lay.param_count() <= space.max_params  # noqa: E731
+    out: dict[tuple, tuple[str, Layout]] = {}
+    complete = _grid_size(space) <= MAX_GRID
+    if complete:
+        for s, sched in enumerate(space.schedules):
+            for m in space.M:
+                for ch in itertools.product(space.channel_choices, repeat=len(sched)):
+                    lay = space.layout(s, m, list(ch))
+                    if fits(lay):
+                        out[_key(lay)] = ("grid", lay)
+    else:
+        rng = np.random.default_rng(seed)
+        for _ in range(200 * n):
+            if len(out) >= n:
+                break
+            lay = space.random_layouts(1, seed=int(rng.integers(2**31)))
+            if lay and fits(lay[0]):
+                out.setdefault(_key(lay[0]), ("sample", lay[0]))
+    for label, lay in _extras(space):
+        if fits(lay) and _allowed(space, lay):
+            out[_key(lay)] = (label, lay)
+    ordered = sorted(out.values(), key=lambda t: (t[1].pools, t[1].M, t[1].channels))
+    return ordered, complete
+
+
+def _allowed(space: Space, lay: Layout) -> bool:
+    if space.channel_choices is not None:
+        return set(lay.channels) <= set(space.channel_choices)
+    low, high, _ = space.channel_range
+    return all(low <= c <= high for c in lay.channels)
+
+
+def _extras(space: Space) -> list[tuple[str, Layout]]:
+    """The paper's pair at the largest r within the budget (one schedule, M = 10 in the space), and the
+    widest uniform layout at the budget on each schedule."""
+    from archsearch.evidence.verify import paper_layouts_for
+    from archsearch.prior.score import uniform_at_budget
+
+    extras = [(label.split(" ")[0], lay) for label, lay in paper_layouts_for(space)]
+    for s, sched in enumerate(space.schedules):
+        template = space.layout(s, space.M[0], [1] * len(sched))
+        extras.append(("uniform", uniform_at_budget(template, space.max_params)))
+    return extras
+
+
+def planned_runs(n_layouts: int, settings: BenchSettings) -> list[tuple[int, int]]:
+    """(layout id, seed) for every run of the table: each layout for ``seeds`` seeds, and with a single
+    seed a seeded subset of ``noise_layouts`` layouts for a second (the noise ceiling)."""
+    runs = [(i, s) for i in range(n_layouts) for s in range(settings.seeds)]
+    if settings.seeds == 1 and settings.noise_layouts > 0:
+        rng = np.random.default_rng(settings.sample_seed + 1)
+        subset = sorted(rng.choice(n_layouts, size=min(settings.noise_layouts, n_layouts), replace=False).tolist())
+        runs += [(i, 1) for i in subset]
+    return runs
+
+
+def _layout_entry(i: int, label: str, lay: Layout, space: Space) -> dict[str, Any]:
+    return {"id": i, "label": label, "schedule": space.schedules.index(lay.pools), "M": lay.M,
+            "channels": list(lay.channels), "params": lay.param_count()}
+
+
+def new_table(task: Task, space: Space, settings: BenchSettings, device: str) -> dict[str, Any]:
+    layouts, complete = candidate_layouts(space, settings.band, settings.layouts, settings.sample_seed)
+    if not layouts:
+        raise InputError(f"no layout of the space has between {settings.band} x {space.max_params} and "
+                         f"{space.max_params} parameters", space.source, "budget")
+    return {
+        "format": FORMAT, "archsearch_version": __version__,
+        "created": datetime.datetime.now().isoformat(timespec="seconds"),
+        "task": {"name": task.name, "file": task.source, "input_shape": list(task.input_shape)},
+        "space": {"name": space.name, "file": space.source, "schedules": [list(map(list, s)) for s in space.schedules],
+                  "max_params": space.max_params, "band": settings.band, "complete_grid": complete},
+        "settings": asdict(settings), "device": device,
+        "layouts": [_layout_entry(i, label, lay, space) for i, (label, lay) in enumerate(layouts)],
+        "runs": [],
+    }
+
+
+def save_table(path: str | Path, table: dict[str, Any]) -> None:
+    """Write under a temporary name, then rename: a reader or a kill never meets half a table."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(table, separators=(",", ":")) + "\n")
+    os.replace(tmp, path)
+
+
+def load_table(path: str | Path) -> dict[str, Any]:
+    """A table file, checked for the keys every reader relies on."""
+    path = Path(path)
+    try:
+        table = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError("no such table", path) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not a table (unreadable JSON: {exc})".splitlines()[0], path) from None
+    if not isinstance(table, dict) or table.get("format") != FORMAT:
+        raise InputError(f"not an archsearch table (expected \"format\": \"{FORMAT}\")", path, "format")
+    for key in ("task", "space", "settings", "layouts", "runs"):
+        if key not in table:
+            raise InputError("missing key", path, key)
+    return table
+
+
+# -- workers ---------------------------------------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _watch_parent(parent: int) -> None:
+    """A worker whose build was killed (kill -9 of the parent) stops too, instead of training on."""
+    import time
+
+    while True:
+        if os.getppid() != parent:
+            os._exit(1)
+        time.sleep(1.0)
+
+
+def _init_worker(task_path: str, settings: dict[str, Any], classes: int, in_channels: int, cache: str,
+                 device: str, parent: int) -> None:
+    import torch
+
+    from archsearch.formats.task import load_task
+    from archsearch.train.data import load_task_data
+
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if device == "cpu":
+        torch.set_num_threads(1)  # W single-threaded processes hold up when the machine is shared
+    task = load_task(task_path)
+    _WORKER.update(device=device, settings=settings, data=load_task_data(
+        task, classes, in_channels, settings["train"], settings["test"], cache, val=settings["val"]))
+
+
+def _train_one(job: tuple[int, int, dict[str, Any]]) -> dict[str, Any]:
+    import time
+
+    from archsearch.formats.layout_file import layout_from_dict
+    from archsearch.train.loop import TrainConfig, TrainingFailed, train
+    from archsearch.train.models import build_model
+
+    layout_id, seed, layout = job
+    s = _WORKER["settings"]
+    cfg = TrainConfig(epochs=s["epochs"], seed=seed, device=_WORKER["device"])
+    t0 = time.perf_counter()
+    row: dict[str, Any] = {"layout": layout_id, "seed": seed}
+    try:
+        out = train(build_model(layout_from_dict(layout), s["model"], seed=seed), _WORKER["data"], cfg)
+    except TrainingFailed as exc:
+        return {**row, "failed": str(exc), "seconds": time.perf_counter() - t0, "device": _WORKER["device"]}
+    h = out["history"]
+    return {**row, "val_accuracy": out["val_accuracy"], "test_accuracy": out["test_accuracy"],
+            "val_curve": [round(r["val_accuracy"], 5) for r in h],
+            "test_curve": [round(r["test_accuracy"], 5) for r in h],
+            "loss_curve": [round(r["loss"], 5) for r in h],
+            "seconds": round(time.perf_counter() - t0, 2), "device": out["device"]}
+
+
+def build_table(task: Task, space: Space, settings: BenchSettings, out: str | Path, *, workers: int = 1,
+                device: str = "cpu", cache_dir: str | Path = "runs/.cache",
+                on_run: Callable[[dict[str, Any], int, int], None] | None = None) -> dict[str, Any]:
+    """Build (or resume) the table at ``out``; returns it. ``on_run(run, done, total)`` after each run."""
+    import multiprocessing as mp
+
+    from archsearch.train.data import load_task_data
+
+    out = Path(out)
+    if out.exists():
+        table = load_table(out)
+        if table["settings"] != asdict(settings) or table["task"]["name"] != task.name or \
+                table["space"]["name"] != space.name:
+            raise InputError(f"this table was built with other settings or files ({table['task']['name']}, "
+                             f"{table['space']['name']}, {table['settings']}); give the same, or another --out",
+                             out, "settings")
+    else:
+        table = new_table(task, space, settings, device)
+    # the data set is built (and cached) here once, so that workers only read it
+    load_task_data(task, space.classes, space.in_channels, settings.train, settings.test, cache_dir, val=settings.val)
+    done = {(r["layout"], r["seed"]) for r in table["runs"]}
+    todo = [(i, s) for i, s in planned_runs(len(table["layouts"]), settings) if (i, s) not in done]
+    total = len(done) + len(todo)
+    save_table(out, table)
+    if not todo:
+        return table
+    layouts = {e["id"]: space.layout(e["schedule"], e["M"], e["channels"]).to_dict() for e in table["layouts"]}
+    jobs = [(i, s, layouts[i]) for i, s in todo]
+    ctx = mp.get_context("spawn")  # no fork of a process that has started torch's thread pools
+    init = (task.source, asdict(settings), space.classes, space.in_channels, str(cache_dir), device, os.getpid())
+    with ctx.Pool(workers, initializer=_init_worker, initargs=init) as pool:
+        for run in pool.imap_unordered(_train_one, jobs):
+            table["runs"].append(run)
+            save_table(out, table)
+            if on_run is not None:
+                on_run(run, len(table["runs"]), total)
+    return table
+
+
+def table_summary(table: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per layout: its entry with the mean validation and test accuracy over its runs, and the runs'
+    seeds (layouts without a finished run are left out)."""
+    by_layout: dict[int, list[dict[str, Any]]] = {}
+    for r in table["runs"]:
+        if "val_accuracy" in r:
+            by_layout.setdefault(r["layout"], []).append(r)
+    rows = []
+    for e in table["layouts"]:
+        runs = by_layout.get(e["id"])
+        if runs:
+            rows.append({**e, "val_accuracy": float(np.mean([r["val_accuracy"] for r in runs])),
+                         "test_accuracy": float(np.mean([r["test_accuracy"] for r in runs])),
+                         "seeds": sorted(r["seed"] for r in runs)})
+    return rows

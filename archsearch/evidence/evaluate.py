@@ -1,0 +1,94 @@
+"""Every predictor against one benchmark table, with the statistics that can decide.
+
+For each predictor (a score per layout, higher = predicted better): Kendall's tau-b and Spearman's rho
+against mean **validation** accuracy, each with a 95% bootstrap interval (layouts resampled); the regret
+of its top-1 and top-5 picks (the table's best validation accuracy minus the best among the picks; ties
+in the score broken by a seeded random order, so a predictor that ties everything is no better than
+chance); and, once per table, the seed-to-seed noise ceiling: how well one seed's accuracies rank the
+other's on the layouts trained twice. A seeded random predictor is the floor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["PredictorStats", "evaluate", "noise_ceiling", "rank_stats", "top_k_regret"]
+
+
+@dataclass(frozen=True)
+class PredictorStats:
+    kendall_tau: float
+    tau_ci: tuple[float, float]
+    spearman: float
+    spearman_ci: tuple[float, float]
+    top1_regret: float
+    top5_regret: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kendall_tau": self.kendall_tau, "tau_ci": list(self.tau_ci), "spearman": self.spearman,
+                "spearman_ci": list(self.spearman_ci), "top1_regret": self.top1_regret,
+                "top5_regret": self.top5_regret}
+
+
+def rank_stats(score: np.ndarray, acc: np.ndarray, resamples: int = 2000, seed: int = 0
+               ) -> tuple[float, tuple[float, float], float, tuple[float, float]]:
+    """Kendall's tau-b and Spearman's rho of ``score`` against ``acc``, each with a 95% bootstrap interval
+    (non-finite pairs dropped; NaN when fewer than 3 remain or one side is constant)."""
+    from scipy import stats
+
+    score, acc = np.asarray(score, float), np.asarray(acc, float)
+    ok = np.isfinite(score) & np.isfinite(acc)
+    score, acc = score[ok], acc[ok]
+    nan = float("nan")
+    if len(score) < 3 or np.ptp(score) == 0 or np.ptp(acc) == 0:
+        return nan, (nan, nan), nan, (nan, nan)
+    tau = float(stats.kendalltau(score, acc).statistic)
+    rho = float(stats.spearmanr(score, acc).statistic)
+    rng = np.random.default_rng(seed)
+    taus, rhos = [], []
+    for _ in range(resamples):
+        i = rng.integers(0, len(score), len(score))
+        if np.ptp(score[i]) > 0 and np.ptp(acc[i]) > 0:
+            taus.append(stats.kendalltau(score[i], acc[i]).statistic)
+            rhos.append(stats.spearmanr(score[i], acc[i]).statistic)
+    ci = lambda v: tuple(float(q) for q in np.percentile(v, [2.5, 97.5])) if v else (nan, nan)  # noqa: E731
+    return tau, ci(taus), rho, ci(rhos)
+
+
+def top_k_regret(score: np.ndarray, acc: np.ndarray, k: int, seed: int = 0) -> float:
+    """The best accuracy in the table minus the best among the ``k`` layouts ``score`` ranks highest
+    (ties in ``score`` broken by a seeded random order)."""
+    score, acc = np.asarray(score, float), np.asarray(acc, float)
+    tiebreak = np.random.default_rng(seed).random(len(score))
+    order = np.lexsort((tiebreak, -np.nan_to_num(score, nan=-np.inf)))
+    return float(acc.max() - acc[order[:k]].max())
+
+
+def noise_ceiling(table: dict[str, Any], resamples: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """Kendall's tau between two seeds' validation accuracies, over the layouts trained with both: the
+    best ordering any predictor of one run's outcome could hope for."""
+    by: dict[int, dict[int, float]] = {}
+    for r in table["runs"]:
+        if "val_accuracy" in r:
+            by.setdefault(r["layout"], {})[r["seed"]] = r["val_accuracy"]
+    pairs = [(v[0], v[1]) for v in by.values() if 0 in v and 1 in v]
+    if len(pairs) < 3:
+        return {"layouts": len(pairs), "kendall_tau": float("nan"), "tau_ci": [float("nan")] * 2}
+    a, b = np.array(pairs).T
+    tau, ci, _, _ = rank_stats(a, b, resamples, seed)
+    return {"layouts": len(pairs), "kendall_tau": tau, "tau_ci": list(ci)}
+
+
+def evaluate(acc: np.ndarray, scores: dict[str, np.ndarray], resamples: int = 2000, seed: int = 0
+             ) -> dict[str, PredictorStats]:
+    """Every predictor in ``scores`` (name -> one score per layout) against ``acc`` (mean validation
+    accuracy per layout)."""
+    out = {}
+    for name, score in scores.items():
+        tau, tau_ci, rho, rho_ci = rank_stats(score, acc, resamples, seed)
+        out[name] = PredictorStats(tau, tau_ci, rho, rho_ci, top_k_regret(score, acc, 1, seed),
+                                   top_k_regret(score, acc, 5, seed))
+    return out

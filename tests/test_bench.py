@@ -1,0 +1,192 @@
+"""Benchmark tables on tiny settings: the layouts chosen, the runs planned, build / resume after kill -9,
+show, eval, and the statistics against closed cases."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from archsearch.evidence.bench import BenchSettings, candidate_layouts, load_table, planned_runs
+from archsearch.evidence.evaluate import evaluate, noise_ceiling, rank_stats, top_k_regret
+from archsearch.formats.space import load_space
+from archsearch.formats.yamlio import InputError
+from tests.conftest import ROOT, run_cli
+
+TASK = """name: tiny
+input_shape: [8, 8]
+partitions:
+  - {name: lr, kind: left-right}
+  - {name: cb, kind: checkerboard}
+data: {source: digits, digit_size: 8, train: 120, val: 60, test: 60, seed: 0}
+"""
+SPACE = """name: tiny-grid
+input_shape: [8, 8]
+M: 4
+pool: [2, 2]
+channels: {choices: [2, 4, 8]}
+budget: {max_params: 400}
+"""
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "task.yaml").write_text(TASK)
+    (tmp_path / "space.yaml").write_text(SPACE)
+    return tmp_path
+
+
+def test_the_complete_grid_within_the_band(files):
+    space = load_space(files / "space.yaml")
+    lays, complete = candidate_layouts(space, 0.6, 10)
+    want = {ch for ch in itertools.product([2, 4, 8], repeat=3)
+            if 0.6 * 400 <= space.layout(0, 4, list(ch)).param_count() <= 400}
+    assert complete and {lay.channels for _, lay in lays} == want
+    assert len(lays) == len(want)  # no layout twice
+
+
+def test_a_seeded_sample_when_the_space_is_no_grid():
+    space = load_space(ROOT / "search_spaces" / "cpu-32x32.yaml")
+    lays, complete = candidate_layouts(space, 0.85, 30, seed=3)
+    assert not complete and len(lays) >= 30
+    assert all(0.85 * space.max_params <= lay.param_count() <= space.max_params for _, lay in lays)
+    assert [lay for _, lay in lays] == [lay for _, lay in candidate_layouts(space, 0.85, 30, seed=3)[0]]
+    labels = {label for label, _ in lays}
+    assert {"wide-base", "wide-tip", "uniform"} <= labels  # the pair and the uniform layout join the sample
+
+
+def test_the_shipped_grid_is_the_issue_grid():
+    space = load_space(ROOT / "search_spaces" / "cpu-32x32-grid.yaml")
+    lays, complete = candidate_layouts(space, 0.85, 1)
+    assert complete and len(lays) == 263
+    assert {label for label, _ in lays} == {"grid", "wide-base", "wide-tip"}
+
+
+def test_planned_runs():
+    runs = planned_runs(50, BenchSettings(seeds=1, noise_layouts=10))
+    assert len(runs) == 60 and len(set(runs)) == 60
+    assert sum(s == 1 for _, s in runs) == 10
+    assert planned_runs(50, BenchSettings(seeds=1, noise_layouts=10)) == runs  # seeded
+    assert len(planned_runs(5, BenchSettings(seeds=3, noise_layouts=10))) == 15  # several seeds: no subset
+
+
+def _build(files, *extra):
+    return [sys.executable, "-m", "archsearch", "bench", "build", str(files / "task.yaml"), str(files / "space.yaml"),
+            "--out", str(files / "t.json"), "--device", "cpu", "--runs-dir", str(files / "runs"), "--no-progress",
+            "--band", "0.6", *extra]
+
+
+@pytest.mark.slow
+def test_build_show_eval_and_resume_after_kill(files, capsys):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(_build(files, "--epochs", "40", "--workers", "2", "--noise-layouts", "4"), cwd=files,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    t0 = time.time()
+    while True:  # wait for a few finished runs, then kill -9 the build in the middle of others
+        if (files / "t.json").exists() and len(json.loads((files / "t.json").read_text())["runs"]) >= 2:
+            break
+        assert proc.poll() is None, proc.communicate()
+        assert time.time() - t0 < 180
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = load_table(files / "t.json")
+    n_planned = len(planned_runs(len(before["layouts"]), BenchSettings(**before["settings"])))
+    assert 2 <= len(before["runs"]) < n_planned
+    time.sleep(3)  # orphaned workers notice their parent is gone and stop
+    res = subprocess.run(_build(files, "--epochs", "40", "--workers", "2", "--noise-layouts", "4"), cwd=files,
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    table = load_table(files / "t.json")
+    keys = [(r["layout"], r["seed"]) for r in table["runs"]]
+    assert len(keys) == len(set(keys)) == n_planned  # only the missing runs were trained
+    assert table["runs"][: len(before["runs"])] == before["runs"]  # what was done is kept as it was
+    for r in table["runs"]:
+        assert {"val_accuracy", "test_accuracy", "val_curve", "test_curve", "seconds", "device"} <= set(r)
+        assert len(r["val_curve"]) == 40 and r["val_curve"][-1] == pytest.approx(r["val_accuracy"], abs=1e-5)
+    assert table["settings"]["epochs"] == 40 and table["archsearch_version"]
+
+    # a different setting on the same table is refused, and the table is untouched
+    text = (files / "t.json").read_text()
+    assert run_cli(_build(files, "--epochs", "3")[3:]) == 2
+    assert "built with other settings" in capsys.readouterr().err
+    assert (files / "t.json").read_text() == text
+
+    assert run_cli(["bench", "show", str(files / "t.json"), "--plot", str(files / "t.png")]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(table['layouts'])} layouts (complete grid)" in out
+    assert (files / "t.png").read_bytes()[:4] == b"\x89PNG"
+
+    assert run_cli(["bench", "eval", str(files / "t.json"), "--task", str(files / "task.yaml"), "--space",
+                    str(files / "space.yaml"), "--json", "--runs-dir", str(files / "runs")]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["layouts"] == len(table["layouts"])
+    assert set(rep["predictors"]) == {"prior", "params", "naswot", "synflow", "meco", "random"}
+    for st in rep["predictors"].values():
+        assert {"kendall_tau", "tau_ci", "spearman", "top1_regret", "top5_regret"} <= set(st)
+        assert 0 <= st["top5_regret"] <= st["top1_regret"] <= 1
+    assert rep["noise_ceiling"]["layouts"] == 4
+
+
+def test_bad_tables_are_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert run_cli(["bench", "show", str(bad)]) == 2
+    assert "not a table (unreadable JSON" in capsys.readouterr().err
+    bad.write_text(json.dumps({"format": "something else"}))
+    assert run_cli(["bench", "eval", str(bad)]) == 2
+    assert "not an archsearch table" in capsys.readouterr().err
+    assert run_cli(["bench", "show", str(tmp_path / "none.json")]) == 2
+    assert "no such table" in capsys.readouterr().err
+    assert run_cli(["bench", "build", "t.yaml", "s.yaml", "--out", str(tmp_path), "--band", "0.5"]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert run_cli(["bench", "build", "t.yaml", "s.yaml", "--out", str(tmp_path / "x.json"), "--band", "0"]) == 2
+    assert "argument --band: must lie in (0, 1]" in capsys.readouterr().err
+
+
+def test_rank_statistics_closed_cases():
+    acc = np.array([0.1, 0.4, 0.2, 0.9, 0.5])
+    tau, ci, rho, _ = rank_stats(acc * 3 + 1, acc)
+    assert tau == pytest.approx(1) and rho == pytest.approx(1) and ci == pytest.approx((1.0, 1.0))
+    assert rank_stats(-acc, acc)[0] == pytest.approx(-1)
+    assert np.isnan(rank_stats(np.ones(5), acc)[0])  # a constant predictor orders nothing
+    assert top_k_regret(acc, acc, 1) == 0 and top_k_regret(-acc, acc, 1) == pytest.approx(0.8)
+    assert top_k_regret(-acc, acc, 5) == 0
+    stats = evaluate(acc, {"perfect": acc, "reversed": -acc})
+    assert stats["perfect"].top1_regret == 0 and stats["reversed"].kendall_tau == pytest.approx(-1)
+
+
+def test_noise_ceiling_reads_the_second_seed():
+    runs = [{"layout": i, "seed": s, "val_accuracy": v} for i, (a, b) in enumerate([(0.1, 0.2), (0.5, 0.4),
+                                                                                   (0.7, 0.9), (0.3, 0.35)])
+            for s, v in ((0, a), (1, b))]
+    runs.append({"layout": 9, "seed": 0, "val_accuracy": 0.5})  # one seed only: not in the ceiling
+    out = noise_ceiling({"runs": runs})
+    assert out["layouts"] == 4 and out["kendall_tau"] == pytest.approx(1.0)
+
+
+def test_meco_is_finite_and_skips_what_has_no_matrix():
+    from archsearch.core.layout import Layout
+    from archsearch.train.models import build_model
+    from archsearch.train.peers import meco
+
+    x = np.random.default_rng(0).random((1, 1, 8, 8)).astype(np.float32)
+    wide = Layout.uniform((8, 8), M=4, channels=64, pools=[2, 2, 2])  # more channels than positions
+    narrow = Layout.uniform((8, 8), M=4, channels=2, pools=[2, 2, 2])
+    assert meco(build_model(wide, seed=0), x) == pytest.approx(0, abs=1e-9)
+    value = meco(build_model(narrow, seed=0), x)
+    assert np.isfinite(value) and value >= -1e-9
+
+
+def test_load_table_names_a_missing_key(tmp_path):
+    f = tmp_path / "t.json"
+    f.write_text(json.dumps({"format": "archsearch-bench-table/1", "task": {}}))
+    with pytest.raises(InputError, match="t.json: space: missing key"):
+        load_table(f)
