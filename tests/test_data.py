@@ -235,3 +235,17 @@ def test_a_damaged_cache_is_rebuilt(tmp_path):
     cache.write_bytes(b"half a file")
     again = load_data(spec, (16, 16), tmp_path)
     np.testing.assert_array_equal(again.train.x, d.train.x)
+
+
+def test_mnist1d_three_splits_and_its_scrambled_control():
+    spec = DataSpec("mnist1d", None, 300, 100, 0, None, val=100)
+    d = load_data(spec, (32,), None)
+    assert (d.train.x.shape, d.val.x.shape, d.test.x.shape) == ((300, 1, 32), (100, 1, 32), (100, 1, 32))
+    assert set(np.unique(d.train.y)) == set(range(10)) and np.isfinite(d.train.x).all()
+    assert len({x.tobytes() for x in np.concatenate([d.train.x, d.val.x, d.test.x])}) == 500  # all distinct
+    from dataclasses import replace
+
+    s = load_data(replace(spec, scramble=7), (32,), None)
+    perm = np.random.default_rng(7).permutation(32)
+    np.testing.assert_array_equal(s.train.x, d.train.x[:, :, perm])  # the same sequences, positions permuted
+    np.testing.assert_array_equal(s.test.y, d.test.y)

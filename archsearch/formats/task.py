@@ -42,13 +42,14 @@ class PartitionFile(BaseModel):
 
 
 class DataFile(Strict):
-    source: Literal["digits", "mnist", "npz"]
+    source: Literal["digits", "mnist", "npz", "mnist1d"]
     digit_size: int | None = None
     train: Count = 8000
     val: Count = 2000
     test: Count = 2000
     seed: Seed = 0
     path: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+    scramble: Seed | None = None  #: mnist1d: permute the sequence positions by this seed's fixed permutation
 
 
 class TaskFile(Strict):
@@ -81,6 +82,7 @@ class DataSpec:
     seed: int
     path: Path | None
     val: int = 2000
+    scramble: int | None = None
 
 
 @dataclass(frozen=True)
@@ -174,12 +176,20 @@ def _data(d: DataFile, grid: tuple[int, ...], ctx: Ctx, base: Path) -> DataSpec:
         if not 2 <= d.digit_size <= min(grid):
             raise ctx.error(f"digit_size {d.digit_size} does not fit the {list(grid)} canvas (2..{min(grid)})",
                             (*loc, "digit_size"))
+    if d.source == "mnist1d":
+        if len(grid) != 1 or not 8 <= grid[0] <= 512:
+            raise ctx.error(f"source 'mnist1d' needs a 1D input of length 8..512, got {list(grid)}",
+                            (*loc, "source"))
+        if d.digit_size is not None or d.path is not None:
+            raise ctx.error("source 'mnist1d' takes neither 'digit_size' nor 'path'", loc)
+    elif d.scramble is not None:
+        raise ctx.error(f"'scramble' goes with source 'mnist1d', not '{d.source}'", (*loc, "scramble"))
     path = None
     if d.source in ("mnist", "npz"):
         if d.path is None:
             raise ctx.error(f"missing required key 'path' for source '{d.source}'", loc)
         path = Path(d.path) if Path(d.path).is_absolute() else base / d.path
-    return DataSpec(d.source, d.digit_size, d.train, d.test, d.seed, path, d.val)
+    return DataSpec(d.source, d.digit_size, d.train, d.test, d.seed, path, d.val, d.scramble)
 
 
 def build_task(f: TaskFile, ctx: Ctx, base: Path) -> Task:

@@ -144,6 +144,28 @@ def _mnist(folder: Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarra
     return out[0], out[1]
 
 
+def _mnist1d(spec: DataSpec, length: int) -> Dataset:
+    """MNIST-1D (Greydanus and Kobak, ICML 2024), built locally from the package's templates (no
+    download): ``train + val + test`` sequences of ``length``, split by index (every sequence is drawn
+    afresh, so none is in two splits). With ``scramble``, every sequence's positions are permuted by one
+    fixed permutation: locality is destroyed, the label information kept (the control task)."""
+    try:
+        from mnist1d.data import get_dataset_args, make_dataset
+    except ImportError:  # pragma: no cover - a dependency of archsearch
+        raise InputError("source 'mnist1d' needs the mnist1d package (pip install mnist1d)", field="data.source") from None
+    args = get_dataset_args()
+    n = spec.train + spec.val + spec.test
+    args.num_samples, args.final_seq_length, args.seed, args.train_split = n + 10, length, spec.seed, 1.0
+    made = make_dataset(args)  # num_samples is split evenly over the 10 classes: the extra 10 round it up
+    x, y = made["x"][:n].astype(np.float32), made["y"][:n].astype(np.int64)
+    if spec.scramble is not None:
+        x = x[:, np.random.default_rng(spec.scramble).permutation(length)]
+    x = x[:, None, :]
+    cuts = np.cumsum([spec.train, spec.val])
+    return Dataset(Split(x[:cuts[0]], y[:cuts[0]]), Split(x[cuts[0]:cuts[1]], y[cuts[0]:cuts[1]]),
+                   Split(x[cuts[1]:], y[cuts[1]:]), 10)
+
+
 def _array(z, key: str, path: Path) -> np.ndarray:
     if key not in z.files:
         raise InputError(f"missing array (the file has {', '.join(z.files) or 'none'})", path, key)
@@ -224,6 +246,8 @@ def load_data(spec: DataSpec, input_shape: tuple[int, ...], cache_dir: str | Pat
     """Build (or read from the cache) the data set a task asks for."""
     if spec.source == "npz":
         return _npz(spec.path, input_shape, spec.seed)
+    if spec.source == "mnist1d":
+        return _mnist1d(spec, input_shape[0])
     if len(input_shape) != 2:
         raise InputError(f"source '{spec.source}' needs a 2D input, got {list(input_shape)}", field="data.source")
     key = hashlib.sha256(json.dumps(["splits-3", spec.source, str(spec.path), spec.digit_size, list(input_shape),
