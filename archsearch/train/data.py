@@ -152,7 +152,8 @@ def _mnist1d(spec: DataSpec, length: int) -> Dataset:
     try:
         from mnist1d.data import get_dataset_args, make_dataset
     except ImportError:  # pragma: no cover - a dependency of archsearch
-        raise InputError("source 'mnist1d' needs the mnist1d package (pip install mnist1d)", field="data.source") from None
+        raise InputError("source 'mnist1d' needs the mnist1d package (pip install mnist1d)",
+                         field="data.source") from None
     args = get_dataset_args()
     n = spec.train + spec.val + spec.test
     args.num_samples, args.final_seq_length, args.seed, args.train_split = n + 10, length, spec.seed, 1.0
