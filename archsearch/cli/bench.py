@@ -101,31 +101,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def predictor_scores(table: dict, rows: list[dict], task, space, data, seed: int = 0) -> dict[str, np.ndarray]:
-    """One score per layout of ``rows`` for every predictor: the prior, parameter count, NASWOT, SynFlow,
-    MeCo (the three at initialisation, seed 0, on training images), and a seeded random floor."""
-    from archsearch.prior.score import Prior
-    from archsearch.train.models import build_model
-    from archsearch.train.peers import meco, naswot, synflow
-
-    layouts = [space.layout(r["schedule"], r["M"], r["channels"]) for r in rows]
-    prior = Prior.for_space(task.masks, task.weights, space)
-    batch = data.train.x[:128]
-    model = table["settings"]["model"]
-    return {
-        "prior": np.array([prior(lay).score for lay in layouts]),
-        "params": np.array([float(lay.param_count()) for lay in layouts]),
-        "naswot": np.array([naswot(build_model(lay, model, seed=0), batch) for lay in layouts]),
-        "synflow": np.array([synflow(build_model(lay, model, seed=0), lay.input_shape, lay.in_channels)
-                             for lay in layouts]),
-        "meco": np.array([meco(build_model(lay, model, seed=0), batch) for lay in layouts]),
-        "random": np.random.default_rng(seed).random(len(layouts)),
-    }
-
-
 def cmd_eval(args: argparse.Namespace) -> int:
     from archsearch.evidence.bench import load_table, table_summary
-    from archsearch.evidence.evaluate import evaluate, noise_ceiling
+    from archsearch.evidence.evaluate import evaluate, noise_ceiling, predictor_scores
     from archsearch.formats.space import load_space
     from archsearch.formats.task import load_task
     from archsearch.train.data import load_task_data
@@ -143,7 +121,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     # the table's own task supplies the images the data-dependent peers look at
     data = load_task_data(load_task(table["task"]["file"]) if args.task else task, space.classes, space.in_channels,
                           s["train"], s["test"], args.runs_dir / ".cache", val=s["val"])
-    scores = predictor_scores(table, rows, task, space, data, args.seed)
+    scores = predictor_scores(rows, task, space, data, s["model"], args.seed)
     acc = np.array([r["val_accuracy"] for r in rows])
     stats = evaluate(acc, scores, seed=args.seed)
     ceiling = noise_ceiling(table, seed=args.seed)

@@ -13,15 +13,18 @@ import numpy as np
 
 from archsearch.cli.args import add_training_options, int_in, plot_path
 from archsearch.cli.search import device_or_error, load_task_space
+from archsearch.formats.yamlio import InputError
 
 MAX_R = 1024  # wide-base has 4r channels in its first layers: 4096 at most
 
 
-def _save(report: dict, args: argparse.Namespace, folder: str, name: str, plot_fn, png: str) -> tuple[Path, Path]:
-    """The report's JSON and picture in a new run folder (the picture where --plot says, if given)."""
+def _save(report: dict, args: argparse.Namespace, folder: str | Path, name: str, plot_fn, png: str
+          ) -> tuple[Path, Path]:
+    """The report's JSON and picture in a run folder: ``folder`` itself when it is a Path made for this
+    run, else a new one under RUNS_DIR/folder (the picture where --plot says, if given)."""
     from archsearch.evidence.outputs import json_text, new_run_dir
 
-    out_dir = new_run_dir(args.runs_dir / folder)
+    out_dir = folder if isinstance(folder, Path) else new_run_dir(args.runs_dir / folder)
     (out_dir / name).write_text(json_text(report, indent=2))
     plot = args.plot or out_dir / png
     plot_fn(report, plot)
@@ -38,70 +41,93 @@ def _check_plot(args: argparse.Namespace) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    """A small benchmark table of layouts spread over the prior's range (and the paper's pair), built and
+    evaluated by the same machinery as ``bench build`` and ``bench eval``."""
     task, space = load_task_space(args.task, args.space)
+    if task.data is None:
+        raise InputError("training needs a 'data' section in the task", args.task, "data")
     _check_plot(args)
     device = device_or_error(args.device)
-    from archsearch.evidence.verify import (
-        LayoutResult,
-        chance_level,
-        kendall,
-        paper_layouts_for,
-        spread_layouts,
-        train_layouts,
-    )
+    from archsearch.evidence.bench import BenchSettings, build_table, table_summary
+    from archsearch.evidence.evaluate import evaluate, predictor_scores
+    from archsearch.evidence.outputs import new_run_dir
+    from archsearch.evidence.verify import chance_level, paper_layouts_for, spread_layouts
     from archsearch.prior.score import Prior
     from archsearch.train.data import load_task_data
 
-    data = load_task_data(task, space.classes, space.in_channels, args.train, args.test, args.runs_dir / ".cache",
-                          val=args.val)
+    d = task.data
+    settings = BenchSettings(epochs=args.epochs, seeds=args.seeds, noise_layouts=0, layouts=args.layouts,
+                             train=args.train or d.train, val=args.val or d.val, test=args.test or d.test,
+                             data_seed=d.seed, sample_seed=args.seed, model=space.model)
     prior = Prior.for_space(task.masks, task.weights, space)
-    results = [LayoutResult(lay, f"spread {i}", score)
-               for i, (lay, score) in enumerate(spread_layouts(space, prior, args.layouts, seed=args.seed))]
-    for label, lay in paper_layouts_for(space):
-        results.append(LayoutResult(lay, label, prior(lay).score))
-    seeds = list(range(args.seed, args.seed + args.seeds))
+    chosen = [(f"spread {i}", lay) for i, (lay, _) in enumerate(spread_layouts(space, prior, args.layouts,
+                                                                              seed=args.seed))]
+    chosen += [(label, lay) for label, lay in paper_layouts_for(space)
+               if all(lay != other for _, other in chosen)]
+    out_dir = new_run_dir(args.runs_dir / f"verify-{task.name}")
     bar = None
-    if not args.no_progress:
-        from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(results) * len(seeds), desc=f"verify {task.name}", unit="run", dynamic_ncols=True)
+    def on_run(run: dict, done: int, total: int) -> None:
+        nonlocal bar
+        if args.no_progress:
+            return
+        if bar is None:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=total, initial=done - 1, desc=f"verify {task.name}", unit="run", dynamic_ncols=True)
+        bar.set_postfix_str(f"{chosen[run['layout']][0]} seed {run['seed']}")
+        bar.update(1)
+
     try:
-        train_layouts(results, data, seeds, args.epochs, device, space.model, bar=bar)
+        table = build_table(task, space, settings, out_dir / "table.json", workers=args.workers, device=device,
+                            cache_dir=args.runs_dir / ".cache", on_run=on_run, chosen=chosen)
     finally:
         if bar is not None:
             bar.close()
-    acc = [r.mean for r in results]
+    rows = table_summary(table)
+    data = load_task_data(task, space.classes, space.in_channels, settings.train, settings.test,
+                          args.runs_dir / ".cache", val=settings.val)
+    scores = predictor_scores(rows, task, space, data, space.model, args.seed)
+    acc = np.array([r["val_accuracy"] for r in rows])
+    stats = evaluate(acc, scores, seed=args.seed)
     chance = chance_level(data.val.y)
-    predictors = {"prior": [r.prior_score for r in results]}
-    for name in ("naswot", "synflow", "params"):
-        predictors[name] = [r.peers.get(name, np.nan) for r in results]
-    taus = {name: kendall(vals, acc, seed=args.seed) for name, vals in predictors.items()}
-    tau, p, lo, hi = taus["prior"]
+    runs: dict[int, list[dict]] = {}
+    for r in table["runs"]:
+        runs.setdefault(r["layout"], []).append(r)
+    layouts = []
+    for k, r in enumerate(rows):
+        mine = sorted(runs[r["id"]], key=lambda x: x["seed"])
+        layouts.append({"label": r["label"], "channels": r["channels"], "params": r["params"],
+                        "prior_score": float(scores["prior"][k]),
+                        "val_accuracy": [x.get("val_accuracy", float("nan")) for x in mine],
+                        "test_accuracy": [x.get("test_accuracy", float("nan")) for x in mine],
+                        "at_chance": bool(r["val_accuracy"] <= chance + 0.01),
+                        **{n: float(scores[n][k]) for n in ("naswot", "synflow", "meco")}})
+    prior_stats = stats["prior"]
     report = {
-        "task": task.name, "space": space.name, "epochs": args.epochs, "seeds": seeds, "device": device,
-        "chance": chance, "kendall_tau": tau, "kendall_p": p, "kendall_tau_ci95": [lo, hi],
-        "predictors": {k: {"kendall_tau": v[0], "p": v[1], "ci95": [v[2], v[3]]} for k, v in taus.items()},
-        "layouts": [{"label": r.label, "channels": list(r.layout.channels), "params": r.layout.param_count(),
-                     "prior_score": r.prior_score, "val_accuracy": r.val_accuracy, "test_accuracy": r.test_accuracy,
-                     "at_chance": bool(r.mean <= chance + 0.01), **r.peers} for r in results],
+        "task": task.name, "space": space.name, "epochs": args.epochs, "seeds": list(range(args.seeds)),
+        "device": device, "chance": chance, "table": str(out_dir / "table.json"),
+        "kendall_tau": prior_stats.kendall_tau, "kendall_tau_ci95": list(prior_stats.tau_ci),
+        "predictors": {name: st.to_dict() for name, st in stats.items()}, "layouts": layouts,
     }
     from archsearch.evidence.plots import plot_verify
 
-    saved, plot = _save(report, args, f"verify-{task.name}", "verify.json", plot_verify, "prior-vs-accuracy.png")
+    saved, plot = _save(report, args, out_dir, "verify.json", plot_verify, "prior-vs-accuracy.png")
     if args.json:
         return 0
-    print(f"task {task.name}, space {space.name}: {len(results)} layouts x {len(seeds)} seeds, "
+    print(f"task {task.name}, space {space.name}: {len(rows)} layouts x {args.seeds} seeds, "
           f"{args.epochs} epochs on {device}; chance level {chance:.3f}")
     print(f"{'layout':18} {'channels':28} {'params':>7} {'prior':>7} {'val accuracy (mean +- sd)':>26} {'test':>7}")
-    for r in sorted(results, key=lambda r: r.prior_score):
-        sd = float(np.std(r.val_accuracy)) if len(r.val_accuracy) > 1 else 0.0
-        flag = "  (chance)" if r.mean <= chance + 0.01 else ""
-        print(f"{r.label:18} {str(list(r.layout.channels)):28} {r.layout.param_count():7d} "
-              f"{r.prior_score:7.3f} {r.mean:18.4f} +- {sd:.4f} {r.test_mean:7.4f}{flag}")
+    for lay in sorted(layouts, key=lambda x: x["prior_score"]):
+        val, test = np.array(lay["val_accuracy"]), np.array(lay["test_accuracy"])
+        flag = "  (chance)" if lay["at_chance"] else ""
+        print(f"{lay['label']:18} {str(lay['channels']):28} {lay['params']:7d} {lay['prior_score']:7.3f} "
+              f"{np.mean(val):18.4f} +- {np.std(val):.4f} {np.mean(test):7.4f}{flag}")
     print("Kendall's tau-b against mean validation accuracy (ties count as ties; 95% bootstrap interval):")
-    for name, (t, pv, a, b) in taus.items():
-        print(f"  {name:8} {t:+.3f}  [{a:+.3f}, {b:+.3f}]  p={pv:.3g}")
-    print(f"wrote {saved} and {plot}")
+    for name, st in stats.items():
+        print(f"  {name:8} {st.kendall_tau:+.3f}  [{st.tau_ci[0]:+.3f}, {st.tau_ci[1]:+.3f}]  "
+              f"top-1 regret {st.top1_regret:.4f}")
+    print(f"wrote {saved}, {out_dir / 'table.json'} and {plot}")
     return 0
 
 
@@ -157,6 +183,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     v.add_argument("task", help="task spec (YAML) with a data section")
     v.add_argument("space", help="search space (YAML)")
     v.add_argument("--layouts", type=int_in(2, 10_000), default=6, help="layouts spread over the prior's range")
+    v.add_argument("--workers", type=int_in(1, 256), default=1, help="training processes at once")
     _common(v)
     v.set_defaults(func=cmd_verify)
 

@@ -136,8 +136,14 @@ def _layout_entry(i: int, label: str, lay: Layout, space: Space) -> dict[str, An
             "channels": list(lay.channels), "params": lay.param_count()}
 
 
-def new_table(task: Task, space: Space, settings: BenchSettings, device: str) -> dict[str, Any]:
-    layouts, complete = candidate_layouts(space, settings.band, settings.layouts, settings.sample_seed)
+def new_table(task: Task, space: Space, settings: BenchSettings, device: str,
+              chosen: list[tuple[str, Layout]] | None = None) -> dict[str, Any]:
+    """An empty table: the layouts ``chosen`` (as ``verify`` picks them), or else the space's
+    size-matched candidates."""
+    if chosen is not None:
+        layouts, complete = chosen, False
+    else:
+        layouts, complete = candidate_layouts(space, settings.band, settings.layouts, settings.sample_seed)
     if not layouts:
         raise InputError(f"no layout of the space has between {settings.band} x {space.max_params} and "
                          f"{space.max_params} parameters", space.source, "budget")
@@ -234,8 +240,10 @@ def _train_one(job: tuple[int, int, dict[str, Any]]) -> dict[str, Any]:
 
 def build_table(task: Task, space: Space, settings: BenchSettings, out: str | Path, *, workers: int = 1,
                 device: str = "cpu", cache_dir: str | Path = "runs/.cache",
-                on_run: Callable[[dict[str, Any], int, int], None] | None = None) -> dict[str, Any]:
-    """Build (or resume) the table at ``out``; returns it. ``on_run(run, done, total)`` after each run."""
+                on_run: Callable[[dict[str, Any], int, int], None] | None = None,
+                chosen: list[tuple[str, Layout]] | None = None) -> dict[str, Any]:
+    """Build (or resume) the table at ``out``; returns it. ``on_run(run, done, total)`` after each run;
+    ``chosen``: train these layouts rather than the space's size-matched ones."""
     import multiprocessing as mp
 
     from archsearch.train.data import load_task_data
@@ -249,7 +257,7 @@ def build_table(task: Task, space: Space, settings: BenchSettings, out: str | Pa
                              f"{table['space']['name']}, {table['settings']}); give the same, or another --out",
                              out, "settings")
     else:
-        table = new_table(task, space, settings, device)
+        table = new_table(task, space, settings, device, chosen)
     # the data set is built (and cached) here once, so that workers only read it
     load_task_data(task, space.classes, space.in_channels, settings.train, settings.test, cache_dir, val=settings.val)
     done = {(r["layout"], r["seed"]) for r in table["runs"]}

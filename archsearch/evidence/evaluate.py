@@ -15,7 +15,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PredictorStats", "evaluate", "noise_ceiling", "rank_stats", "top_k_regret"]
+__all__ = [
+    "PREDICTORS", "PredictorStats", "evaluate", "noise_ceiling", "predictor_scores", "rank_stats", "top_k_regret",
+]
+
+#: the predictors every evaluation compares, in the order reported
+PREDICTORS = ("prior", "params", "naswot", "synflow", "meco", "random")
 
 
 @dataclass(frozen=True)
@@ -92,3 +97,25 @@ def evaluate(acc: np.ndarray, scores: dict[str, np.ndarray], resamples: int = 20
         out[name] = PredictorStats(tau, tau_ci, rho, rho_ci, top_k_regret(score, acc, 1, seed),
                                    top_k_regret(score, acc, 5, seed))
     return out
+
+
+def predictor_scores(rows: list[dict], task: Any, space: Any, data: Any, model: str = "convnet",
+                     seed: int = 0) -> dict[str, np.ndarray]:
+    """One score per layout of ``rows`` for every predictor: the prior, parameter count, NASWOT, SynFlow,
+    MeCo (the three at initialisation, seed 0, on training images), and a seeded random floor."""
+    from archsearch.prior.score import Prior
+    from archsearch.train.models import build_model
+    from archsearch.train.peers import meco, naswot, synflow
+
+    layouts = [space.layout(r["schedule"], r["M"], r["channels"]) for r in rows]
+    prior = Prior.for_space(task.masks, task.weights, space)
+    batch = data.train.x[:128]
+    return {
+        "prior": np.array([prior(lay).score for lay in layouts]),
+        "params": np.array([float(lay.param_count()) for lay in layouts]),
+        "naswot": np.array([naswot(build_model(lay, model, seed=0), batch) for lay in layouts]),
+        "synflow": np.array([synflow(build_model(lay, model, seed=0), lay.input_shape, lay.in_channels)
+                             for lay in layouts]),
+        "meco": np.array([meco(build_model(lay, model, seed=0), batch) for lay in layouts]),
+        "random": np.random.default_rng(seed).random(len(layouts)),
+    }

@@ -1,6 +1,7 @@
-"""Did the prior predict what training found? Train layouts spread across the prior's range over
-several seeds, then compare orderings: Kendall's tau with a bootstrap confidence interval, for the prior
-and, side by side on the same layouts, for NASWOT, SynFlow and the parameter count."""
+"""The layouts ``verify`` trains (spread across the prior's range, and the paper's pair), verdicts that
+call ties ties, chance level, and training a few layouts over seeds (``paper`` uses it). ``verify``
+builds and evaluates them as a small benchmark table (:mod:`archsearch.evidence.bench`,
+:mod:`archsearch.evidence.evaluate`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from archsearch.formats.space import Space
 from archsearch.prior.score import Prior
 
 __all__ = [
-    "LayoutResult", "chance_level", "kendall", "paper_layouts_for", "spread_layouts", "train_layouts", "verdict",
+    "LayoutResult", "chance_level", "paper_layouts_for", "spread_layouts", "train_layouts", "verdict",
 ]
 
 
@@ -74,26 +75,6 @@ def paper_layouts_for(space: Space) -> list[tuple[str, Layout]]:
         return []
     r, wb, wt = best
     return [(f"wide-base r={r}", wb), (f"wide-tip r={r}", wt)]
-
-
-def kendall(x: list[float], y: list[float], seed: int = 0, resamples: int = 2000) -> tuple[float, float, float, float]:
-    """Kendall's tau-b of x against y, its p-value, and a 95% bootstrap interval (layouts resampled)."""
-    from scipy import stats
-
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    ok = np.isfinite(x) & np.isfinite(y)
-    x, y = x[ok], y[ok]
-    if len(x) < 3:
-        return float("nan"), float("nan"), float("nan"), float("nan")
-    res = stats.kendalltau(x, y)
-    rng = np.random.default_rng(seed)
-    boots = []
-    for _ in range(resamples):
-        i = rng.integers(0, len(x), len(x))
-        if len(set(x[i])) > 1 and len(set(y[i])) > 1:
-            boots.append(stats.kendalltau(x[i], y[i]).statistic)
-    lo, hi = (np.percentile(boots, [2.5, 97.5]) if boots else (np.nan, np.nan))
-    return float(res.statistic), float(res.pvalue), float(lo), float(hi)
 
 
 def train_layouts(results: list[LayoutResult], data, seeds: list[int], epochs: int, device: str,
