@@ -200,15 +200,15 @@ def _watch_parent(parent: int) -> None:
 
 
 def _init_worker(task_path: str, settings: dict[str, Any], classes: int, in_channels: int, cache: str,
-                 device: str, parent: int) -> None:
+                 device: str, parent: int, threads: int | None) -> None:
     import torch
 
     from archsearch.formats.task import load_task
     from archsearch.train.data import load_task_data
 
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    if device == "cpu":
-        torch.set_num_threads(1)  # W single-threaded processes hold up when the machine is shared
+    if device == "cpu" and threads is not None:
+        torch.set_num_threads(threads)  # W single-threaded processes hold up when the machine is shared
     task = load_task(task_path)
     _WORKER.update(device=device, settings=settings, data=load_task_data(
         task, classes, in_channels, settings["train"], settings["test"], cache, val=settings["val"]))
@@ -241,9 +241,10 @@ def _train_one(job: tuple[int, int, dict[str, Any]]) -> dict[str, Any]:
 def build_table(task: Task, space: Space, settings: BenchSettings, out: str | Path, *, workers: int = 1,
                 device: str = "cpu", cache_dir: str | Path = "runs/.cache",
                 on_run: Callable[[dict[str, Any], int, int], None] | None = None,
-                chosen: list[tuple[str, Layout]] | None = None) -> dict[str, Any]:
+                chosen: list[tuple[str, Layout]] | None = None, threads: int | None = 1) -> dict[str, Any]:
     """Build (or resume) the table at ``out``; returns it. ``on_run(run, done, total)`` after each run;
-    ``chosen``: train these layouts rather than the space's size-matched ones."""
+    ``chosen``: train these layouts rather than the space's size-matched ones; ``threads``: torch threads
+    per CPU worker (None: torch's default, all cores)."""
     import multiprocessing as mp
 
     from archsearch.train.data import load_task_data
@@ -269,7 +270,8 @@ def build_table(task: Task, space: Space, settings: BenchSettings, out: str | Pa
     layouts = {e["id"]: space.layout(e["schedule"], e["M"], e["channels"]).to_dict() for e in table["layouts"]}
     jobs = [(i, s, layouts[i]) for i, s in todo]
     ctx = mp.get_context("spawn")  # no fork of a process that has started torch's thread pools
-    init = (task.source, asdict(settings), space.classes, space.in_channels, str(cache_dir), device, os.getpid())
+    init = (task.source, asdict(settings), space.classes, space.in_channels, str(cache_dir), device, os.getpid(),
+            threads)
     with ctx.Pool(workers, initializer=_init_worker, initargs=init) as pool:
         for run in pool.imap_unordered(_train_one, jobs):
             table["runs"].append(run)
