@@ -25,11 +25,20 @@ PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 MAX_EPOCHS = 10_000
 
 
+class _DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default, unless it has none worth showing (None, or off for a flag)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse, with every usage error as one line (exit status 2) and defaults shown in ``--help``."""
 
     def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        kwargs.setdefault("formatter_class", _DefaultsShown)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:

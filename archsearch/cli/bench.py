@@ -162,7 +162,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     bench = sub.add_parser("bench", help="benchmark tables of trained layouts: build, show, eval",
                            description="Tables of size-matched layouts trained on a task, and every predictor "
                                        "judged against them.")
-    cmds = bench.add_subparsers(dest="bench_command", required=True, metavar="ACTION")
+    cmds = bench.add_subparsers(dest="bench_command", required=True, metavar="ACTION",
+                                help="build a table, show one, or evaluate the predictors against one")
     b = cmds.add_parser("build", help="train a table (resumable; several workers)",
                         description="Train the size-matched layouts of a space on a task into a table: the "
                                     "complete grid when the space is small, else a seeded sample. The same "

@@ -24,9 +24,11 @@ EXIT_INTERNAL, EXIT_INPUT = 1, 2
 def build_parser() -> OneLineParser:
     from archsearch.cli import bench, prior, search, train
 
-    p = OneLineParser(prog="archsearch", description=__doc__.splitlines()[0])
+    p = OneLineParser(prog="archsearch", description="Neural architecture search driven by entanglement priors: "
+                      "score channel layouts by the min cuts of their tensor networks, search, train, export.")
     p.add_argument("--version", action="version", version=f"archsearch {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           help="what to do (COMMAND --help for more)")
     prior.add_commands(sub)
     search.add_commands(sub)
     train.add_commands(sub)
