@@ -27,7 +27,7 @@ from archsearch.formats.validate import (
 
 __all__ = ["MAX_DATA_VALUES", "DataSpec", "Partition", "Task", "load_task"]
 
-#: most pixel values a data set may hold, train and test together (4 GiB as float32)
+#: most pixel values a data set may hold, its three splits together (4 GiB as float32)
 MAX_DATA_VALUES = 1 << 30
 
 Weight = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
