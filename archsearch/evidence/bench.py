@@ -9,7 +9,8 @@ per-epoch curves, seconds, device, the training settings and the archsearch vers
 
 The file is plain JSON (:data:`FORMAT`), documented in the README, loadable with ``json`` or pandas
 alone. A build is resumable: the table is rewritten atomically after every finished run, and the same
-command trains only the runs it lacks. ``workers`` training processes run at once (spawned; on CPU each
+command trains only the runs it lacks, in a seeded random order (a table stopped part way is a fair
+sample of its layouts). ``workers`` training processes run at once (spawned; on CPU each
 single-threaded, on a GPU all on the one device).
 """
 
@@ -263,6 +264,8 @@ def build_table(task: Task, space: Space, settings: BenchSettings, out: str | Pa
     load_task_data(task, space.classes, space.in_channels, settings.train, settings.test, cache_dir, val=settings.val)
     done = {(r["layout"], r["seed"]) for r in table["runs"]}
     todo = [(i, s) for i, s in planned_runs(len(table["layouts"]), settings) if (i, s) not in done]
+    # a seeded random order: a table stopped part way is a fair sample of its grid, not its first rows
+    todo = [todo[k] for k in np.random.default_rng(settings.sample_seed + 2).permutation(len(todo))]
     total = len(done) + len(todo)
     save_table(out, table)
     if not todo:
