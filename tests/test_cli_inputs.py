@@ -124,3 +124,22 @@ def test_internal_errors_are_one_line(monkeypatch, capsys):
     monkeypatch.setenv("ARCHSEARCH_DEBUG", "1")
     with pytest.raises(ZeroDivisionError):
         run_cli(["check", T32])
+
+
+def test_a_closed_pipe_is_not_an_error(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    table = tmp_path / "t.json"  # a table big enough that printing it outlasts `head`
+    table.write_text(json.dumps({
+        "format": "archsearch-bench-table/1", "task": {"name": "t"}, "space": {"name": "s", "complete_grid": True},
+        "settings": {"epochs": 1, "train": 1, "val": 1, "test": 1},
+        "layouts": [{"id": i, "label": "grid", "schedule": 0, "M": 2, "channels": [i], "params": i}
+                    for i in range(3000)],
+        "runs": [{"layout": i, "seed": 0, "val_accuracy": 0.5, "test_accuracy": 0.5, "seconds": 1.0}
+                 for i in range(3000)]}))
+    res = subprocess.run(f"{sys.executable} -m archsearch bench show {table} --top 3000 | head -1",
+                         shell=True, capture_output=True, text=True, timeout=60)
+    assert res.stdout.startswith(str(table)) and res.stdout.count("\n") == 1
+    assert res.stderr == "", res.stderr

@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
             name = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
             print(f"archsearch: interrupted ({name}); run the same command again to resume", file=sys.stderr)
         return 128 + int(signum)
+    except BrokenPipeError:  # the reader went away (`archsearch bench show T | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + int(signal.SIGPIPE)
     except Exception as exc:  # noqa: BLE001 - the last guard: one line, never a traceback
         if _debug():
             raise
