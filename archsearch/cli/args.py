@@ -15,8 +15,8 @@ from typing import NoReturn
 from archsearch.formats.validate import MAX_IMAGES, MAX_SEED, NAME_PATTERN
 
 __all__ = [
-    "DEVICE_PATTERN", "PLOT_SUFFIXES", "OneLineParser", "add_training_options", "device", "int_in", "plot_path",
-    "study_name", "writable_dir",
+    "DEVICE_PATTERN", "PLOT_SUFFIXES", "OneLineParser", "RunsBar", "add_training_options", "device", "int_in",
+    "plot_path", "study_name", "writable_dir",
 ]
 
 #: what ``--device`` accepts; availability is checked by the command (it needs torch)
@@ -125,3 +125,25 @@ def add_training_options(p: argparse.ArgumentParser, epochs: int) -> None:
     p.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help="first seed")
     p.add_argument("--runs-dir", type=writable_dir, default=Path("runs"), help="where studies, caches and results go")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+class RunsBar:
+    """One progress bar over the runs of a table build (``build_table``'s ``on_run``), made at the first
+    finished run, when the total is known; ``describe(run)`` says what just trained."""
+
+    def __init__(self, desc: str, enabled: bool, describe: Callable[[dict], str]) -> None:
+        self.desc, self.enabled, self.describe, self.bar = desc, enabled, describe, None
+
+    def __call__(self, run: dict, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, initial=done - 1, desc=self.desc, unit="run", dynamic_ncols=True)
+        self.bar.set_postfix_str(self.describe(run))
+        self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archsearch.cli.args import device, int_in, plot_path, writable_dir
+from archsearch.cli.args import RunsBar, device, int_in, plot_path, writable_dir
 from archsearch.cli.search import device_or_error, load_task_space
 from archsearch.formats.validate import MAX_IMAGES, MAX_SEED
 from archsearch.formats.yamlio import InputError
@@ -45,26 +45,16 @@ def cmd_build(args: argparse.Namespace) -> int:
     settings = BenchSettings(epochs=args.epochs, seeds=args.seeds, noise_layouts=args.noise_layouts, band=args.band,
                              layouts=args.layouts, train=args.train or d.train, val=args.val or d.val,
                              test=args.test or d.test, data_seed=d.seed, sample_seed=args.seed, model=space.model)
-    bar = None
-
-    def on_run(run: dict, done: int, total: int) -> None:
-        nonlocal bar
-        if args.no_progress:
-            return
-        if bar is None:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=total, initial=done - 1, desc=f"bench {task.name}", unit="run", dynamic_ncols=True)
+    def describe(run: dict) -> str:
         acc = f"val {run['val_accuracy']:.3f}" if "val_accuracy" in run else f"failed: {run['failed']}"
-        bar.set_postfix_str(f"layout {run['layout']} seed {run['seed']} {acc} {run['seconds']:.0f}s")
-        bar.update(1)
+        return f"layout {run['layout']} seed {run['seed']} {acc} {run['seconds']:.0f}s"
 
+    on_run = RunsBar(f"bench {task.name}", not args.no_progress, describe)
     try:
         table = build_table(task, space, settings, args.out, workers=args.workers, device=dev,
                             cache_dir=args.runs_dir / ".cache", on_run=on_run)
     finally:
-        if bar is not None:
-            bar.close()
+        on_run.close()
     done = sum("val_accuracy" in r for r in table["runs"])
     failed = sum("failed" in r for r in table["runs"])
     print(f"{args.out}: {len(table['layouts'])} layouts, {done} runs trained"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archsearch.cli.args import add_training_options, int_in, plot_path
+from archsearch.cli.args import RunsBar, add_training_options, int_in, plot_path
 from archsearch.cli.search import device_or_error, load_task_space
 from archsearch.formats.yamlio import InputError
 
@@ -65,25 +65,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     chosen += [(label, lay) for label, lay in paper_layouts_for(space)
                if all(lay != other for _, other in chosen)]
     out_dir = new_run_dir(args.runs_dir / f"verify-{task.name}")
-    bar = None
-
-    def on_run(run: dict, done: int, total: int) -> None:
-        nonlocal bar
-        if args.no_progress:
-            return
-        if bar is None:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=total, initial=done - 1, desc=f"verify {task.name}", unit="run", dynamic_ncols=True)
-        bar.set_postfix_str(f"{chosen[run['layout']][0]} seed {run['seed']}")
-        bar.update(1)
-
+    on_run = RunsBar(f"verify {task.name}", not args.no_progress,
+                     lambda run: f"{chosen[run['layout']][0]} seed {run['seed']}")
     try:
         table = build_table(task, space, settings, out_dir / "table.json", workers=args.workers, device=device,
                             cache_dir=args.runs_dir / ".cache", on_run=on_run, chosen=chosen)
     finally:
-        if bar is not None:
-            bar.close()
+        on_run.close()
     rows = table_summary(table)
     data = load_task_data(task, space.classes, space.in_channels, settings.train, settings.test,
                           args.runs_dir / ".cache", val=settings.val)
