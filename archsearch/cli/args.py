@@ -122,7 +122,9 @@ def add_training_options(p: argparse.ArgumentParser, epochs: int) -> None:
                    "data.test)")
     p.add_argument("--device", type=device, default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, "
                    "cuda:N or mps")
-    p.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help="first seed")
+    p.add_argument("--seed", type=int_in(0, MAX_SEED), default=0,
+                   help="first training seed and the sampler's seed (verify: seeds the layouts it picks and the "
+                        "bootstrap; its runs use seeds 0..S-1, as a table's do)")
     p.add_argument("--runs-dir", type=writable_dir, default=Path("runs"), help="where studies, caches and results go")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 

@@ -57,7 +57,7 @@ def run_paper(tasks: list[Task], rs: list[int], seeds: list[int], epochs: int, d
                 wb, wt = paper_pair(task.input_shape, 10, r, [2] * depth)
                 prior = Prior.for_budget(task.masks, task.weights, wb, wb.param_count())
                 res = [LayoutResult(wb, "wide-base", prior(wb).score), LayoutResult(wt, "wide-tip", prior(wt).score)]
-                train_layouts(res, data, seeds, epochs, device, model, peers=False, bar=bar, task_name=task.name)
+                train_layouts(res, data, seeds, epochs, device, model, bar=bar, task_name=task.name)
                 for x in res:
                     rows.append({"task": task.name, "r": r, "layout": x.label, "channels": list(x.layout.channels),
                                  "params": x.layout.param_count(), "prior_score": x.prior_score,

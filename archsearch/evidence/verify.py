@@ -28,7 +28,6 @@ class LayoutResult:
     prior_score: float
     val_accuracy: list[float] = field(default_factory=list)
     test_accuracy: list[float] = field(default_factory=list)
-    peers: dict[str, float] = field(default_factory=dict)
 
     @property
     def mean(self) -> float:
@@ -78,21 +77,14 @@ def paper_layouts_for(space: Space) -> list[tuple[str, Layout]]:
 
 
 def train_layouts(results: list[LayoutResult], data, seeds: list[int], epochs: int, device: str,
-                  model_kind: str = "convnet", peers: bool = True, bar=None, task_name: str = "") -> None:
-    """Train every layout once per seed (filling the accuracies), and compute the peers at initialisation.
+                  model_kind: str = "convnet", bar=None, task_name: str = "") -> None:
+    """Train every layout once per seed, filling its validation and test accuracies.
 
     ``bar``: a tqdm bar covering the whole job, advanced once per run; its postfix says what trains."""
     from archsearch.train.loop import TrainConfig, TrainingFailed, train
     from archsearch.train.models import build_model
-    from archsearch.train.peers import naswot, synflow
 
     for res in results:
-        if peers:
-            batch = data.train.x[:128]
-            res.peers = {"naswot": naswot(build_model(res.layout, model_kind, seed=0), batch),
-                         "synflow": synflow(build_model(res.layout, model_kind, seed=0), res.layout.input_shape,
-                                            res.layout.in_channels),
-                         "params": float(res.layout.param_count())}
         for seed in seeds:
             what = f"{task_name} {res.label} {list(res.layout.channels)} seed {seed}".strip()
 
