@@ -91,6 +91,8 @@ def test_export_writes_distinct_layouts_and_never_mixes(tmp_path, capsys):
     assert "is not empty" in capsys.readouterr().err
     assert sorted(out.glob("*.yaml")) == files
     (out / "notes.txt").write_text("mine")
+    assert run_cli(["export", "--study-name", "typo", "--runs-dir", str(tmp_path), "--out", str(out), "--force"]) == 2
+    assert sorted(out.glob("*.yaml")) == files  # a refused --force export removes nothing
     assert run_cli([*base, "--top", "1", "--force"]) == 0  # the earlier export replaced, other files kept
     assert sorted(p.name for p in out.iterdir()) == ["01-trial-00000.yaml", "notes.txt"]
 

@@ -33,17 +33,13 @@ _EXPORTED = re.compile(r"^\d{2,}-trial-\d{5,}\.(yaml|json|py)$")
 
 
 def prepare_out(out: str | Path, force: bool) -> Path:
-    """The export folder: new or empty; with ``force``, an earlier export's files in it are removed
-    first (other files are left alone)."""
+    """The export folder, checked before anything is opened: new or empty, or with ``force`` any folder
+    (an earlier export's files there are replaced by :func:`export_trials`, only once the new ones are
+    ready; other files are left alone)."""
     out = Path(out)
-    if out.is_dir():
-        mine = [p for p in out.iterdir() if _EXPORTED.match(p.name)]
-        others = [p for p in out.iterdir() if not _EXPORTED.match(p.name)]
-        if (mine or others) and not force:
-            raise InputError(f"{out} is not empty ({len(mine) + len(others)} file(s)); give --force to replace "
-                             "an earlier export there, or another folder", field="--out")
-        for p in mine:
-            p.unlink()
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise InputError(f"{out} is not empty ({sum(1 for _ in out.iterdir())} file(s)); give --force to replace "
+                         "an earlier export there, or another folder", field="--out")
     return out
 
 
@@ -143,6 +139,9 @@ def export_trials(
             text = _torch_text(layout, info)
         texts.append((Path(out) / f"{rank:02d}-trial-{t.number:05d}.{_EXT[fmt]}", text))
     Path(out).mkdir(parents=True, exist_ok=True)
+    for p in Path(out).iterdir():  # an earlier export goes only now, with its replacement ready
+        if _EXPORTED.match(p.name):
+            p.unlink()
     for path, text in texts:
         path.write_text(text)
     return [p for p, _ in texts]
