@@ -1,4 +1,5 @@
-"""The prior reproduces the paper's predictions on the shipped tasks."""
+"""The prior: the paper's predictions on the shipped tasks, the ``needs`` score's saturation and bottleneck
+behaviour in closed form on hand-made layouts, and the ``ratio`` variant kept as it was."""
 
 from __future__ import annotations
 
@@ -6,22 +7,25 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from archsearch.core.layout import paper_pair
+from archsearch.core.layout import Layout, paper_pair
+from archsearch.core.mincut import log2_mincut
+from archsearch.core.partitions import tree_windows
 from archsearch.formats.task import load_task
-from archsearch.prior.score import Prior, uniform_at_budget
+from archsearch.prior.score import PRIORS, Prior, uniform_at_budget
 from tests.conftest import ROOT, layouts_and_masks
 
 CASES = [("digits-local", (64, 64), 6), ("digits-local-32", (32, 32), 5),
          ("digits-global", (64, 64), 6), ("digits-global-32", (32, 32), 5)]
 
 
+@pytest.mark.parametrize("kind", PRIORS)
 @pytest.mark.parametrize("name,shape,depth", CASES)
 @pytest.mark.parametrize("r", [4, 8, 16, 32])
-def test_paper_prediction(name, shape, depth, r):
-    """Wide-base above wide-tip on the local tasks, below it on the global ones, at every r."""
+def test_paper_prediction(name, shape, depth, r, kind):
+    """Wide-base above wide-tip on the local tasks, below it on the global ones, at every r, both variants."""
     task = load_task(ROOT / "tasks" / f"{name}.yaml")
     wb, wt = paper_pair(shape, 10, r, [2] * depth)
-    prior = Prior.for_budget(task.masks, task.weights, wb, wb.param_count())
+    prior = Prior.for_budget(task.masks, task.weights, wb, wb.param_count(), needs=task.needs, kind=kind)
     if "local" in name:
         assert prior(wb).score > prior(wt).score
     else:
@@ -33,7 +37,7 @@ def test_paper_prediction(name, shape, depth, r):
 def test_reference_scores_one(case):
     lay, masks = case
     ref = uniform_at_budget(lay, lay.param_count())
-    prior = Prior(masks, np.ones(len(masks)), ref)
+    prior = Prior(masks, np.ones(len(masks)), ref, kind="ratio")
     expect = np.mean(prior.reference_log2 / np.maximum(prior.reference_log2, 1.0))
     assert prior(ref).score == pytest.approx(expect)
     assert ref.param_count() <= lay.param_count()
@@ -46,7 +50,7 @@ def test_weights_matter():
     wb, wt = paper_pair((64, 64), 10, 8, [2] * 6)
     only_first = np.zeros(len(task.partitions))
     only_first[0] = 1
-    prior = Prior.for_budget(task.masks, only_first, wb, wb.param_count())
+    prior = Prior.for_budget(task.masks, only_first, wb, wb.param_count(), kind="ratio")
     res = prior(wt)
     assert res.score == pytest.approx(res.ratios[0])
 
@@ -55,3 +59,84 @@ def test_bad_weights_are_refused():
     wb, _ = paper_pair((32, 32), 10, 8, [2] * 5)
     with pytest.raises(ValueError, match="non-negative weight"):
         Prior(np.ones((2, 32, 32), bool), np.array([-1.0, 1.0]), wb)
+
+
+# -- the needs variant ------------------------------------------------------------------------------
+@settings(max_examples=40, deadline=None)
+@given(layouts_and_masks(max_window=4))
+def test_reference_meets_every_need(case):
+    """Needs default to the reference's capacities, on the task's partitions and the canonical levels:
+    the reference scores exactly 1, and nothing scores above 1."""
+    lay, masks = case
+    prior = Prior.for_budget(masks, np.ones(len(masks)), lay, lay.param_count())
+    assert prior(prior.reference).score == pytest.approx(1.0)
+    assert 0.0 < prior(lay).score <= 1.0 + 1e-12
+
+
+def _chain(channels, M=4):
+    """A 1D binary tree on 16 inputs: every canonical window's cut is its own bond, log2 r."""
+    return Layout.uniform((16,), M=M, channels=1, pools=[2] * 4).with_channels(list(channels))
+
+
+def test_capacity_beyond_the_need_buys_nothing():
+    masks = tree_windows((16,), [(2,)] * 4)  # levels 1..3: windows of 2, 4, 8
+    needs = np.array([2.0, 2.0, 2.0])  # 4 channels at each level meet them
+    base = _chain([4, 4, 4, 4])
+    prior = Prior(masks, np.ones(3), base, needs=needs, canonical=False)
+    assert prior(base).score == 1.0
+    assert prior(_chain([64, 64, 64, 64])).score == 1.0  # 16x the channels: no more score
+    np.testing.assert_allclose(log2_mincut(base, masks), [2.0, 2.0, 2.0])
+
+
+def test_a_bottleneck_anywhere_costs_in_closed_form():
+    """A layer of 2 channels (1 bit) under needs of 4 bits. On a binary tree the window of level k is cut
+    off by its own pooling's hyperedge (r_(k-1)), by its parent's (r_k), or below its two children:
+    cap_k = min(log2 r_(k-1), log2 r_k, 2 cap_(k-1)), cap_0 = log2 M. The score is the weighted geometric
+    mean of the met fractions min(cap, need) / need."""
+    masks = tree_windows((16,), [(2,)] * 4)
+    needs, weights = np.array([4.0, 4.0, 4.0]), np.array([1.0, 2.0, 1.0])
+    ref = _chain([16, 16, 16, 16])
+    prior = Prior(masks, weights, ref, needs=needs, canonical=False)
+    for level in range(3):
+        channels = [16, 16, 16, 16]
+        channels[level] = 2
+        caps, below = [], 2.0  # log2 M, M = 4
+        for k in range(3):
+            below = min(np.log2(channels[k]), np.log2(channels[k + 1]), 2 * below)
+            caps.append(below)
+        expect = 2.0 ** (weights @ np.log2(np.minimum(caps, needs) / needs) / weights.sum())
+        assert prior(_chain(channels)).score == pytest.approx(expect)
+        assert expect < 1.0
+    # the ratio variant rewards capacity without limit; the needs variant stops at the need
+    ratio, needs_prior = Prior(masks, np.ones(3), ref, kind="ratio"), Prior(masks, np.ones(3), ref, needs=needs)
+    wide = _chain([64, 64, 64, 64])
+    # level 1 is held to 4 bits by its two inputs (log2 M each); levels 2 and 3 reach log2 64 = 6
+    assert ratio(wide).score == pytest.approx((4 + 6 + 6) / 4 / 3) and needs_prior(wide).score == 1.0
+
+
+def test_canonical_floor_sees_an_upper_bottleneck():
+    """The task's partitions alone cannot see a starved upper layer; the canonical floor does."""
+    task = load_task(ROOT / "tasks" / "digits-local-32.yaml")
+    template = Layout.uniform((32, 32), M=10, channels=1, pools=[2] * 5)
+    starved = template.with_channels([21, 16, 51, 4, 4])
+    plain = uniform_at_budget(template, 2638)
+    with_floor = Prior.for_budget(task.masks, task.weights, template, 2638)
+    without = Prior.for_budget(task.masks, task.weights, template, 2638, canonical=False)
+    assert with_floor(starved).score < with_floor(plain).score
+    assert without(starved).score == pytest.approx(without(plain).score, abs=0.05) or \
+        without(starved).score > with_floor(starved).score
+    res = with_floor(starved)
+    assert len(res.canonical_log2) == 4 and res.canonical_log2[3] == 2.0  # log2 4 at the 16x16 windows
+
+
+def test_declared_needs_are_used_and_zero_needs_are_met():
+    masks = tree_windows((16,), [(2,)] * 4)
+    ref = _chain([16, 16, 16, 16])
+    prior = Prior(masks, np.ones(3), ref, needs=np.array([np.nan, 1.0, 0.0]), canonical=False)
+    np.testing.assert_allclose(prior.needs, [4.0, 1.0, 0.0])
+    # caps 4, 1 and 0 bits: the reference need, a declared 1 bit, and a need of 0 are all met
+    assert prior(_chain([16, 16, 2, 1])).score == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="one need"):
+        Prior(masks, np.ones(3), ref, needs=np.array([1.0, -1.0, 1.0]))
+    with pytest.raises(ValueError, match="unknown prior"):
+        Prior(masks, np.ones(3), ref, kind="bogus")

@@ -112,6 +112,15 @@ def plot_path(text: str) -> Path:
     return path
 
 
+def add_prior_option(p: argparse.ArgumentParser) -> None:
+    """``--prior needs|ratio``: which variant of the prior scores (README, "The prior score")."""
+    from archsearch.prior.score import PRIORS
+
+    p.add_argument("--prior", choices=PRIORS, default=PRIORS[0],
+                   help="the prior's variant: needs (met needs at every scale, the default) or ratio (the first "
+                        "design: capacity against the uniform layout's, without limit)")
+
+
 def add_training_options(p: argparse.ArgumentParser, epochs: int) -> None:
     """What every training command takes: epochs, data sizes, device, seed, folders, progress."""
     p.add_argument("--epochs", type=int_in(1, MAX_EPOCHS), default=epochs, help="training epochs per run")

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from archsearch.cli.args import int_in, plot_path
+from archsearch.cli.args import add_prior_option, int_in, plot_path
 from archsearch.formats.yamlio import InputError
 
 EXIT_INPUT = 2
@@ -26,7 +26,8 @@ def _load_pair(task_path: str, layout_path: str):
     return task, layout
 
 
-def _report(task, layout, budget: int | None = None, space_path: str | None = None) -> dict[str, Any]:
+def _report(task, layout, budget: int | None = None, space_path: str | None = None,
+            kind: str = "needs") -> dict[str, Any]:
     """The per-partition cuts and the score, against the reference of one rule (README, "The prior
     score"): the space's when ``space_path`` is given (what a search over it reports), else the layout's
     own schedule and M at ``budget`` (default: the layout's own size)."""
@@ -42,15 +43,17 @@ def _report(task, layout, budget: int | None = None, space_path: str | None = No
         if space.input_shape != layout.input_shape:
             raise InputError(f"input_shape {list(space.input_shape)} does not match the layout's "
                              f"{list(layout.input_shape)}", space_path, "input_shape")
-        prior = Prior.for_space(task.masks, task.weights, space)
+        prior = Prior.for_task(task, space, kind)
     else:
-        prior = Prior.for_budget(task.masks, task.weights, layout, budget or params)
+        prior = Prior.for_budget(task.masks, task.weights, layout, budget or params, needs=task.needs,
+                                 kind=kind, canonical=not task.states_canonical)
     res = prior(layout)
     levels = ex.levels()
     return {
         "task": task.name,
         "layout": layout.describe(),
         "params": params,
+        "prior": kind,
         "score": res.score,
         "reference": {"layout": prior.reference.describe(), "params": prior.reference.param_count()},
         "partitions": [
@@ -59,27 +62,38 @@ def _report(task, layout, budget: int | None = None, space_path: str | None = No
                 "weight": p.weight,
                 "log2_mincut": float(ex.log2_mincut[i]),
                 "reference_log2_mincut": float(prior.reference_log2[i]),
+                "need": float(prior.needs[i]) if kind == "needs" else None,
+                "need_declared": p.need is not None,
                 "cut": {levels[k]: int(c) for k, c in enumerate(ex.counts[i]) if c},
                 "explanation": ex.describe(i),
             }
             for i, p in enumerate(task.partitions)
         ],
+        # the canonical floor of the layout's own pooling tree (needs, when the task lists none itself)
+        "canonical": [{"level": k + 1, "log2_mincut": float(c), "need": float(n)}
+                      for k, (c, n) in enumerate(zip(res.canonical_log2, res.canonical_needs, strict=True))],
     }
 
 
 def _print_table(rep: dict[str, Any], with_rank: bool) -> None:
-    rows = [["partition", "weight", "log2 min-cut", "ref", *(["rank"] if with_rank else []), "cut runs through"]]
+    rows = [["partition", "weight", "log2 min-cut", "ref", "need", *(["rank"] if with_rank else []),
+             "cut runs through"]]
     for p in rep["partitions"]:
         rank = [str(p["rank"]) + ("" if p["rank"] == round(2 ** p["log2_mincut"]) else " (!)")] if with_rank else []
+        need = "-" if p["need"] is None else f"{p['need']:.2f}" + ("" if p["need_declared"] else " (ref)")
         rows.append([p["name"], f"{p['weight']:g}", f"{p['log2_mincut']:.2f}", f"{p['reference_log2_mincut']:.2f}",
-                     *rank, p["explanation"]])
+                     need, *rank, p["explanation"]])
+    for c in rep["canonical"]:
+        rows.append([f"canonical {c['level']}", "1", f"{c['log2_mincut']:.2f}", f"{c['need']:.2f}",
+                     f"{c['need']:.2f} (ref)", *([""] if with_rank else []), "window of pooling {} vs rest".format(
+                         c["level"])])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     print(f"task {rep['task']}   layout {rep['layout']}")
     for n, r in enumerate(rows):
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
         if n == 0:
             print("  ".join("-" * w for w in widths))
-    print(f"params {rep['params']}   score {rep['score']:.4f}   "
+    print(f"params {rep['params']}   prior {rep['prior']}: score {rep['score']:.4f}   "
           f"(reference: uniform {rep['reference']['layout']}, {rep['reference']['params']} params)")
 
 
@@ -87,7 +101,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.budget is not None and args.space is not None:
         raise InputError("give --budget or --space, not both (a space's budget is its max_params)", field="--budget")
     task, layout = _load_pair(args.task, args.layout)
-    rep = _report(task, layout, args.budget, args.space)
+    rep = _report(task, layout, args.budget, args.space, args.prior)
     if args.plot:
         from archsearch.evidence.outputs import refuse_overwrite
 
@@ -164,6 +178,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--plot", type=plot_path, metavar="FILE", help="draw each partition and its cut on the "
                    "input grid (.png, .pdf or .svg)")
     s.add_argument("--force", action="store_true", help="overwrite an existing --plot file")
+    add_prior_option(s)
     s.set_defaults(func=cmd_score)
 
     b = sub.add_parser("bound", help="score, plus the separation rank measured by contraction",

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from archsearch.cli.args import add_training_options, int_in, study_name, writable_dir
+from archsearch.cli.args import add_prior_option, add_training_options, int_in, study_name, writable_dir
 from archsearch.formats.yamlio import InputError
 
 EXIT_STOPPED = 3
@@ -49,8 +49,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     from archsearch.search import study as search
     from archsearch.search.samplers import WarmStartSampler, make_sampler
 
-    fp = search.fingerprint(task, space, mode)
-    prior = Prior.for_space(task.masks, task.weights, space)
+    fp = search.fingerprint(task, space, mode, args.prior)
+    prior = Prior.for_task(task, space, args.prior)
     bar = None
     if mode == "trained":
         from archsearch.search.guided import WARM_START, prior_floor, prior_picks
@@ -158,6 +158,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--storage", help="Optuna storage URL (default: sqlite:///RUNS_DIR/NAME/study.db); "
                    "postgresql+psycopg://... for workers on many machines")
     s.add_argument("--sampler", default="tpe", choices=SAMPLERS, help="Optuna sampler")
+    add_prior_option(s)
     s.add_argument("--max-failures", type=int_in(1, 10**6), default=DEFAULT_MAX_FAILURES,
                    help="stop after this many FAIL or PRUNED trials in a row")
     s.add_argument("--no-prior", action="store_true", help="trained search without the prior (the baseline)")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archsearch.cli.args import RunsBar, add_training_options, int_in, plot_path
+from archsearch.cli.args import RunsBar, add_prior_option, add_training_options, int_in, plot_path
 from archsearch.cli.search import device_or_error, load_task_space
 from archsearch.formats.yamlio import InputError
 
@@ -59,7 +59,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     settings = BenchSettings(epochs=args.epochs, seeds=args.seeds, noise_layouts=0, layouts=args.layouts,
                              train=args.train or d.train, val=args.val or d.val, test=args.test or d.test,
                              data_seed=d.seed, sample_seed=args.seed, model=space.model)
-    prior = Prior.for_space(task.masks, task.weights, space)
+    prior = Prior.for_task(task, space, args.prior)
     chosen = [(f"spread {i}", lay) for i, (lay, _) in enumerate(spread_layouts(space, prior, args.layouts,
                                                                               seed=args.seed))]
     chosen += [(label, lay) for label, lay in paper_layouts_for(space)
@@ -172,6 +172,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     v.add_argument("space", help="search space (YAML)")
     v.add_argument("--layouts", type=int_in(2, 10_000), default=6, help="layouts spread over the prior's range")
     v.add_argument("--workers", type=int_in(1, 256), default=1, help="training processes at once")
+    add_prior_option(v)
     _common(v)
     v.set_defaults(func=cmd_verify)
 

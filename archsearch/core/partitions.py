@@ -11,7 +11,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["FAMILIES", "PartitionError", "explicit", "family_mask", "family_options"]
+__all__ = [
+    "FAMILIES", "PartitionError", "canonical", "canonical_levels", "explicit", "family_mask", "family_options",
+    "tree_windows",
+]
 
 
 class PartitionError(ValueError):
@@ -131,7 +134,61 @@ def random(shape: tuple[int, ...], seed: int = 0, fraction: float = 0.5) -> np.n
     return rng.random(shape) < fraction
 
 
+def _pool_window(pool: int | Sequence[int], ndim: int) -> tuple[int, ...]:
+    win = (int(pool),) * ndim if isinstance(pool, int) else tuple(int(p) for p in pool)
+    if len(win) != ndim or any(w < 1 for w in win):
+        raise PartitionError(f"pool must be a positive int or {ndim} positive sizes, got {pool!r}", "pool")
+    return win
+
+
+def canonical_levels(shape: Sequence[int], pool: int | Sequence[int] = 2) -> list[int]:
+    """Levels k >= 1 of a pooling by ``pool`` per axis whose windows (pool^k) tile the grid with more than
+    one window: the canonical partitions the grid has."""
+    shape = tuple(int(s) for s in shape)
+    win = _pool_window(pool, len(shape))
+    if all(w == 1 for w in win):
+        return []
+    levels, k = [], 1
+    while True:
+        side = tuple(w ** k for w in win)
+        if any(g % s for g, s in zip(shape, side, strict=True)) or side == shape:
+            return levels
+        levels.append(k)
+        k += 1
+
+
+def canonical(shape: tuple[int, ...], level: int = 1, pool: int | Sequence[int] = 2) -> np.ndarray:
+    """The canonical partition of the pooling tree at ``level``: a window of the level-th pooling by
+    ``pool`` per axis (its receptive field, pool^level per axis) against the rest. The window at the
+    origin stands for all of them: on a layout that pools by ``pool`` every window's subtree is the same,
+    so each has the same min cut (the profile averages the data over windows instead)."""
+    win = _pool_window(pool, len(shape))
+    if level < 1 or level not in canonical_levels(shape, win):
+        levels = canonical_levels(shape, win)
+        raise PartitionError(f"level {level} does not exist for pooling by {list(win)} on {list(shape)}; "
+                             f"levels: {', '.join(map(str, levels)) or 'none'}", "level")
+    mask = np.zeros(shape, dtype=bool)
+    mask[tuple(slice(0, w ** level) for w in win)] = True
+    return mask
+
+
+def tree_windows(shape: Sequence[int], pools: Sequence[Sequence[int]]) -> np.ndarray:
+    """The canonical partitions of a layout's own pooling tree: for each level k = 1 .. depth-1, the window
+    at the origin of the k-th pooling (the product of the first k windows per axis) against the rest.
+    Shape (depth - 1, *shape)."""
+    shape = tuple(int(s) for s in shape)
+    side = [1] * len(shape)
+    masks = []
+    for pool in list(pools)[:-1]:
+        side = [s * int(p) for s, p in zip(side, pool, strict=True)]
+        m = np.zeros(shape, dtype=bool)
+        m[tuple(slice(0, s) for s in side)] = True
+        masks.append(m)
+    return np.stack(masks) if masks else np.zeros((0, *shape), dtype=bool)
+
+
 FAMILIES: dict[str, Callable[..., np.ndarray]] = {
+    "canonical": canonical,
     "left-right": left_right,
     "top-bottom": top_bottom,
     "odd-even": odd_even,

@@ -20,7 +20,7 @@ __all__ = [
 ]
 
 #: the predictors every evaluation compares, in the order reported
-PREDICTORS = ("prior", "params", "naswot", "synflow", "meco", "random")
+PREDICTORS = ("prior", "prior-ratio", "params", "naswot", "synflow", "meco", "random")
 
 
 @dataclass(frozen=True)
@@ -101,17 +101,19 @@ def evaluate(acc: np.ndarray, scores: dict[str, np.ndarray], resamples: int = 20
 
 def predictor_scores(rows: list[dict], task: Any, space: Any, data: Any, model: str = "convnet",
                      seed: int = 0) -> dict[str, np.ndarray]:
-    """One score per layout of ``rows`` for every predictor: the prior, parameter count, NASWOT, SynFlow,
+    """One score per layout of ``rows`` for every predictor: the prior (``needs``, and ``ratio`` as
+    ``prior-ratio``), parameter count, NASWOT, SynFlow,
     MeCo (the three at initialisation, seed 0, on training images), and a seeded random floor."""
     from archsearch.prior.score import Prior
     from archsearch.train.models import build_model
     from archsearch.train.peers import meco, naswot, synflow
 
     layouts = [space.layout(r["schedule"], r["M"], r["channels"]) for r in rows]
-    prior = Prior.for_space(task.masks, task.weights, space)
+    needs, ratio = Prior.for_task(task, space, "needs"), Prior.for_task(task, space, "ratio")
     batch = data.train.x[:128]
     return {
-        "prior": np.array([prior(lay).score for lay in layouts]),
+        "prior": np.array([needs(lay).score for lay in layouts]),
+        "prior-ratio": np.array([ratio(lay).score for lay in layouts]),
         "params": np.array([float(lay.param_count()) for lay in layouts]),
         "naswot": np.array([naswot(build_model(lay, model, seed=0), batch) for lay in layouts]),
         "synflow": np.array([synflow(build_model(lay, model, seed=0), lay.input_shape, lay.in_channels)

@@ -31,12 +31,15 @@ __all__ = ["MAX_DATA_VALUES", "DataSpec", "Partition", "Task", "load_task"]
 MAX_DATA_VALUES = 1 << 30
 
 Weight = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+#: a need in bits (log2 separation rank); 4096 bits is far above any cut a layout within the limits has
+Need = Annotated[float, Field(ge=0, le=4096, allow_inf_nan=False)]
 
 
 class PartitionFile(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
     name: Annotated[str, Field(min_length=1, max_length=100)]
     weight: Weight = 1.0
+    need: Need | None = None
     kind: str | None = None
     side_a: Annotated[list[int], Field(max_length=MAX_INPUTS)] | None = None
 
@@ -62,12 +65,15 @@ class TaskFile(Strict):
 
 @dataclass(frozen=True)
 class Partition:
-    """A named partition of the inputs with its weight; ``mask`` True = side A."""
+    """A named partition of the inputs with its weight and, optionally, the correlation it needs (bits:
+    the log2 separation rank); ``mask`` True = side A; ``level`` for canonical partitions."""
 
     name: str
     weight: float
     mask: np.ndarray = field(repr=False)
     kind: str = "explicit"
+    need: float | None = None
+    level: int | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,16 @@ class Task:
     def names(self) -> list[str]:
         return [p.name for p in self.partitions]
 
+    @property
+    def needs(self) -> np.ndarray:
+        """Declared needs in bits, NaN where a partition states none."""
+        return np.array([np.nan if p.need is None else p.need for p in self.partitions], dtype=float)
+
+    @property
+    def states_canonical(self) -> bool:
+        """Whether the task lists canonical partitions itself (then the prior adds no floor of its own)."""
+        return any(p.kind == "canonical" for p in self.partitions)
+
 
 def _option(key: str, value: Any, grid: tuple[int, ...], ctx: Ctx, loc: tuple) -> None:
     """Type and range of a family option, checked before the family builds anything."""
@@ -130,10 +146,18 @@ def _option(key: str, value: Any, grid: tuple[int, ...], ctx: Ctx, loc: tuple) -
         return  # the family checks 0 < fraction < 1
     if key == "which" and isinstance(value, str):
         return
+    if key == "level" and (value == "all" or is_int(value)):
+        return  # the family checks that the level exists on this grid
+    if key == "pool" and (is_int(value) or (isinstance(value, list) and len(value) == len(grid)
+                                             and all(is_int(v) for v in value))):
+        if not all(1 <= v <= side for v in ([value] if is_int(value) else value)):
+            raise ctx.error(f"must lie in 1..{side} on the {list(grid)} input, got {value}", (*loc, key))
+        return
     raise ctx.error(f"wrong type for option '{key}', got {value!r}", (*loc, key))
 
 
-def _partition(p: PartitionFile, grid: tuple[int, ...], ctx: Ctx, loc: tuple) -> Partition:
+def _partition(p: PartitionFile, grid: tuple[int, ...], ctx: Ctx, loc: tuple) -> list[Partition]:
+    """The partition an entry states; ``kind: canonical, level: all`` states one per level."""
     extras = dict(p.model_extra or {})
     if (p.kind is None) == (p.side_a is None):
         raise ctx.error("give either 'kind' (a family) or 'side_a' (flat indices), not both or neither", loc)
@@ -142,7 +166,7 @@ def _partition(p: PartitionFile, grid: tuple[int, ...], ctx: Ctx, loc: tuple) ->
             if extras:
                 key = next(iter(extras))
                 raise ctx.error(f"unknown key '{key}' for an explicit partition", loc, key=key)
-            return Partition(p.name, float(p.weight), parts.explicit(grid, p.side_a), "explicit")
+            return [Partition(p.name, float(p.weight), parts.explicit(grid, p.side_a), "explicit", p.need)]
         if p.kind not in parts.FAMILIES:
             hint = did_you_mean(p.kind, parts.FAMILIES)
             raise ctx.error(f"unknown partition kind '{p.kind}'{hint}", (*loc, "kind"))
@@ -156,10 +180,18 @@ def _partition(p: PartitionFile, grid: tuple[int, ...], ctx: Ctx, loc: tuple) ->
                     loc, key=key,
                 )
             _option(key, value, grid, ctx, loc)
+        if p.kind == "canonical":
+            pool = extras.get("pool", 2)
+            levels = parts.canonical_levels(grid, pool) if extras.get("level") == "all" else [extras.get("level", 1)]
+            if not levels:
+                raise parts.PartitionError(f"pooling by {pool} on {list(grid)} has no canonical level", "pool")
+            named = [(p.name if len(levels) == 1 else f"{p.name}-{k}", k) for k in levels]
+            return [Partition(name, float(p.weight), parts.family_mask("canonical", grid, level=k, pool=pool),
+                              "canonical", p.need, k) for name, k in named]
         mask = parts.family_mask(p.kind, grid, **extras)
     except parts.PartitionError as exc:
         raise ctx.error(str(exc), (*loc, exc.field) if exc.field else loc) from None
-    return Partition(p.name, float(p.weight), mask, p.kind)
+    return [Partition(p.name, float(p.weight), mask, p.kind, p.need)]
 
 
 def _data(d: DataFile, grid: tuple[int, ...], ctx: Ctx, base: Path) -> DataSpec:
@@ -197,13 +229,14 @@ def build_task(f: TaskFile, ctx: Ctx, base: Path) -> Task:
     if not f.partitions:
         raise ctx.error("a task needs at least one partition", ("partitions",))
     seen: dict[str, int] = {}
-    built = []
+    built: list[Partition] = []
     for i, p in enumerate(f.partitions):
-        if p.name in seen:
-            raise ctx.error(f"duplicate partition name '{p.name}' (also partitions[{seen[p.name]}])",
-                            ("partitions", i, "name"))
-        seen[p.name] = i
-        built.append(_partition(p, grid, ctx, ("partitions", i)))
+        for one in _partition(p, grid, ctx, ("partitions", i)):
+            if one.name in seen:
+                raise ctx.error(f"duplicate partition name '{one.name}' (also partitions[{seen[one.name]}])",
+                                ("partitions", i, "name"))
+            seen[one.name] = i
+            built.append(one)
     if sum(p.weight for p in built) <= 0:
         raise ctx.error("at least one partition needs a weight above 0", ("partitions",))
     data = _data(f.data, grid, ctx, base) if f.data is not None else None

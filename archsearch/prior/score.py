@@ -1,30 +1,49 @@
 """The entanglement prior: one number that ranks channel layouts for a task under a parameter budget.
 
-For each partition p the layout's log2 min cut is divided by that of a *reference*: the uniform layout
-(every hidden layer the same width) with the same pooling schedule and M, as wide as the budget allows.
-The score is the weighted mean of these ratios:
+Two variants, both built from a layout's capacity across each partition p, c_p = log2 of its min cut.
 
-    score = sum_p w_p * log2W_p(layout) / max(log2W_p(reference), 1)  /  sum_p w_p
+``needs`` (the default) asks whether the layout meets the task's needs, everywhere and at every scale::
 
-1.0 means "as good as spending the budget uniformly"; 1.2 means 20% more correlation capacity, averaged
-over the task's partitions. Dividing per partition keeps a partition whose cut grows with N (a
-checkerboard crosses N/4 windows) from drowning one whose cut stays O(1) (left-right crosses one bond).
+    coverage = 2 ** ( sum_p w_p log2( min(c_p, n_p) / n_p ) / sum_p w_p )
+
+over the task's partitions *and* the canonical partitions of the layout's own pooling tree (each window
+of the k-th pooling against the rest, k = 1 .. depth-1, weight 1 each: every classifier must carry what a
+window holds up to the output), unless the task lists canonical partitions itself. The need n_p is the
+task's ``need:`` (bits) where it states one, else the capacity of the *reference* across p: the uniform
+layout (every hidden layer equally wide) on the same schedule and M, as wide as the budget allows. So
+(a) capacity beyond the need buys nothing, (b) a deficit anywhere costs, multiplicatively (halving the
+capacity of one partition costs as much wherever it happens, a layer of 4 channels under a need of 16
+costs a factor 2 ** (-1/2 * w/W) however much the other partitions have), and (c) one budget gives one
+set of needs, so scores compare across layouts. 1.0 means every need is met.
+
+``ratio`` (the first design, kept for comparison) rewards capacity without limit, on the task's
+partitions only::
+
+    score = sum_p w_p * c_p / max(c_ref_p, 1)  /  sum_p w_p
+
+1.0 means "as good as spending the budget uniformly"; 1.2 means 20% more capacity on average.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from archsearch.core.layout import Layout
 from archsearch.core.mincut import log2_mincut, log2_mincut_tree, tree_masks
+from archsearch.core.partitions import tree_windows
 
 if TYPE_CHECKING:
     from archsearch.formats.space import Space
 
-__all__ = ["Prior", "PriorResult", "uniform_at_budget"]
+__all__ = ["PRIORS", "Prior", "PriorResult", "uniform_at_budget"]
+
+#: the prior's variants, the default first
+PRIORS = ("needs", "ratio")
+#: the smallest met fraction a partition counts with (a need entirely unmet: c_p = 0)
+_FLOOR = 2.0 ** -20
 
 
 def uniform_at_budget(template: Layout, max_params: int) -> Layout:
@@ -51,48 +70,108 @@ def uniform_at_budget(template: Layout, max_params: int) -> Layout:
 
 @dataclass(frozen=True)
 class PriorResult:
-    """A layout's score with what it is made of."""
+    """A layout's score with what it is made of: per task partition its capacity (``log2_mincut``), its
+    need (bits; ``ratio``: the reference's capacity) and ``ratios`` (``needs``: the met fraction
+    min(c, n) / n; ``ratio``: c / max(c_ref, 1)); per canonical level of the layout's tree the same
+    (empty when the task lists its own or the variant is ``ratio``)."""
 
     score: float
     log2_mincut: np.ndarray
     ratios: np.ndarray
     params: int
+    needs: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    canonical_log2: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    canonical_needs: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 class Prior:
-    """Scores layouts for one task against one reference layout.
+    """Scores layouts for one task under one budget, with the reference layout that budget buys.
 
     Build it once per search (the reference's cuts are computed once), then call it per layout.
+    ``needs``: bits per partition, NaN where the task states none (the reference's capacity is used);
+    ``kind``: ``needs`` or ``ratio`` (see the module); ``canonical``: add the canonical partitions of each
+    layout's pooling tree (weight 1 per level; off when the task lists its own); ``max_params``: the
+    budget the canonical references are drawn under (default: the reference's size).
     """
 
-    def __init__(self, masks: np.ndarray, weights: np.ndarray, reference: Layout) -> None:
+    def __init__(self, masks: np.ndarray, weights: np.ndarray, reference: Layout, *,
+                 needs: np.ndarray | None = None, kind: str = "needs", canonical: bool = True,
+                 max_params: int | None = None) -> None:
         self.masks = np.asarray(masks, dtype=bool)
         self.weights = np.asarray(weights, dtype=float)
         if self.weights.shape != (len(self.masks),) or (self.weights < 0).any() or self.weights.sum() <= 0:
             raise ValueError(f"need one non-negative weight per partition, summing above 0; got {weights}")
+        if kind not in PRIORS:
+            raise ValueError(f"unknown prior '{kind}' (choose from {', '.join(PRIORS)})")
+        self.kind = kind
         self.reference = reference
         self.reference_log2 = log2_mincut(reference, self.masks)
+        declared = np.full(len(self.masks), np.nan) if needs is None else np.asarray(needs, dtype=float)
+        if declared.shape != (len(self.masks),) or (declared < 0).any():
+            raise ValueError(f"need one need (bits >= 0, or NaN) per partition; got {needs}")
+        self.needs = np.where(np.isnan(declared), self.reference_log2, declared)
+        self.canonical = canonical and kind == "needs"
+        self.max_params = reference.param_count() if max_params is None else int(max_params)
         self._denominator = np.maximum(self.reference_log2, 1.0)
         self._flat: dict[tuple, np.ndarray] = {}  # masks in tree order, per pooling schedule
+        self._tree: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # canonical masks and needs, per schedule
 
     @classmethod
-    def for_budget(cls, masks: np.ndarray, weights: np.ndarray, template: Layout, max_params: int) -> Prior:
+    def for_budget(cls, masks: np.ndarray, weights: np.ndarray, template: Layout, max_params: int,
+                   **kw) -> Prior:
         """Reference: the widest uniform layout on ``template``'s schedule and M within ``max_params``."""
-        return cls(masks, weights, uniform_at_budget(template, max_params))
+        return cls(masks, weights, uniform_at_budget(template, max_params), max_params=max_params, **kw)
 
     @classmethod
-    def for_space(cls, masks: np.ndarray, weights: np.ndarray, space: Space) -> Prior:
+    def for_space(cls, masks: np.ndarray, weights: np.ndarray, space: Space, **kw) -> Prior:
         """The one reference rule: the widest uniform layout on the space's first schedule, with its first
         M, within its ``max_params``. A search scores with it, and so does ``score --space``; ``score``
         without a space treats the layout as a space of its own (its schedule, its M, its size)."""
         template = space.layout(0, space.M[0], [1] * len(space.schedules[0]))
-        return cls.for_budget(masks, weights, template, space.max_params)
+        return cls.for_budget(masks, weights, template, space.max_params, **kw)
+
+    @classmethod
+    def for_task(cls, task, space: Space, kind: str = "needs") -> Prior:
+        """The prior of ``task`` over ``space``: its partitions, weights and declared needs."""
+        return cls.for_space(task.masks, task.weights, space, needs=task.needs, kind=kind,
+                             canonical=not task.states_canonical)
+
+    def _canonical(self, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+        """The layout's canonical masks (tree order) and their needs: the capacity, across each, of the
+        widest uniform layout on the layout's own schedule and M within the budget."""
+        key = (layout.pools, layout.M)
+        got = self._tree.get(key)
+        if got is None:
+            masks = tree_windows(layout.input_shape, layout.pools)
+            ref = uniform_at_budget(layout, self.max_params)
+            flat = tree_masks(layout, masks) if len(masks) else np.zeros((0, layout.n_inputs), bool)
+            needs = log2_mincut_tree(ref, flat) if len(masks) else np.zeros(0)
+            got = self._tree[key] = (flat, needs)
+        return got
 
     def __call__(self, layout: Layout) -> PriorResult:
         flat = self._flat.get(layout.pools)
         if flat is None:
             flat = self._flat[layout.pools] = tree_masks(layout, self.masks)
         cuts = log2_mincut_tree(layout, flat)
-        ratios = cuts / self._denominator
-        score = float(ratios @ self.weights / self.weights.sum())
-        return PriorResult(score, cuts, ratios, layout.param_count())
+        if self.kind == "ratio":
+            ratios = cuts / self._denominator
+            score = float(ratios @ self.weights / self.weights.sum())
+            return PriorResult(score, cuts, ratios, layout.param_count(), self.reference_log2)
+        met = _met(cuts, self.needs)
+        total, weight = float(np.log2(met) @ self.weights), float(self.weights.sum())
+        c_cuts = c_needs = np.zeros(0)
+        if self.canonical:
+            c_flat, c_needs = self._canonical(layout)
+            if len(c_flat):
+                c_cuts = log2_mincut_tree(layout, c_flat)
+                total += float(np.log2(_met(c_cuts, c_needs)).sum())
+                weight += len(c_cuts)
+        return PriorResult(2.0 ** (total / weight), cuts, met, layout.param_count(), self.needs, c_cuts, c_needs)
+
+
+def _met(cuts: np.ndarray, needs: np.ndarray) -> np.ndarray:
+    """The met fraction min(c, n) / n per partition (1 where the need is 0), floored above 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        met = np.where(needs > 0, np.minimum(cuts, needs) / np.where(needs > 0, needs, 1.0), 1.0)
+    return np.maximum(met, _FLOOR)
