@@ -22,7 +22,7 @@ EXIT_INTERNAL, EXIT_INPUT = 1, 2
 
 
 def build_parser() -> OneLineParser:
-    from archsearch.cli import bench, prior, search, train
+    from archsearch.cli import bench, prior, profile, search, train
 
     p = OneLineParser(prog="archsearch", description="Neural architecture search driven by entanglement priors: "
                       "score channel layouts by the min cuts of their tensor networks, search, train, export.")
@@ -33,6 +33,7 @@ def build_parser() -> OneLineParser:
     search.add_commands(sub)
     train.add_commands(sub)
     bench.add_commands(sub)
+    profile.add_commands(sub)
     return p
 
 

@@ -50,6 +50,18 @@ def cmd_search(args: argparse.Namespace) -> int:
     from archsearch.search.samplers import WarmStartSampler, make_sampler
 
     fp = search.fingerprint(task, space, mode, args.prior)
+    from archsearch.prior.exhaustive import MAX_EXHAUSTIVE, exhaustive_size_ok
+
+    kind = args.sampler
+    if kind == "auto":
+        kind = "exhaustive" if mode == "prior-only" and exhaustive_size_ok(space) else "tpe"
+    elif kind == "exhaustive":
+        if mode != "prior-only":
+            raise InputError("--sampler exhaustive ranks by the prior alone: it goes with --prior-only "
+                             "(without --pareto)", field="--sampler")
+        if not exhaustive_size_ok(space):
+            raise InputError(f"the space holds more than {MAX_EXHAUSTIVE} layouts: too many to enumerate; "
+                             "use --sampler tpe", args.space, "channels")
     prior = Prior.for_task(task, space, args.prior)
     bar = None
     if mode == "trained":
@@ -85,8 +97,15 @@ def cmd_search(args: argparse.Namespace) -> int:
     storage = args.storage or search.default_storage(args.study_name, args.runs_dir)
     directions = ["maximize"] * (len(task.partitions) if args.pareto else 1)
     probe = search.open_study(args.study_name, storage, fp=fp, directions=directions, create=True)
-    sampler = make_sampler(args.sampler, args.seed + len(probe.trials))  # resumed runs draw fresh proposals
-    if guided:  # the prior's picks are the first trials, the same in every worker
+    base = "random" if kind == "exhaustive" else kind
+    sampler = make_sampler(base, args.seed + len(probe.trials))  # resumed runs draw fresh proposals
+    if kind == "exhaustive":  # trial k is the prior's k-th best layout: the same in every worker
+        from archsearch.prior.exhaustive import exhaustive_top
+        from archsearch.search.objectives import layout_params
+
+        sampler = WarmStartSampler(sampler, [layout_params(space, r.schedule, r.M, r.channels)
+                                             for r in exhaustive_top(space, prior, args.trials)])
+    elif guided:  # the prior's picks are the first trials, the same in every worker
         sampler = WarmStartSampler(sampler, prior_picks(task, space, prior, seed=args.seed))
     study = search.open_study(args.study_name, storage, fp=fp, sampler=sampler)
     for key, value in {"fingerprint": fp, "task": task.name, "space": space.name or args.space,
@@ -157,7 +176,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="the study (letters, digits, '-', '_', '.'); the same name resumes it")
     s.add_argument("--storage", help="Optuna storage URL (default: sqlite:///RUNS_DIR/NAME/study.db); "
                    "postgresql+psycopg://... for workers on many machines")
-    s.add_argument("--sampler", default="tpe", choices=SAMPLERS, help="Optuna sampler")
+    s.add_argument("--sampler", default="auto", choices=SAMPLERS,
+                   help="auto (the default): exhaustive for a prior-only search over a space of at most 2,000,000 "
+                        "layouts, else tpe; exhaustive: trial k is the prior's exact k-th best layout")
     add_prior_option(s)
     s.add_argument("--max-failures", type=int_in(1, 10**6), default=DEFAULT_MAX_FAILURES,
                    help="stop after this many FAIL or PRUNED trials in a row")

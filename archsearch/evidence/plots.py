@@ -158,3 +158,24 @@ def plot_eval(report: dict, acc: np.ndarray, scores: dict[str, np.ndarray], path
     fig.suptitle(f"{report['task']}: {report['layouts']} layouts; noise ceiling tau "
                  f"{report['noise_ceiling_tau']:+.2f}", fontsize=9)
     return _save(plt, fig, path)
+
+
+def plot_profile(report: dict, path: str | Path) -> Path:
+    """The measured needs: bits per canonical level (fine to coarse), then per task partition, with the
+    surrogate beside them on its own axis."""
+    plt = _plt()
+    levels, parts = report["levels"], report["partitions"]
+    names = [f"level {r['level']}" for r in levels] + [r["name"] for r in parts]
+    bits = [r["need_bits"] for r in levels + parts]
+    sur = [r["surrogate"] for r in levels + parts]
+    colours = ["tab:blue"] * len(levels) + ["tab:orange"] * len(parts)
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(max(7.0, 0.9 * len(names) * 2), 3.8))
+    ax.bar(range(len(names)), bits, color=colours)
+    ax.set_ylabel("need (bits = entropy / ln 2)")
+    bx.bar(range(len(names)), sur, color=colours)
+    bx.set_ylabel("surrogate: sum |corr| across the cut")
+    for a in (ax, bx):
+        a.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    fig.suptitle(f"{report['task']}: {report['samples']} images, theta {report['theta']} "
+                 "(blue: canonical levels, orange: the task's partitions)", fontsize=9)
+    return _save(plt, fig, path)

@@ -33,8 +33,8 @@ import numpy as np
 from archsearch.core.partitions import canonical
 
 __all__ = [
-    "DEFAULT_THETA", "LevelProfile", "PartitionProfile", "canonical_windows",
-    "entanglement_entropies", "log_gram", "surrogate_correlations",
+    "DEFAULT_THETA", "LevelProfile", "PartitionProfile", "canonical_windows", "entanglement_entropies",
+    "log_gram", "measure_profile", "surrogate_correlations",
 ]
 
 #: the embedding angle (as a fraction of pi) of Alexander et al.'s measurements
@@ -183,3 +183,37 @@ class LevelProfile:
     theta: float
     pool: tuple[int, ...]
     rows: tuple[PartitionProfile, ...] = field(default_factory=tuple)
+
+
+def measure_profile(x: np.ndarray, y: np.ndarray, shape: Sequence[int], masks: np.ndarray, names: Sequence[str],
+                    pool: int | Sequence[int] = 2, samples: int = 256, windows: int = 16,
+                    theta: float = DEFAULT_THETA, seed: int = 0) -> LevelProfile:
+    """The profile of a data sample: every canonical level of pooling by ``pool`` (entropy and surrogate
+    averaged over up to ``windows`` of its windows, a seeded choice) and each of the task's partitions.
+
+    ``x``: (n, *shape) inputs (scaled here to [0, 1] by the sample's range), ``y``: (n,) labels; the first
+    ``samples`` of a seeded shuffle are used.
+    """
+    from archsearch.core.partitions import canonical_levels
+
+    shape = tuple(int(s) for s in shape)
+    rng = np.random.default_rng(seed)
+    take = rng.permutation(len(x))[:samples]
+    xs = np.asarray(x, dtype=np.float64)[take].reshape(len(take), -1)
+    span = xs.max() - xs.min()
+    xs = (xs - xs.min()) / (span if span > 0 else 1.0)
+    ys = np.asarray(y)[take]
+    rows: list[PartitionProfile] = []
+    win = (int(pool),) * len(shape) if isinstance(pool, int) else tuple(int(p) for p in pool)
+    for k in canonical_levels(shape, win):
+        all_windows = canonical_windows(shape, k, win)
+        chosen = all_windows[np.sort(rng.permutation(len(all_windows))[:windows])].reshape(-1, xs.shape[1])
+        ent = entanglement_entropies(xs, ys, chosen, theta)
+        sur = surrogate_correlations(xs, chosen)
+        rows.append(PartitionProfile(f"level-{k}", float(ent.mean()), float(sur.mean()), k, len(chosen)))
+    masks = np.asarray(masks, dtype=bool).reshape(len(masks), -1)
+    if len(masks):
+        ent = entanglement_entropies(xs, ys, masks, theta)
+        sur = surrogate_correlations(xs, masks)
+        rows += [PartitionProfile(str(n), float(e), float(s)) for n, e, s in zip(names, ent, sur, strict=True)]
+    return LevelProfile(len(take), theta, win, tuple(rows))

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from archsearch.core.layout import Layout
+from archsearch.core.batched import SharedTree, log2_widths, mincut_many, shared_tree
 from archsearch.core.mincut import log2_mincut, log2_mincut_tree, tree_masks
 from archsearch.core.partitions import tree_windows
 
@@ -115,6 +116,7 @@ class Prior:
         self._denominator = np.maximum(self.reference_log2, 1.0)
         self._flat: dict[tuple, np.ndarray] = {}  # masks in tree order, per pooling schedule
         self._tree: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # canonical masks and needs, per schedule
+        self._shared: dict[tuple, SharedTree] = {}  # compressed trees for score_many, per schedule
 
     @classmethod
     def for_budget(cls, masks: np.ndarray, weights: np.ndarray, template: Layout, max_params: int,
@@ -168,6 +170,38 @@ class Prior:
                 total += float(np.log2(_met(c_cuts, c_needs)).sum())
                 weight += len(c_cuts)
         return PriorResult(2.0 ** (total / weight), cuts, met, layout.param_count(), self.needs, c_cuts, c_needs)
+
+
+    def score_many(self, template: Layout, channels: np.ndarray, M: np.ndarray | int | None = None,
+                   chunk: int = 1 << 16) -> np.ndarray:
+        """Scores of many layouts on ``template``'s schedule at once: ``channels`` (L, depth), ``M`` one per
+        layout or one for all (default: the template's). Equal to calling the prior on each layout
+        (tests hold it so), hundreds of times faster: the DP runs once per batch on the schedule's
+        shared structure (:mod:`archsearch.core.batched`)."""
+        channels = np.asarray(channels, dtype=np.int64).reshape(-1, template.depth)
+        m = np.broadcast_to(np.asarray(template.M if M is None else M, dtype=np.int64), (len(channels),))
+        canonical = self._canonical(template) if self.canonical else (np.zeros((0, 1), bool), np.zeros(0))
+        key = (template.pools, template.input_shape)
+        tree = self._shared.get(key)
+        if tree is None:
+            masks = self.masks
+            if self.canonical and len(canonical[1]):
+                masks = np.concatenate([masks, tree_windows(template.input_shape, template.pools)])
+            tree = self._shared[key] = shared_tree(template, masks)
+        out = np.empty(len(channels))
+        P = len(self.masks)
+        for s in range(0, len(channels), chunk):
+            cuts = mincut_many(tree, log2_widths(m[s:s + chunk], channels[s:s + chunk]))
+            if self.kind == "ratio":
+                out[s:s + chunk] = (cuts[:, :P] / self._denominator) @ self.weights / self.weights.sum()
+                continue
+            total = np.log2(_met(cuts[:, :P], self.needs)) @ self.weights
+            weight = self.weights.sum()
+            if cuts.shape[1] > P:
+                total = total + np.log2(_met(cuts[:, P:], canonical[1])).sum(axis=1)
+                weight += cuts.shape[1] - P
+            out[s:s + chunk] = 2.0 ** (total / weight)
+        return out
 
 
 def _met(cuts: np.ndarray, needs: np.ndarray) -> np.ndarray:

@@ -36,8 +36,14 @@ def prior_floor(space: Space, prior: Prior, n: int = 400, seed: int = 0) -> floa
 
 def prior_picks(task: Task, space: Space, prior: Prior, k: int = WARM_START, trials: int = 300,
                 seed: int = 0) -> list[dict[str, Any]]:
-    """The parameters of the prior's ``k`` best distinct feasible layouts, found by a seeded in-memory
-    prior-only search (the same picks for the same seed, in every process)."""
+    """The parameters of the prior's ``k`` best distinct feasible layouts: exactly, by scoring every layout
+    when the space is small enough, else by a seeded in-memory prior-only search (the same picks for the
+    same seed, in every process)."""
+    from archsearch.prior.exhaustive import exhaustive_size_ok, exhaustive_top
+    from archsearch.search.objectives import layout_params
+
+    if exhaustive_size_ok(space):
+        return [layout_params(space, r.schedule, r.M, r.channels) for r in exhaustive_top(space, prior, k)]
     pre = optuna.create_study(direction="maximize", sampler=make_sampler("tpe", seed))
     pre.optimize(prior_objective(task, space, prior), n_trials=trials)
     seen, picks = set(), []

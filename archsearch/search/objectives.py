@@ -8,7 +8,7 @@ Layouts outside the budget are kept but marked infeasible (Optuna's constraint A
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,9 @@ from archsearch.prior.score import Prior, PriorResult
 if TYPE_CHECKING:
     from archsearch.train.data import Dataset
 
-__all__ = ["TrainedSettings", "prior_objective", "record_layout", "suggest_layout", "trained_objective"]
+__all__ = [
+    "TrainedSettings", "layout_params", "prior_objective", "record_layout", "suggest_layout", "trained_objective",
+]
 
 
 def suggest_layout(trial: Trial, space: Space) -> Layout:
@@ -39,6 +41,17 @@ def suggest_layout(trial: Trial, space: Space) -> Layout:
             low, high, log = space.channel_range
             channels.append(trial.suggest_int(f"r{l}", low, high, log=log))
     return space.layout(sched, m, channels)
+
+
+def layout_params(space: Space, schedule: int, M: int, channels: Sequence[int]) -> dict[str, Any]:
+    """The trial parameters :func:`suggest_layout` would read back as this layout."""
+    params: dict[str, Any] = {}
+    if len(space.schedules) > 1:
+        params["schedule"] = int(schedule)
+    if len(space.M) > 1:
+        params["M"] = int(M)
+    params.update({f"r{l}": int(c) for l, c in enumerate(channels)})
+    return params
 
 
 def record_layout(trial: Trial, layout: Layout, space: Space, prior: Prior, task: Task) -> PriorResult:

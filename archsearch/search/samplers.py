@@ -25,7 +25,8 @@ __all__ = ["SAMPLERS", "WarmStartSampler", "make_sampler"]
 
 
 def make_sampler(name: str, seed: int) -> BaseSampler:
-    """TPE (multivariate: channel counts interact through the budget) or random, seeded."""
+    """TPE (multivariate: channel counts interact through the budget) or random, seeded. (``exhaustive``
+    is a :class:`WarmStartSampler` over the prior's exact ranking: the search command builds it.)"""
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if name == "tpe":

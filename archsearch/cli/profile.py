@@ -1,0 +1,180 @@
+"""``archsearch profile``: measure, from a task's training data, how much it correlates across every
+partition at every scale, and write the task back with those needs."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from archsearch.cli.args import int_in, plot_path, writable_dir
+from archsearch.formats.yamlio import InputError
+
+_SCALE = (
+    "# Needs measured by `archsearch profile` (archsearch {version}): entanglement entropy of the empirical\n"
+    "# data tensor (Alexander et al., NeurIPS 2023) over {samples} training images, theta = {theta}, pooling\n"
+    "# windows {pool}; 1 bit = log2 of the separation rank. The task's partitions keep their weights; each\n"
+    "# canonical level has weight 1.\n"
+)
+
+
+def _theta(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text[:40]!r}") from None
+    if not 0.0 < value <= 0.5:
+        raise argparse.ArgumentTypeError(f"must lie in (0, 0.5], got {value}")
+    return value
+
+
+def _pool(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an int or h,w, got {text[:40]!r}") from None
+    if not 1 <= len(values) <= 2 or not all(2 <= v <= 64 for v in values):
+        raise argparse.ArgumentTypeError(f"expected one or two window sizes in 2..64, got {text[:40]!r}")
+    return values
+
+
+def _out_path(text: str) -> Path:
+    path = Path(text)
+    if path.suffix not in (".yaml", ".yml"):
+        raise argparse.ArgumentTypeError(f"the profiled task is a .yaml file, got {text!r}")
+    writable_dir(str(path.parent) or ".")
+    return path
+
+
+def profiled_task(raw: dict[str, Any], profile: Any, names: list[str]) -> dict[str, Any]:
+    """The task file's mapping with each of its partitions' measured need, and one canonical partition
+    per measured level (replacing any canonical entries the task had)."""
+    out = copy.deepcopy(raw)
+    by_name = {r.name: r for r in profile.rows if r.level is None}
+    kept = []
+    for entry in out["partitions"]:
+        if entry.get("kind") == "canonical":
+            continue
+        if entry["name"] in by_name:
+            entry["need"] = round(by_name[entry["name"]].need_bits, 3)
+        kept.append(entry)
+    pool = list(profile.pool) if len(set(profile.pool)) > 1 else profile.pool[0]
+    kept += [{"name": r.name, "kind": "canonical", "level": r.level, "pool": pool, "weight": 1.0,
+              "need": round(r.need_bits, 3)} for r in profile.rows if r.level is not None]
+    out["partitions"] = kept
+    taken = set(names)
+    for entry in kept:
+        if entry.get("kind") == "canonical" and entry["name"] in taken:
+            entry["name"] = f"canonical-{entry['name']}"
+    return out
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from archsearch import __version__
+    from archsearch.evidence.outputs import json_text, refuse_overwrite
+    from archsearch.formats.task import load_task
+    from archsearch.formats.yamlio import read_yaml
+    from archsearch.prior.profile import measure_profile
+    from archsearch.train.data import load_data
+
+    task = load_task(args.task)
+    if task.data is None:
+        raise InputError("profiling measures the task's data: it needs a 'data' section", args.task, "data")
+    pool: int | list[int] = 2 if args.pool is None else args.pool[0] if len(args.pool) == 1 else args.pool
+    if isinstance(pool, list) and len(pool) != len(task.input_shape):
+        raise InputError(f"--pool gives {len(pool)} sizes for a {len(task.input_shape)}D input", field="--pool")
+    if args.out is not None:
+        refuse_overwrite(args.out, args.force, "--out")
+        if Path(args.out).resolve() == Path(args.task).resolve():
+            raise InputError("--out would overwrite the task itself; give another file", field="--out")
+    if args.plot is not None:
+        refuse_overwrite(args.plot, args.force, "--plot")
+    from archsearch.core.partitions import PartitionError, canonical_levels
+
+    try:
+        if not canonical_levels(task.input_shape, pool):
+            raise InputError(f"pooling by {pool} has no canonical level on {list(task.input_shape)}", field="--pool")
+    except PartitionError as exc:
+        raise InputError(str(exc), field="--pool") from None
+    data = load_data(task.data, task.input_shape, args.runs_dir / ".cache")
+    own = [p for p in task.partitions if p.kind != "canonical"]
+    import numpy as np
+
+    masks = np.stack([p.mask for p in own]) if own else np.zeros((0, *task.input_shape), bool)
+    from threadpoolctl import threadpool_limits
+
+    # one BLAS thread: these small matrices gain little from more, and with another busy process on the
+    # machine a threaded BLAS ran 40 times slower here (175 s against 4 s for digits-local-32)
+    with threadpool_limits(limits=1):
+        prof = measure_profile(data.train.x, data.train.y, task.input_shape, masks, [p.name for p in own],
+                               pool=pool, samples=args.samples, windows=args.windows, theta=args.theta,
+                               seed=args.seed)
+    report = {
+        "task": task.name, "samples": prof.samples, "theta": prof.theta, "pool": list(prof.pool),
+        "levels": [{"level": r.level, "windows": r.windows, "entropy_nats": r.entropy, "need_bits": r.need_bits,
+                    "surrogate": r.surrogate} for r in prof.rows if r.level is not None],
+        "partitions": [{"name": r.name, "entropy_nats": r.entropy, "need_bits": r.need_bits,
+                        "surrogate": r.surrogate} for r in prof.rows if r.level is None],
+    }
+    if args.out is not None:
+        raw, _ = read_yaml(args.task)
+        text = _SCALE.format(version=__version__, samples=prof.samples, theta=prof.theta,
+                             pool="x".join(map(str, prof.pool)))
+        text += yaml.safe_dump(profiled_task(raw, prof, [p.name for p in own]), sort_keys=False, width=110)
+        _write_atomic(Path(args.out), text)
+        load_task(args.out)  # what was written reads back as a valid task
+    if args.plot is not None:
+        from archsearch.evidence.plots import plot_profile
+
+        plot_profile(report, args.plot)
+    if args.json:
+        print(json_text(report))
+        return 0
+    print(f"task {task.name}: {prof.samples} training images, theta {prof.theta}, pooling windows "
+          f"{'x'.join(map(str, prof.pool))}")
+    print(f"{'partition':24} {'windows':>7} {'entropy (nats)':>14} {'need (bits)':>11} {'surrogate':>10}")
+    for r in prof.rows:
+        name = f"canonical level {r.level}" if r.level is not None else r.name
+        print(f"{name:24} {r.windows:>7} {r.entropy:>14.3f} {r.need_bits:>11.3f} {r.surrogate:>10.1f}")
+    for what, path in (("profiled task", args.out), ("picture", args.plot)):
+        if path is not None:
+            print(f"wrote {what} {path}")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("profile", help="measure the correlation a task's data carries across each partition",
+                       description="Measure, from the task's training images, the entanglement entropy of the "
+                                   "empirical data tensor (and the summed |correlation| surrogate) across every "
+                                   "canonical level of the pooling tree and each of the task's partitions; "
+                                   "optionally write the task back with these needs (bits).")
+    p.add_argument("task", help="task spec (YAML) with a data section")
+    p.add_argument("--out", type=_out_path, metavar="TASK-profiled.yaml", help="write the task with measured needs")
+    p.add_argument("--samples", type=int_in(8, 4096), default=256,
+                   help="training images in the sample (the entropy is at most ln of this)")
+    p.add_argument("--windows", type=int_in(1, 4096), default=16, help="windows averaged per canonical level")
+    p.add_argument("--pool", type=_pool, help="pooling window per axis, as the layouts pool (default: 2)")
+    p.add_argument("--theta", type=_theta, default=0.085, help="embedding angle, a fraction of pi (default 0.085)")
+    p.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0, help="seed of the sample and the windows")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument("--plot", type=plot_path, metavar="FILE", help="bar chart of the needs per level (.png, .pdf, .svg)")
+    p.add_argument("--force", action="store_true", help="overwrite existing --out / --plot files")
+    p.add_argument("--runs-dir", type=writable_dir, default=Path("runs"), help="where the data cache goes")
+    p.set_defaults(func=cmd_profile)
+
+
+__all__ = ["add_commands", "cmd_profile", "profiled_task"]
