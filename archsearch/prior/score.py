@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from archsearch.core.layout import Layout
 from archsearch.core.batched import SharedTree, log2_widths, mincut_many, shared_tree
+from archsearch.core.layout import Layout
 from archsearch.core.mincut import log2_mincut, log2_mincut_tree, tree_masks
 from archsearch.core.partitions import tree_windows
 

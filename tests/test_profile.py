@@ -1,0 +1,121 @@
+"""Profiles: the estimators on synthetic data whose correlation structure is known by construction, and
+the ``profile`` command end to end."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from archsearch.core.partitions import canonical_levels, tree_windows
+from archsearch.formats.task import load_task
+from archsearch.prior.profile import (
+    canonical_windows,
+    entanglement_entropies,
+    log_gram,
+    measure_profile,
+    surrogate_correlations,
+)
+from tests.conftest import ROOT, run_cli
+
+
+def test_log_gram_is_the_product_of_cosines():
+    x = np.random.default_rng(0).random((40, 30))
+    for theta in (0.05, 0.085, 0.1):
+        direct = np.log(np.cos(np.pi * theta * (x[:, None, :] - x[None, :, :]))).sum(axis=2)
+        np.testing.assert_allclose(log_gram(x, theta), direct, atol=1e-8)
+
+
+def test_a_side_that_never_varies_carries_no_entanglement():
+    """Side B constant over the sample: its Gram matrix is all ones (rank 1), the data tensor a product
+    across the cut, the entropy exactly zero, whatever side A and the labels do."""
+    rng = np.random.default_rng(1)
+    x = rng.random((60, 16))
+    x[:, 8:] = 0.3
+    y = rng.integers(0, 3, 60)
+    mask = np.arange(16) < 8
+    assert entanglement_entropies(x, y, mask[None])[0] == pytest.approx(0.0, abs=1e-6)
+
+
+def _pairs(n: int, seed: int = 0, across: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """16 inputs in 8 neighbouring pairs: the two inputs of a pair are equal, pairs independent. The label
+    reads the first pair alone (z0 > 0.5), or with ``across`` the first two pairs together (z0 + z1 > 1)."""
+    rng = np.random.default_rng(seed)
+    z = rng.random((n, 8))
+    return np.repeat(z, 2, axis=1), ((z[:, 0] + z[:, 1] > 1) if across else (z[:, 0] > 0.5)).astype(int)
+
+
+def test_correlation_inside_the_windows_is_seen_across_the_split_not_around_it():
+    x, y = _pairs(4000)
+    odd_even = (np.arange(16) % 2 == 0)[None]  # splits every pair
+    window = tree_windows((16,), [(2,)] * 4)[:1]  # one pair against the rest
+    sur = surrogate_correlations(x, np.concatenate([odd_even, window]))
+    noise = np.sqrt(2 / (np.pi * 4000))  # E|r| of two independent inputs over 4000 samples
+    assert sur[0] == pytest.approx(8.0 + 56 * noise, abs=0.5)  # 8 pairs with |corr| = 1 cross, 56 of noise
+    assert sur[1] == pytest.approx(28 * noise, abs=0.4)  # nothing but noise crosses the pair's boundary
+    x, y = x[:200], y[:200]
+    ent = entanglement_entropies(x, y, np.concatenate([odd_even, window]))
+    assert ent[0] > 3 * ent[1]
+
+
+def test_a_label_that_reads_across_a_boundary_makes_it_entangled():
+    """The same inputs, with a label that needs pairs 0 and 1 together: now the task correlates the first
+    pair with the rest, and the estimator sees it (the surrogate, blind to labels, cannot)."""
+    window = tree_windows((16,), [(2,)] * 4)[:1]
+    alone = entanglement_entropies(*_pairs(200), window)[0]
+    across = entanglement_entropies(*_pairs(200, across=True), window)[0]
+    assert across > 3 * alone
+
+
+def test_independent_inputs_profile_flat_and_low():
+    rng = np.random.default_rng(2)
+    x, y = rng.random((200, 16)), rng.integers(0, 2, 200)
+    x2, y2 = _pairs(200)
+    odd_even = (np.arange(16) % 2 == 0)[None]
+    assert entanglement_entropies(x, y, odd_even)[0] < entanglement_entropies(x2, y2, odd_even)[0]
+
+
+def test_measure_profile_covers_every_level_and_partition():
+    x, y = _pairs(120)
+    prof = measure_profile(x, y, (16,), (np.arange(16) % 2 == 0)[None], ["odd-even"], pool=2, samples=100,
+                           windows=3, seed=0)
+    assert [r.level for r in prof.rows] == [1, 2, 3, None]
+    assert [r.windows for r in prof.rows] == [3, 3, 2, 1]  # level 3 has only two windows of 8
+    assert prof.samples == 100 and prof.rows[-1].name == "odd-even"
+    assert all(r.need_bits == pytest.approx(r.entropy / np.log(2)) for r in prof.rows)
+    assert len(canonical_windows((16,), 2)) == 4 and canonical_levels((16,)) == [1, 2, 3]
+
+
+def test_profile_command_writes_a_task_with_needs(tmp_path, capsys):
+    out, plot = tmp_path / "local-profiled.yaml", tmp_path / "profile.png"
+    task = ROOT / "tasks" / "digits-local-32.yaml"
+    argv = ["profile", str(task), "--samples", "64", "--windows", "2", "--out", str(out), "--plot", str(plot),
+            "--runs-dir", str(tmp_path), "--json"]
+    assert run_cli(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["level"] for r in report["levels"]] == [1, 2, 3, 4]
+    assert [p["name"] for p in report["partitions"]] == load_task(task).names
+    profiled = load_task(out)
+    assert profiled.states_canonical and not np.isnan(profiled.needs).any()
+    by_name = {p.name: p for p in profiled.partitions}
+    for r in report["levels"]:
+        assert by_name[f"level-{r['level']}"].need == pytest.approx(r["need_bits"], abs=1e-3)
+    assert plot.stat().st_size > 1000
+    assert run_cli(argv) == 2  # no overwrite without --force
+    assert "--force" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra,field", [(["--pool", "3"], "--pool"), (["--pool", "2,2,2"], "--pool"),
+                                         (["--samples", "4"], "--samples")])
+def test_profile_refuses_bad_options(extra, field, tmp_path, capsys):
+    assert run_cli(["profile", str(ROOT / "tasks" / "digits-local-32.yaml"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and field.strip("-") in err
+
+
+def test_profile_needs_data(tmp_path, capsys):
+    task = tmp_path / "t.yaml"
+    task.write_text("name: t\ninput_shape: [16]\npartitions:\n  - {name: lr, kind: left-right}\n")
+    assert run_cli(["profile", str(task)]) == 2
+    assert "data" in capsys.readouterr().err
