@@ -128,7 +128,7 @@ def test_build_show_eval_and_resume_after_kill(files, capsys):
                     str(files / "space.yaml"), "--json", "--runs-dir", str(files / "runs")]) == 0
     rep = json.loads(capsys.readouterr().out)
     assert rep["layouts"] == len(table["layouts"])
-    assert set(rep["predictors"]) == {"prior", "params", "naswot", "synflow", "meco", "random"}
+    assert set(rep["predictors"]) == {"prior", "prior-ratio", "params", "naswot", "synflow", "meco", "random"}
     for st in rep["predictors"].values():
         assert {"kendall_tau", "tau_ci", "spearman", "top1_regret", "top5_regret"} <= set(st)
         assert 0 <= st["top5_regret"] <= st["top1_regret"] <= 1
