@@ -3,6 +3,8 @@ behaviour in closed form on hand-made layouts, and the ``ratio`` variant kept as
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -68,9 +70,21 @@ def test_reference_meets_every_need(case):
     """Needs default to the reference's capacities, on the task's partitions and the canonical levels:
     the reference scores exactly 1, and nothing scores above 1."""
     lay, masks = case
+    lay = dataclasses.replace(lay, classes=1)  # no answer to carry: the windows' floor is 0 bits
     prior = Prior.for_budget(masks, np.ones(len(masks)), lay, lay.param_count())
     assert prior(prior.reference).score == pytest.approx(1.0)
     assert 0.0 < prior(lay).score <= 1.0 + 1e-12
+
+
+def test_a_window_needs_at_least_the_answer():
+    """A window's need is raised to log2(classes) bits; other partitions keep what they declare."""
+    masks = tree_windows((16,), [(2,)] * 4)
+    ref = _chain([16, 16, 16, 16])  # 10 classes: 3.32 bits
+    prior = Prior(masks, np.ones(3), ref, needs=np.array([1.0, 1.0, 5.0]), canonical=False,
+                  windows=np.array([True, False, True]))
+    np.testing.assert_allclose(prior.needs, [np.log2(10), 1.0, 5.0])
+    floor = Prior.for_budget(masks, np.ones(3), _chain([2, 2, 2, 2]), _chain([2, 2, 2, 2]).param_count())
+    assert floor(floor.reference).canonical_needs == pytest.approx([np.log2(10)] * 3)
 
 
 def _chain(channels, M=4):

@@ -45,8 +45,8 @@ def _report(task, layout, budget: int | None = None, space_path: str | None = No
                              f"{list(layout.input_shape)}", space_path, "input_shape")
         prior = Prior.for_task(task, space, kind)
     else:
-        prior = Prior.for_budget(task.masks, task.weights, layout, budget or params, needs=task.needs,
-                                 kind=kind, canonical=not task.states_canonical)
+        prior = Prior.for_budget(task.masks, task.weights, layout, budget or params, kind=kind,
+                                 **Prior.task_options(task))
     res = prior(layout)
     levels = ex.levels()
     return {

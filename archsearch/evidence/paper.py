@@ -55,8 +55,7 @@ def run_paper(tasks: list[Task], rs: list[int], seeds: list[int], epochs: int, d
             chance = chance_level(data.test.y)
             for r in rs:
                 wb, wt = paper_pair(task.input_shape, 10, r, [2] * depth)
-                prior = Prior.for_budget(task.masks, task.weights, wb, wb.param_count(), needs=task.needs,
-                                         canonical=not task.states_canonical)
+                prior = Prior.for_budget(task.masks, task.weights, wb, wb.param_count(), **Prior.task_options(task))
                 res = [LayoutResult(wb, "wide-base", prior(wb).score), LayoutResult(wt, "wide-tip", prior(wt).score)]
                 train_layouts(res, data, seeds, epochs, device, model, bar=bar, task_name=task.name)
                 for x in res:

@@ -10,7 +10,8 @@ over the task's partitions *and* the canonical partitions of the layout's own po
 of the k-th pooling against the rest, k = 1 .. depth-1, weight 1 each: every classifier must carry what a
 window holds up to the output), unless the task lists canonical partitions itself. The need n_p is the
 task's ``need:`` (bits) where it states one, else the capacity of the *reference* across p: the uniform
-layout (every hidden layer equally wide) on the same schedule and M, as wide as the budget allows. So
+layout (every hidden layer equally wide) on the same schedule and M, as wide as the budget allows. A
+window's need is at least log2(classes) bits: it must pass its evidence about the class upwards. So
 (a) capacity beyond the need buys nothing, (b) a deficit anywhere costs, multiplicatively (halving the
 capacity of one partition costs as much wherever it happens, a layer of 4 channels under a need of 16
 costs a factor 2 ** (-1/2 * w/W) however much the other partitions have), and (c) one budget gives one
@@ -97,7 +98,7 @@ class Prior:
 
     def __init__(self, masks: np.ndarray, weights: np.ndarray, reference: Layout, *,
                  needs: np.ndarray | None = None, kind: str = "needs", canonical: bool = True,
-                 max_params: int | None = None) -> None:
+                 max_params: int | None = None, windows: np.ndarray | None = None) -> None:
         self.masks = np.asarray(masks, dtype=bool)
         self.weights = np.asarray(weights, dtype=float)
         if self.weights.shape != (len(self.masks),) or (self.weights < 0).any() or self.weights.sum() <= 0:
@@ -111,6 +112,10 @@ class Prior:
         if declared.shape != (len(self.masks),) or (declared < 0).any():
             raise ValueError(f"need one need (bits >= 0, or NaN) per partition; got {needs}")
         self.needs = np.where(np.isnan(declared), self.reference_log2, declared)
+        # a canonical window must carry its evidence about the class to the output: at least log2(classes)
+        self.answer = float(np.log2(reference.classes))
+        if windows is not None:
+            self.needs = np.where(np.asarray(windows, dtype=bool), np.maximum(self.needs, self.answer), self.needs)
         self.canonical = canonical and kind == "needs"
         self.max_params = reference.param_count() if max_params is None else int(max_params)
         self._denominator = np.maximum(self.reference_log2, 1.0)
@@ -132,11 +137,17 @@ class Prior:
         template = space.layout(0, space.M[0], [1] * len(space.schedules[0]))
         return cls.for_budget(masks, weights, template, space.max_params, **kw)
 
+    @staticmethod
+    def task_options(task) -> dict:
+        """What a task adds to its masks and weights: declared needs, whether the prior adds the canonical
+        floor (not when the task lists canonical partitions), and which partitions are windows."""
+        return {"needs": task.needs, "canonical": not task.states_canonical,
+                "windows": np.array([p.kind == "canonical" for p in task.partitions])}
+
     @classmethod
     def for_task(cls, task, space: Space, kind: str = "needs") -> Prior:
         """The prior of ``task`` over ``space``: its partitions, weights and declared needs."""
-        return cls.for_space(task.masks, task.weights, space, needs=task.needs, kind=kind,
-                             canonical=not task.states_canonical)
+        return cls.for_space(task.masks, task.weights, space, kind=kind, **cls.task_options(task))
 
     def _canonical(self, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
         """The layout's canonical masks (tree order) and their needs: the capacity, across each, of the
@@ -147,7 +158,7 @@ class Prior:
             masks = tree_windows(layout.input_shape, layout.pools)
             ref = uniform_at_budget(layout, self.max_params)
             flat = tree_masks(layout, masks) if len(masks) else np.zeros((0, layout.n_inputs), bool)
-            needs = log2_mincut_tree(ref, flat) if len(masks) else np.zeros(0)
+            needs = np.maximum(log2_mincut_tree(ref, flat), self.answer) if len(masks) else np.zeros(0)
             got = self._tree[key] = (flat, needs)
         return got
 
