@@ -190,3 +190,25 @@ def test_load_table_names_a_missing_key(tmp_path):
     f.write_text(json.dumps({"format": "archsearch-bench-table/1", "task": {}}))
     with pytest.raises(InputError, match="t.json: space: missing key"):
         load_table(f)
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_build_in_one_line_and_keeps_its_runs(files):
+    """SIGTERM (what timeout and job schedulers send): the workers are terminated with the build, every
+    finished run is kept, one line is printed, and the exit status is 143."""
+    proc = subprocess.Popen(_build(files, "--epochs", "40", "--workers", "2"), cwd=files,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    t0 = time.time()
+    while not ((files / "t.json").exists() and json.loads((files / "t.json").read_text())["runs"]):
+        assert proc.poll() is None, proc.communicate()
+        assert time.time() - t0 < 180
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    assert err.strip().splitlines() == ["archsearch: interrupted (SIGTERM); run the same command again to resume"]
+    assert load_table(files / "t.json")["runs"]  # what finished is kept
+    time.sleep(2)
+    ps = subprocess.run(["pgrep", "-f", str(files / "t.json")], capture_output=True, text=True)
+    assert ps.stdout.strip() == ""  # no worker left behind

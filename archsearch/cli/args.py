@@ -5,10 +5,12 @@ several commands share."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -136,6 +138,29 @@ def add_training_options(p: argparse.ArgumentParser, epochs: int) -> None:
                         "bootstrap; its runs use seeds 0..S-1, as a table's do)")
     p.add_argument("--runs-dir", type=writable_dir, default=Path("runs"), help="where studies, caches and results go")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (or SIGINT) turned into an exception, so that ``with`` blocks clean up (a pool of training
+    processes is terminated, not orphaned) and the command exits with 128 + the signal in one line."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def signals_stop() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGINT raise :class:`Stopped` (restored afterwards)."""
+    def on_signal(signum: int, frame: object) -> None:
+        raise Stopped(signum)
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 class RunsBar:

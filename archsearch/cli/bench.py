@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archsearch.cli.args import RunsBar, device, int_in, plot_path, writable_dir
+from archsearch.cli.args import RunsBar, device, int_in, plot_path, signals_stop, writable_dir
 from archsearch.cli.search import device_or_error, load_task_space
 from archsearch.formats.validate import MAX_IMAGES, MAX_SEED
 from archsearch.formats.yamlio import InputError
@@ -51,8 +51,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     on_run = RunsBar(f"bench {task.name}", not args.no_progress, describe)
     try:
-        table = build_table(task, space, settings, args.out, workers=args.workers, device=dev,
-                            cache_dir=args.runs_dir / ".cache", on_run=on_run)
+        with signals_stop():  # SIGTERM: the pool's workers are terminated, the table keeps every finished run
+            table = build_table(task, space, settings, args.out, workers=args.workers, device=dev,
+                                cache_dir=args.runs_dir / ".cache", on_run=on_run)
     finally:
         on_run.close()
     done = sum("val_accuracy" in r for r in table["runs"])
