@@ -118,3 +118,23 @@ def test_prior_only_search_takes_the_exact_ranking(tmp_path):
     assert run_cli(["search", str(task_path), str(space_path), "--sampler", "exhaustive", "--trials", "2",
                     "--study-name", "ex3", "--runs-dir", str(tmp_path), "--no-progress"]) == 2
     assert not (tmp_path / "ex2").exists() and not (tmp_path / "ex3").exists()
+
+
+def test_a_study_remembers_the_prior_variant():
+    """The needs variant makes another fingerprint; the ratio variant without needs keeps 0.2.0's (so an
+    old study resumes with ``--prior ratio``), recomputed here the way 0.2.0 did."""
+    import hashlib
+    import json
+
+    from archsearch.search.study import fingerprint
+
+    task = load_task(ROOT / "tasks" / "digits-local-32.yaml")
+    space = load_space(ROOT / "search_spaces" / "cpu-32x32-grid.yaml")
+    h = hashlib.sha256()
+    h.update(task.masks.tobytes())
+    h.update(task.weights.tobytes())
+    fields = {k: v for k, v in vars(space).items() if k not in ("source", "description", "name")}
+    h.update(json.dumps(fields, sort_keys=True, default=str).encode())
+    h.update(b"prior-only")
+    assert fingerprint(task, space, "prior-only", "ratio") == h.hexdigest()[:16]
+    assert fingerprint(task, space, "prior-only", "needs") != h.hexdigest()[:16]

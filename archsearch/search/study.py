@@ -64,12 +64,14 @@ def default_storage(study_name: str, runs_dir: str | Path = "runs") -> str:
 
 def fingerprint(task: Task, space: Space, mode: str, prior: str = "needs") -> str:
     """What must not change between runs that share a study: partitions, weights, needs, space, mode and
-    the prior's variant."""
+    the prior's variant. (The ratio variant without declared needs hashes as 0.2.0 did, so a study made
+    then resumes with ``--prior ratio``.)"""
     h = hashlib.sha256()
     h.update(task.masks.tobytes())
     h.update(task.weights.tobytes())
-    h.update(task.needs.tobytes())
-    h.update(prior.encode())
+    if prior != "ratio" or not np.isnan(task.needs).all():
+        h.update(task.needs.tobytes())
+        h.update(prior.encode())
     fields = {k: v for k, v in vars(space).items() if k not in ("source", "description", "name")}
     h.update(json.dumps(fields, sort_keys=True, default=str).encode())
     h.update(mode.encode())
