@@ -4,11 +4,12 @@ judged against them."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from archsearch.cli.args import RunsBar, device, int_in, plot_path, signals_stop, writable_dir
+from archsearch.cli.args import RunsBar, add_prior_option, device, int_in, plot_path, signals_stop, writable_dir
 from archsearch.cli.search import device_or_error, load_task_space
 from archsearch.formats.validate import MAX_IMAGES, MAX_SEED
 from archsearch.formats.yamlio import InputError
@@ -92,19 +93,82 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_eval(args: argparse.Namespace) -> int:
-    from archsearch.evidence.bench import load_table, table_summary
-    from archsearch.evidence.evaluate import evaluate, noise_ceiling, predictor_scores
+def _task_space(args: argparse.Namespace, table: dict):
+    """The task (``--task``, else the table's) and space (``--space``, else the table's), checked to match."""
     from archsearch.formats.space import load_space
     from archsearch.formats.task import load_task
-    from archsearch.train.data import load_task_data
 
-    table = load_table(args.table)
     task = load_task(args.task or table["task"]["file"])
     space = load_space(args.space or table["space"]["file"])
     if task.input_shape != space.input_shape:
         raise InputError(f"the task's input_shape {list(task.input_shape)} is not the space's "
                          f"{list(space.input_shape)}", args.task or table["task"]["file"], "input_shape")
+    return task, space
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from archsearch.evidence.bench import load_table
+    from archsearch.evidence.replay import replay, summarise
+    from archsearch.prior.score import Prior
+
+    table = load_table(args.table)
+    if not table["space"]["complete_grid"]:
+        raise InputError("replay needs a complete-grid table (a sample cannot answer every proposal)",
+                         args.table, "space.complete_grid")
+    task, space = _task_space(args, table)
+    if args.plot:
+        from archsearch.evidence.outputs import refuse_overwrite
+
+        refuse_overwrite(args.plot, args.force, "--plot")
+    prior = Prior.for_task(task, space, args.prior)
+    strategies = list(dict.fromkeys(args.strategies))
+    bar = None
+    if not args.no_progress:
+        from tqdm.auto import tqdm
+
+        total = sum(1 if s == "prior-top" else args.repeats for s in strategies)
+        bar = tqdm(total=total, desc="replay", unit="search", dynamic_ncols=True, file=sys.stderr)
+    try:
+        with signals_stop():
+            results = replay(table, task, space, prior, strategies, args.repeats, args.budget_trials, args.seed,
+                             on_repeat=lambda name, r: bar.update(1) if bar is not None else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    figures = summarise(results, table, args.budget_trials)
+    report = {"table": str(args.table), "repeats": args.repeats, "budget_trials": args.budget_trials,
+              "task": task.name, "prior": args.prior, "strategies": figures}
+    if args.plot:
+        from archsearch.evidence.plots import plot_replay
+
+        plot_replay(report, args.plot)
+    if args.json:
+        from archsearch.evidence.outputs import json_text
+
+        print(json_text(report))
+        return 0
+    print(f"{args.table}: {args.repeats} searches of {args.budget_trials} trained trials per strategy, prior "
+          f"{args.prior} of task {task.name}")
+    print(f"{'strategy':11} {'trials to within 1 point (median [q25, q75])':>44} "
+          + " ".join(f"{'regret@' + k:>10}" for k in figures[strategies[0]]["regret_at"]) + "  never within")
+    for name in strategies:
+        f = figures[name]
+        t = f["trials_to_within_1pt"]
+        print(f"{name:11} {t['median']:>26.1f} [{t['q25']:.1f}, {t['q75']:.1f}]{'':>8} "
+              + " ".join(f"{v:>10.4f}" for v in f["regret_at"].values()) + f"  {f['never_within']:.0%}")
+    if args.plot:
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from archsearch.evidence.bench import load_table, table_summary
+    from archsearch.evidence.evaluate import evaluate, noise_ceiling, predictor_scores
+    from archsearch.formats.task import load_task
+    from archsearch.train.data import load_task_data
+
+    table = load_table(args.table)
+    task, space = _task_space(args, table)
     rows = table_summary(table)
     if len(rows) < 3:
         raise InputError(f"only {len(rows)} layout(s) trained so far; eval needs at least 3", args.table, "runs")
@@ -198,4 +262,26 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--force", action="store_true", help="overwrite an existing --plot file")
     e.add_argument("--runs-dir", type=writable_dir, default=Path("runs"), help="where the data cache is")
     e.set_defaults(func=cmd_eval)
+
+    from archsearch.evidence.replay import STRATEGIES
+
+    r = cmds.add_parser("replay", help="replay whole searches against a complete-grid table (nothing trains)",
+                        description="Replay searches against a complete-grid table: each strategy's sampler "
+                                    "proposes layouts, the table answers with their recorded accuracy. Reports "
+                                    "the trials until within 1 point of the table's best and the regret after "
+                                    "5, 10 and 20 trials, over many repeats.")
+    r.add_argument("table", help="the table file (.json), a complete grid")
+    r.add_argument("--strategies", nargs="+", choices=STRATEGIES, default=list(STRATEGIES), metavar="NAME",
+                   help=f"which to replay (default: all of {', '.join(STRATEGIES)})")
+    r.add_argument("--repeats", type=int_in(1, 100_000), default=200, help="searches per strategy (seeds)")
+    r.add_argument("--budget-trials", type=int_in(1, 10_000), default=50, help="trained trials per search")
+    r.add_argument("--task", help="the prior's task (default: the table's; another one makes a misleading prior)")
+    r.add_argument("--space", help="the table's search space file (default: the one the table names)")
+    add_prior_option(r)
+    r.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help="seed of the first repeat")
+    r.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    r.add_argument("--plot", type=plot_path, metavar="FILE", help="regret against trials (.png, .pdf, .svg)")
+    r.add_argument("--force", action="store_true", help="overwrite an existing --plot file")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.set_defaults(func=cmd_replay)
 

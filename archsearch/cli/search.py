@@ -72,11 +72,12 @@ def cmd_search(args: argparse.Namespace) -> int:
         device = device_or_error(args.device)
         data = load_task_data(task, space.classes, space.in_channels, args.train, args.test,
                               cache_dir=args.runs_dir / ".cache", val=args.val)
-        guided = not args.no_prior
+        guide = "none" if args.no_prior else args.guide
+        warm = guide == "warm-floor"
         settings = TrainedSettings(
             epochs=args.epochs, seed=args.seed, device=device,
-            floor=prior_floor(space, prior, seed=args.seed) if guided else float("-inf"),
-            metrics_dir=args.runs_dir / args.study_name / "trials", warm_start=WARM_START if guided else 0)
+            floor=prior_floor(space, prior, seed=args.seed) if warm else float("-inf"),
+            metrics_dir=args.runs_dir / args.study_name / "trials", warm_start=WARM_START if warm else 0)
         if not args.no_progress:
             from tqdm.auto import tqdm
 
@@ -90,7 +91,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
         objective, catch = trained_objective(task, space, prior, data, settings, on_epoch=on_epoch)
     else:
-        guided = False
+        warm, guide = False, "none"
         from archsearch.search.objectives import prior_objective
 
         objective, catch = prior_objective(task, space, prior, pareto=args.pareto), ()
@@ -105,8 +106,12 @@ def cmd_search(args: argparse.Namespace) -> int:
 
         sampler = WarmStartSampler(sampler, [layout_params(space, r.schedule, r.M, r.channels)
                                              for r in exhaustive_top(space, prior, args.trials)])
-    elif guided:  # the prior's picks are the first trials, the same in every worker
+    elif warm:  # the prior's picks are the first trials, the same in every worker
         sampler = WarmStartSampler(sampler, prior_picks(task, space, prior, seed=args.seed))
+    elif guide == "guided":  # the prior inside the sampler: its draws decay and adapt with the evidence
+        from archsearch.search.prior_sampler import PriorGuidedSampler
+
+        sampler = PriorGuidedSampler(space, prior, sampler, seed=args.seed)
     study = search.open_study(args.study_name, storage, fp=fp, sampler=sampler)
     for key, value in {"fingerprint": fp, "task": task.name, "space": space.name or args.space,
                        "mode": mode, "partitions": task.names, "model": space.model}.items():
@@ -182,6 +187,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_prior_option(s)
     s.add_argument("--max-failures", type=int_in(1, 10**6), default=DEFAULT_MAX_FAILURES,
                    help="stop after this many FAIL or PRUNED trials in a row")
+    s.add_argument("--guide", choices=["guided", "warm-floor"], default="guided",
+                   help="how the prior guides a trained search: guided (PriorGuidedSampler around the sampler, the "
+                        "default) or warm-floor (its 3 best layouts first, proposals below the median prior "
+                        "score skipped)")
     s.add_argument("--no-prior", action="store_true", help="trained search without the prior (the baseline)")
     add_training_options(s, epochs=5)
     s.set_defaults(func=cmd_search)

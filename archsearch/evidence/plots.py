@@ -179,3 +179,20 @@ def plot_profile(report: dict, path: str | Path) -> Path:
     fig.suptitle(f"{report['task']}: {report['samples']} images, theta {report['theta']} "
                  "(blue: canonical levels, orange: the task's partitions)", fontsize=9)
     return _save(plt, fig, path)
+
+
+def plot_replay(report: dict, path: str | Path) -> Path:
+    """Median validation regret against trained trials per strategy, with its interquartile band."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    for name, f in report["strategies"].items():
+        x = np.arange(1, len(f["regret_curve"]) + 1)
+        line, = ax.plot(x, f["regret_curve"], label=name)
+        ax.fill_between(x, f["regret_q25"], f["regret_q75"], color=line.get_color(), alpha=0.15)
+    ax.axhline(0.01, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("trained trials")
+    ax.set_ylabel("validation regret (table best - best found)")
+    ax.set_yscale("symlog", linthresh=0.01)
+    ax.set_title(f"{Path(report['table']).name}: {report['repeats']} repeats, prior of {report['task']}", fontsize=9)
+    ax.legend(fontsize=8)
+    return _save(plt, fig, path)

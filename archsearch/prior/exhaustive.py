@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     from archsearch.formats.space import Space
     from archsearch.prior.score import Prior
 
-__all__ = ["MAX_EXHAUSTIVE", "Ranked", "exhaustive_size_ok", "exhaustive_top", "grid_size", "param_counts"]
+__all__ = [
+    "MAX_EXHAUSTIVE", "Ranked", "exhaustive_size_ok", "exhaustive_top", "grid_size", "param_counts",
+    "ranked_candidates",
+]
 
 #: most layouts (before the budget) an exhaustive ranking enumerates
 MAX_EXHAUSTIVE = 2_000_000
@@ -102,3 +105,36 @@ def exhaustive_top(space: Space, prior: Prior, k: int) -> list[Ranked]:
 def exhaustive_size_ok(space: Space) -> bool:
     """Whether :func:`exhaustive_top` ranks this space (its grid is finite and small enough)."""
     return grid_size(space) <= MAX_EXHAUSTIVE
+
+
+def ranked_candidates(space: Space, prior: Prior, k: int, seed: int = 0, pool: int = 50_000) -> list[Ranked]:
+    """The prior's ``k`` best layouts: exactly when the space can be enumerated, else the best of ``pool``
+    layouts drawn at random within the space (seeded, so every process gets the same), scored in batches.
+    Drawn layouts outside the budget are dropped; duplicates count once."""
+    if exhaustive_size_ok(space):
+        return exhaustive_top(space, prior, k)
+    rng = np.random.default_rng(seed)
+    found: dict[tuple, Ranked] = {}
+    for s, pools in enumerate(space.schedules):
+        for m in space.M:
+            n = pool // (len(space.schedules) * len(space.M)) + 1
+            depth = len(pools)
+            if space.channel_choices is not None:
+                channels = rng.choice(np.array(space.channel_choices, dtype=np.int64), size=(n, depth))
+            else:
+                low, high, log = space.channel_range
+                if log:
+                    channels = np.exp(rng.uniform(np.log(low), np.log(high + 1), size=(n, depth))).astype(np.int64)
+                else:
+                    channels = rng.integers(low, high + 1, size=(n, depth))
+                channels = channels.clip(low, high)
+            params = param_counts(space, m, channels)
+            ok = (params >= space.min_params) & (params <= space.max_params)
+            channels, params = channels[ok], params[ok]
+            if not len(channels):
+                continue
+            scores = prior.score_many(space.layout(s, m, [int(c) for c in channels[0]]), channels)
+            for i in np.argsort(-scores, kind="stable")[: 4 * k]:
+                ch = tuple(int(c) for c in channels[i])
+                found.setdefault((s, m, ch), Ranked(float(scores[i]), int(params[i]), s, m, ch))
+    return sorted(found.values(), key=lambda r: (-r.score, -r.params, r.channels, r.schedule, r.M))[:k]

@@ -1,0 +1,174 @@
+"""Whole searches replayed against a complete-grid benchmark table: nothing is trained.
+
+A strategy's sampler proposes layouts of the table's space; a proposal the table holds is "trained" by
+reading its recorded accuracy (mean validation accuracy over its seeds: what the search sees; test is
+reported beside it). As in a real trained search, proposals that need no training do not count: one over
+the budget or outside the table's size band (the search's space is the band), one below the prior's floor
+(the ``warm-floor`` strategy), one proposed again (answered from the study). Each repeat is a fresh
+in-memory study with its own seed; a search stops after ``budget`` counted trials (or 20 x ``budget``
+proposals).
+
+Per strategy, over the repeats: the number of counted trials until the best validation accuracy found is
+within ``within`` (1 point) of the table's best (a search that never gets there counts ``budget + 1``),
+as median and interquartile range; the validation regret (table's best minus best found) after 5, 10
+and 20 trials; and the test accuracy of the layout the search would select (best validation so far).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from archsearch.formats.space import Space
+    from archsearch.formats.task import Task
+    from archsearch.prior.score import Prior
+
+__all__ = ["STRATEGIES", "ReplayResult", "replay", "summarise"]
+
+#: the strategies ``bench replay`` knows, in the order reported
+STRATEGIES = ("random", "tpe", "warm-floor", "guided", "prior-top")
+CHECKPOINTS = (5, 10, 20)
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """One strategy's repeats: per repeat the validation and test accuracy of each counted trial."""
+
+    name: str
+    val: list[list[float]]
+    test: list[list[float]]
+
+
+def _lookup(table: dict[str, Any]) -> dict[tuple, tuple[float, float]]:
+    from archsearch.evidence.bench import table_summary
+
+    return {(r["schedule"], r["M"], tuple(r["channels"])): (r["val_accuracy"], r["test_accuracy"])
+            for r in table_summary(table)}
+
+
+def _sampler(name: str, task: Task, space: Space, prior: Prior, seed: int, budget: int, guided: dict[str, Any]):
+    import optuna
+
+    from archsearch.prior.exhaustive import exhaustive_top
+    from archsearch.search.guided import prior_picks
+    from archsearch.search.objectives import layout_params
+    from archsearch.search.prior_sampler import PriorGuidedSampler
+    from archsearch.search.samplers import WarmStartSampler, make_sampler
+
+    if name == "random":
+        return make_sampler("random", seed)
+    if name == "tpe":
+        return make_sampler("tpe", seed)
+    if name == "warm-floor":
+        return WarmStartSampler(make_sampler("tpe", seed), prior_picks(task, space, prior, seed=0))
+    if name == "guided":
+        return PriorGuidedSampler(space, prior, make_sampler("tpe", seed), seed=seed, **guided)
+    if name == "prior-top":  # the prior's exact ranking, best first: the same every repeat
+        ranked = exhaustive_top(space, prior, budget)
+        return WarmStartSampler(optuna.samplers.RandomSampler(seed=seed),
+                                [layout_params(space, r.schedule, r.M, r.channels) for r in ranked])
+    raise ValueError(f"unknown strategy '{name}' (choose from {', '.join(STRATEGIES)})")
+
+
+def _one_search(space: Space, prior: Prior, lookup: dict[tuple, tuple[float, float]], sampler, budget: int,
+                floor: float) -> tuple[list[float], list[float]]:
+    import optuna
+
+    from archsearch.search.objectives import suggest_layout
+
+    val: list[float] = []
+    test: list[float] = []
+    seen: dict[tuple, float] = {}
+
+    def objective(trial: optuna.Trial) -> float:
+        lay = suggest_layout(trial, space)
+        key = (space.schedules.index(lay.pools), lay.M, lay.channels)
+        if key in seen:  # proposed again: answered from the study, not trained
+            return seen[key]
+        got = lookup.get(key)
+        if got is None:  # over the budget or outside the table's band: never trained
+            raise optuna.TrialPruned()
+        if floor > -np.inf and prior(lay).score < floor:
+            raise optuna.TrialPruned()
+        seen[key] = got[0]
+        val.append(got[0])
+        test.append(got[1])
+        return got[0]
+
+    def stop(study: optuna.Study, trial: Any) -> None:
+        if len(val) >= budget:  # (n_trials caps the proposals at 20 x budget)
+            study.stop()
+
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(objective, n_trials=20 * budget, callbacks=[stop])
+    return val[:budget], test[:budget]
+
+
+def replay(table: dict[str, Any], task: Task, space: Space, prior: Prior, strategies: Sequence[str] = STRATEGIES,
+           repeats: int = 200, budget: int = 50, seed: int = 0, guided: dict[str, Any] | None = None,
+           on_repeat: Callable[[str, int], None] | None = None) -> list[ReplayResult]:
+    """Replay ``repeats`` searches of ``budget`` counted trials per strategy against ``table``."""
+    import optuna
+
+    from archsearch.search.guided import prior_floor
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    lookup = _lookup(table)
+    floor = prior_floor(space, prior, seed=0)
+    out = []
+    for name in strategies:
+        vals, tests = [], []
+        for r in range(repeats if name != "prior-top" else 1):  # prior-top is deterministic
+            sampler = _sampler(name, task, space, prior, seed + r, budget, guided or {})
+            v, t = _one_search(space, prior, lookup, sampler, budget, floor if name == "warm-floor" else -np.inf)
+            vals.append(v)
+            tests.append(t)
+            if on_repeat is not None:
+                on_repeat(name, r)
+        out.append(ReplayResult(name, vals, tests))
+    return out
+
+
+def _curves(result: ReplayResult, budget: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per repeat, the best validation accuracy so far after each counted trial, and the test accuracy of
+    the layout selected then (NaN-padded where a search ran out of proposals)."""
+    best = np.full((len(result.val), budget), np.nan)
+    chosen = np.full_like(best, np.nan)
+    for i, (v, t) in enumerate(zip(result.val, result.test, strict=True)):
+        if not v:
+            continue
+        v, t = np.asarray(v), np.asarray(t)
+        running = np.maximum.accumulate(v)
+        idx = np.array([int(np.argmax(v[: k + 1])) for k in range(len(v))])
+        best[i, : len(v)], chosen[i, : len(v)] = running, t[idx]
+        best[i, len(v):], chosen[i, len(v):] = running[-1], t[idx[-1]]
+    return best, chosen
+
+
+def summarise(results: Sequence[ReplayResult], table: dict[str, Any], budget: int, within: float = 0.01
+              ) -> dict[str, Any]:
+    """The figures ``bench replay --json`` prints (see the module docstring)."""
+    lookup = _lookup(table)
+    top = max(v for v, _ in lookup.values())
+    out: dict[str, Any] = {}
+    for res in results:
+        best, chosen = _curves(res, budget)
+        reached = np.where(best >= top - within - 1e-12, np.arange(1, budget + 1), budget + 1).min(axis=1)
+        q25, median, q75 = np.percentile(reached, [25, 50, 75])
+        regret = top - best
+        out[res.name] = {
+            "trials_to_within_1pt": {"median": float(median), "q25": float(q25), "q75": float(q75)},
+            "regret_at": {str(k): float(np.nanmedian(regret[:, k - 1])) for k in CHECKPOINTS if k <= budget},
+            "mean_regret_at": {str(k): float(np.nanmean(regret[:, k - 1])) for k in CHECKPOINTS if k <= budget},
+            "test_at": {str(k): float(np.nanmean(chosen[:, k - 1])) for k in CHECKPOINTS if k <= budget},
+            "never_within": float(np.mean(reached > budget)),
+            "repeats": len(res.val),
+            "regret_curve": [float(x) for x in np.nanmedian(regret, axis=0)],
+            "regret_q25": [float(x) for x in np.nanpercentile(regret, 25, axis=0)],
+            "regret_q75": [float(x) for x in np.nanpercentile(regret, 75, axis=0)],
+        }
+    return out
