@@ -1,0 +1,168 @@
+"""The prior-guided sampler's contract (as Optuna tests its samplers), and replays on tiny tables."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import optuna
+import pytest
+from optuna.trial import FrozenTrial, TrialState
+
+from archsearch.evidence.bench import FORMAT, load_table
+from archsearch.evidence.replay import STRATEGIES, replay, summarise
+from archsearch.formats.space import load_space
+from archsearch.formats.task import load_task
+from archsearch.prior.exhaustive import exhaustive_top
+from archsearch.prior.score import Prior
+from archsearch.samplers import PriorGuidedSampler
+from archsearch.search.objectives import suggest_layout
+from archsearch.search.prior_sampler import SOURCE_KEY
+from tests.conftest import run_cli
+
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+
+TASK = "name: tiny\ninput_shape: [16]\npartitions:\n  - {name: oe, kind: odd-even}\n  - {name: lr, kind: left-right}\n"
+SPACE = ("name: tiny-grid\ninput_shape: [16]\nM: 4\npool: 2\nchannels: {choices: [2, 4, 8, 16]}\n"
+         "budget: {max_params: 700, min_params: 300}\n")
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "task.yaml").write_text(TASK.replace("\\\n", "\n"))
+    (tmp_path / "space.yaml").write_text(SPACE.replace("\\\n", "\n"))
+    return tmp_path
+
+
+def _table(files, accuracy) -> dict:
+    """A complete-grid table whose 'trained' accuracies are a known function of the channels."""
+    import itertools
+
+    space = load_space(files / "space.yaml")
+    layouts, runs = [], []
+    for ch in itertools.product(space.channel_choices, repeat=4):
+        lay = space.layout(0, 4, list(ch))
+        if space.fits(lay.param_count()):
+            i = len(layouts)
+            layouts.append({"id": i, "label": "grid", "schedule": 0, "M": 4, "channels": list(ch),
+                            "params": lay.param_count()})
+            acc = float(accuracy(np.array(ch)))
+            runs.append({"layout": i, "seed": 0, "val_accuracy": acc, "test_accuracy": acc - 0.01})
+    table = {"format": FORMAT, "task": {"name": "tiny", "file": str(files / "task.yaml")},
+             "space": {"name": "tiny-grid", "file": str(files / "space.yaml"), "complete_grid": True},
+             "settings": {}, "layouts": layouts, "runs": runs}
+    (files / "t.json").write_text(json.dumps(table))
+    return load_table(files / "t.json")
+
+
+def _prior(files):
+    space = load_space(files / "space.yaml")
+    return space, Prior.for_task(load_task(files / "task.yaml"), space)
+
+
+# -- the sampler ----------------------------------------------------------------------------------------
+def test_proposals_lie_in_the_space_and_record_their_source(files):
+    space, prior = _prior(files)
+    study = optuna.create_study(direction="maximize", sampler=PriorGuidedSampler(space, prior, seed=1))
+    study.optimize(lambda t: float(sum(suggest_layout(t, space).channels)), n_trials=30)
+    for t in study.trials:
+        assert set(t.params) == {"r0", "r1", "r2", "r3"}
+        assert all(v in space.channel_choices for v in t.params.values())
+        assert t.system_attrs[SOURCE_KEY] in ("prior", "base")
+    assert study.trials[0].system_attrs[SOURCE_KEY] == "prior"  # with no evidence the prior decides
+    drawn = [tuple(t.params.values()) for t in study.trials if t.system_attrs[SOURCE_KEY] == "prior"]
+    assert len(drawn) == len(set(drawn))  # a prior draw never repeats a layout the study holds
+
+
+def _frozen(number: int, value: float, source: str) -> FrozenTrial:
+    return FrozenTrial(number=number, state=TrialState.COMPLETE, value=value, datetime_start=None,
+                       datetime_complete=None, params={}, distributions={}, user_attrs={},
+                       system_attrs={SOURCE_KEY: source}, intermediate_values={}, trial_id=number)
+
+
+def test_the_share_decays_and_follows_how_prior_draws_did(files):
+    space, prior = _prior(files)
+    s = PriorGuidedSampler(space, prior, beta=10)
+    assert s.share([]) == 1.0
+    good = [_frozen(i, 1.0 if i % 2 else 0.0, "prior" if i % 2 else "base") for i in range(40)]
+    bad = [_frozen(i, 0.0 if i % 2 else 1.0, "prior" if i % 2 else "base") for i in range(40)]
+    assert s.share(bad) < s.share(good)
+    assert s.share(bad) < 0.05  # a prior whose draws never reach the top is nearly ignored after 40 trials
+    assert s.share(good[:10]) > s.share(good)  # and even a good one is trusted less as evidence grows
+
+
+def test_a_wrong_prior_is_overcome(files):
+    """The prior favours wide layouts; the objective rewards narrow ones. After the first trials, the base
+    sampler takes over, and the search finds the narrow optimum."""
+    space, prior = _prior(files)
+    study = optuna.create_study(direction="maximize", sampler=PriorGuidedSampler(space, prior, seed=0))
+    study.optimize(lambda t: -float(sum(suggest_layout(t, space).channels)), n_trials=60)
+    late = [t.system_attrs[SOURCE_KEY] for t in study.trials[-20:]]
+    assert late.count("prior") <= 4
+    assert study.best_value >= -4 * 2 - 2  # within one step of the narrowest layout (2, 2, 2, 2)
+
+
+def test_workers_on_one_storage_agree(files, tmp_path):
+    """Two samplers (two workers) on one SQLite study: the decisions are read from the study, so the prior's
+    draws are never repeated across workers."""
+    space, prior = _prior(files)
+    url = f"sqlite:///{tmp_path}/s.db"
+    optuna.create_study(study_name="w", storage=url, direction="maximize")
+    workers = [optuna.load_study(study_name="w", storage=url, sampler=PriorGuidedSampler(space, prior, seed=3))
+               for _ in range(2)]
+    for _ in range(8):
+        for w in workers:
+            w.optimize(lambda t: float(sum(suggest_layout(t, space).channels)), n_trials=1)
+    trials = optuna.load_study(study_name="w", storage=url).trials
+    drawn = [tuple(t.params.values()) for t in trials if t.system_attrs[SOURCE_KEY] == "prior"]
+    assert len(trials) == 16 and len(drawn) == len(set(drawn)) >= 4
+
+
+# -- replays --------------------------------------------------------------------------------------------
+def test_replay_figures_on_a_known_table(files):
+    space, prior = _prior(files)
+    table = _table(files, lambda ch: 0.5 + 0.01 * ch.sum() / 4)  # wider is better, smoothly
+    results = replay(table, load_task(files / "task.yaml"), space, prior, STRATEGIES, repeats=4, budget=12)
+    figures = summarise(results, table, 12)
+    assert set(figures) == set(STRATEGIES)
+    best = max(r["val_accuracy"] for r in table["runs"])
+    for f in figures.values():
+        t = f["trials_to_within_1pt"]
+        assert 1 <= t["q25"] <= t["median"] <= t["q75"] <= 13
+        assert all(0 <= v <= best for v in f["regret_at"].values())
+        assert f["regret_at"]["5"] >= f["regret_at"]["10"]  # the best so far never gets worse
+    # prior-top proposes the exact ranking: its first trial is the prior's best layout's accuracy
+    top = exhaustive_top(space, prior, 1)[0]
+    lookup = {tuple(e["channels"]): r["val_accuracy"] for e, r in zip(table["layouts"], table["runs"], strict=True)}
+    assert results[STRATEGIES.index("prior-top")].val[0][0] == lookup[top.channels]
+
+
+def test_a_search_that_never_gets_there_counts_budget_plus_one(files):
+    """One layout stands 30 points above the rest; random searches of 2 trials mostly miss it."""
+    table = _table(files, lambda ch: 0.5)
+    table["runs"][-1]["val_accuracy"] = 0.8
+    space, prior = _prior(files)
+    res = replay(table, load_task(files / "task.yaml"), space, prior, ["random"], repeats=9, budget=2)
+    reached = [next((k + 1 for k, v in enumerate(vals) if v >= 0.79), 3) for vals in res[0].val]
+    figures = summarise(res, table, 2)["random"]
+    assert figures["trials_to_within_1pt"]["median"] == float(np.median(reached))
+    assert figures["never_within"] == pytest.approx(np.mean([r == 3 for r in reached]))
+    assert 3 in reached  # at least one search never got there (8 of every 9 layouts are misses)
+
+
+def test_replay_command(files, capsys):
+    _table(files, lambda ch: 0.5 + 0.01 * ch[-1])
+    argv = ["bench", "replay", str(files / "t.json"), "--repeats", "3", "--budget-trials", "6", "--strategies",
+            "random", "guided", "--json", "--no-progress", "--plot", str(files / "r.png")]
+    assert run_cli(argv) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["repeats"] == 3 and set(rep["strategies"]) == {"random", "guided"}
+    for f in rep["strategies"].values():
+        assert set(f["trials_to_within_1pt"]) == {"median", "q25", "q75"} and set(f["regret_at"]) == {"5"}
+    assert (files / "r.png").read_bytes()[:4] == b"\x89PNG"
+    # a sampled (not complete) table cannot answer every proposal
+    table = json.loads((files / "t.json").read_text())
+    table["space"]["complete_grid"] = False
+    (files / "t.json").write_text(json.dumps(table))
+    assert run_cli(argv[:3] + ["--no-progress"]) == 2
+    assert "complete-grid" in capsys.readouterr().err
