@@ -13,9 +13,9 @@ task's ``need:`` (bits) where it states one, else the capacity of the *reference
 layout (every hidden layer equally wide) on the same schedule and M, as wide as the budget allows. A
 window's need is at least log2(classes) bits: it must pass its evidence about the class upwards. So
 (a) capacity beyond the need buys nothing, (b) a deficit anywhere costs, multiplicatively (halving the
-capacity of one partition costs as much wherever it happens, a layer of 4 channels under a need of 16
-costs a factor 2 ** (-1/2 * w/W) however much the other partitions have), and (c) one budget gives one
-set of needs, so scores compare across layouts. 1.0 means every need is met.
+capacity of one partition costs as much wherever it happens: 2 bits, a bond of 4 channels, under a need
+of 4 bits costs a factor 2 ** (-w_p / W), W the total weight, however much the other partitions have),
+and (c) one budget gives one set of needs, so scores compare across layouts. 1.0: every need is met.
 
 ``ratio`` (the first design, kept for comparison) rewards capacity without limit, on the task's
 partitions only::
@@ -93,7 +93,8 @@ class Prior:
     ``needs``: bits per partition, NaN where the task states none (the reference's capacity is used);
     ``kind``: ``needs`` or ``ratio`` (see the module); ``canonical``: add the canonical partitions of each
     layout's pooling tree (weight 1 per level; off when the task lists its own); ``max_params``: the
-    budget the canonical references are drawn under (default: the reference's size).
+    budget the canonical references are drawn under (default: the reference's size); ``windows``: which
+    of the task's partitions are canonical windows (their needs are raised to log2(classes)).
     """
 
     def __init__(self, masks: np.ndarray, weights: np.ndarray, reference: Layout, *,
