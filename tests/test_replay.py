@@ -166,3 +166,12 @@ def test_replay_command(files, capsys):
     (files / "t.json").write_text(json.dumps(table))
     assert run_cli(argv[:3] + ["--no-progress"]) == 2
     assert "complete-grid" in capsys.readouterr().err
+
+
+def test_workers_do_not_change_the_figures(files):
+    table = _table(files, lambda ch: 0.5 + 0.01 * ch[0])
+    space, prior = _prior(files)
+    task = load_task(files / "task.yaml")
+    one = replay(table, task, space, prior, ["random", "guided"], repeats=4, budget=5, seed=7)
+    two = replay(table, task, space, prior, ["random", "guided"], repeats=4, budget=5, seed=7, workers=2)
+    assert [(r.name, r.val, r.test) for r in one] == [(r.name, r.val, r.test) for r in two]

@@ -131,7 +131,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     try:
         with signals_stop():
             results = replay(table, task, space, prior, strategies, args.repeats, args.budget_trials, args.seed,
-                             on_repeat=lambda name, r: bar.update(1) if bar is not None else None)
+                             on_repeat=lambda name, r: bar.update(1) if bar is not None else None,
+                             workers=args.workers)
     finally:
         if bar is not None:
             bar.close()
@@ -279,6 +280,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--space", help="the table's search space file (default: the one the table names)")
     add_prior_option(r)
     r.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help="seed of the first repeat")
+    r.add_argument("--workers", type=int_in(1, 256), default=1,
+                   help="processes sharing the repeats (the figures do not depend on it)")
     r.add_argument("--json", action="store_true", help="one JSON object on stdout")
     r.add_argument("--plot", type=plot_path, metavar="FILE", help="regret against trials (.png, .pdf, .svg)")
     r.add_argument("--force", action="store_true", help="overwrite an existing --plot file")

@@ -108,28 +108,58 @@ def _one_search(space: Space, prior: Prior, lookup: dict[tuple, tuple[float, flo
     return val[:budget], test[:budget]
 
 
-def replay(table: dict[str, Any], task: Task, space: Space, prior: Prior, strategies: Sequence[str] = STRATEGIES,
-           repeats: int = 200, budget: int = 50, seed: int = 0, guided: dict[str, Any] | None = None,
-           on_repeat: Callable[[str, int], None] | None = None) -> list[ReplayResult]:
-    """Replay ``repeats`` searches of ``budget`` counted trials per strategy against ``table``."""
+_STATE: dict[str, Any] = {}  # a worker process's table, task, space, prior and floor
+
+
+def _setup(table: dict[str, Any], task: Task, space: Space, prior: Prior, guided: dict[str, Any]) -> None:
     import optuna
 
     from archsearch.search.guided import prior_floor
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    lookup = _lookup(table)
-    floor = prior_floor(space, prior, seed=0)
+    _STATE.update(lookup=_lookup(table), task=task, space=space, prior=prior, guided=guided,
+                  floor=prior_floor(space, prior, seed=0))
+
+
+def _job(job: tuple[str, int, int]) -> tuple[str, int, list[float], list[float]]:
+    name, r, budget = job
+    s = _STATE
+    sampler = _sampler(name, s["task"], s["space"], s["prior"], r, budget, s["guided"])
+    v, t = _one_search(s["space"], s["prior"], s["lookup"], sampler, budget,
+                       s["floor"] if name == "warm-floor" else -np.inf)
+    return name, r, v, t
+
+
+def replay(table: dict[str, Any], task: Task, space: Space, prior: Prior, strategies: Sequence[str] = STRATEGIES,
+           repeats: int = 200, budget: int = 50, seed: int = 0, guided: dict[str, Any] | None = None,
+           on_repeat: Callable[[str, int], None] | None = None, workers: int = 1) -> list[ReplayResult]:
+    """Replay ``repeats`` searches of ``budget`` counted trials per strategy against ``table`` (repeat r of
+    every strategy uses seed ``seed + r``; ``prior-top`` is deterministic and runs once). ``workers``:
+    processes sharing the repeats (each single-threaded); the results do not depend on it."""
+    jobs = [(name, seed + r, budget) for name in strategies for r in range(repeats if name != "prior-top" else 1)]
+    done: dict[tuple[str, int], tuple[list[float], list[float]]] = {}
+    if workers <= 1:
+        _setup(table, task, space, prior, guided or {})
+        results = map(_job, jobs)
+        pool = None
+    else:
+        import multiprocessing as mp
+
+        pool = mp.get_context("spawn").Pool(workers, initializer=_setup,
+                                            initargs=(table, task, space, prior, guided or {}))
+        results = pool.imap_unordered(_job, jobs, chunksize=4)
+    try:
+        for name, r, v, t in results:
+            done[(name, r)] = (v, t)
+            if on_repeat is not None:
+                on_repeat(name, r - seed)
+    finally:
+        if pool is not None:
+            pool.terminate()
     out = []
     for name in strategies:
-        vals, tests = [], []
-        for r in range(repeats if name != "prior-top" else 1):  # prior-top is deterministic
-            sampler = _sampler(name, task, space, prior, seed + r, budget, guided or {})
-            v, t = _one_search(space, prior, lookup, sampler, budget, floor if name == "warm-floor" else -np.inf)
-            vals.append(v)
-            tests.append(t)
-            if on_repeat is not None:
-                on_repeat(name, r)
-        out.append(ReplayResult(name, vals, tests))
+        runs = [done[(n, r)] for n, r, _ in jobs if n == name]
+        out.append(ReplayResult(name, [v for v, _ in runs], [t for _, t in runs]))
     return out
 
 
