@@ -46,12 +46,16 @@ def _study(files, name):
 
 @pytest.mark.slow
 def test_guided_search_trains_and_records(files, capsys):
+    from archsearch.search.prior_sampler import SOURCE_KEY
+
     assert _run(files, "g", "--trials", "4") == 0
     study = _study(files, "g")
     done = [t for t in study.trials if t.state == TrialState.COMPLETE]
     assert len(done) == 4
-    warm = [t for t in study.trials if t.user_attrs.get("warm_start")]
-    assert 1 <= len(warm) <= 3 and all(t.number < 3 for t in warm)  # the prior's picks go first
+    # the default guide is PriorGuidedSampler: every trial says where it came from, the first from the prior
+    assert all(t.system_attrs[SOURCE_KEY] in ("prior", "base") for t in study.trials)
+    assert study.trials[0].system_attrs[SOURCE_KEY] == "prior"
+    assert not any(t.user_attrs.get("warm_start") for t in study.trials)
     for t in done:
         assert 0 <= t.value <= 1 and t.value == t.user_attrs["val_accuracy"]  # the search selects on validation
         assert 0 <= t.user_attrs["test_accuracy"] <= 1
@@ -60,6 +64,18 @@ def test_guided_search_trains_and_records(files, capsys):
             rows = (files[2] / "runs" / "g" / "trials" / f"{t.number:05d}.jsonl").read_text().splitlines()
             last = json.loads(rows[-1])
             assert last["val_accuracy"] == t.value and last["test_accuracy"] == t.user_attrs["test_accuracy"]
+    for t in study.trials:
+        if t.state == TrialState.PRUNED:
+            assert t.user_attrs["skipped"]  # over budget or below the prior's floor: never trained
+
+
+@pytest.mark.slow
+def test_warm_floor_guide_puts_the_priors_picks_first(files, capsys):
+    assert _run(files, "w", "--trials", "4", "--guide", "warm-floor") == 0
+    study = _study(files, "w")
+    assert sum(t.state == TrialState.COMPLETE for t in study.trials) == 4
+    warm = [t for t in study.trials if t.user_attrs.get("warm_start")]
+    assert 1 <= len(warm) <= 3 and all(t.number < 3 for t in warm)  # the prior's picks go first
     for t in study.trials:
         if t.state == TrialState.PRUNED:
             assert t.user_attrs["skipped"]  # over budget or below the prior's floor: never trained

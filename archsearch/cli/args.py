@@ -17,8 +17,8 @@ from typing import NoReturn
 from archsearch.formats.validate import MAX_IMAGES, MAX_SEED, NAME_PATTERN
 
 __all__ = [
-    "DEVICE_PATTERN", "PLOT_SUFFIXES", "OneLineParser", "RunsBar", "add_training_options", "device", "int_in",
-    "plot_path", "study_name", "writable_dir",
+    "DEVICE_PATTERN", "PLOT_SUFFIXES", "STORAGE_HELP", "OneLineParser", "RunsBar", "add_threads_option",
+    "add_training_options", "device", "int_in", "plot_path", "storage_url", "study_name", "writable_dir",
 ]
 
 #: what ``--device`` accepts; availability is checked by the command (it needs torch)
@@ -112,6 +112,28 @@ def plot_path(text: str) -> Path:
                                          f"use {', '.join(PLOT_SUFFIXES)}")
     _writable_parent(path.parent)
     return path
+
+
+#: the storages ``--storage`` takes
+STORAGE_HELP = ("Optuna storage: an RDB URL (sqlite:///FILE, postgresql+psycopg://USER@HOST/DB for workers on "
+                "many machines, mysql://...) or journal:FILE (Optuna's journal file, for many processes on one "
+                "machine or a shared file system); default: sqlite:///RUNS_DIR/NAME/study.db")
+_STORAGE_PATTERN = r"^(sqlite:///.+|(postgresql|mysql)(\+\w+)?://.+|journal:.+)$"
+
+
+def storage_url(text: str) -> str:
+    """An Optuna storage this tool opens: RDB URL or ``journal:FILE`` (opened, and checked, by the command)."""
+    if not re.match(_STORAGE_PATTERN, text) or len(text) > 4096:
+        raise argparse.ArgumentTypeError(
+            f"expected sqlite:///FILE, postgresql+psycopg://..., mysql://... or journal:FILE, got {text[:60]!r}")
+    return text
+
+
+def add_threads_option(p: argparse.ArgumentParser) -> None:
+    """``--threads``: torch threads per training process on CPU."""
+    p.add_argument("--threads", type=int_in(1, 1024),
+                   help="torch threads per training process on CPU (default: this machine's cores shared out among "
+                        "its workers, at least 1)")
 
 
 def add_prior_option(p: argparse.ArgumentParser) -> None:

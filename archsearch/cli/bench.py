@@ -9,7 +9,19 @@ from pathlib import Path
 
 import numpy as np
 
-from archsearch.cli.args import RunsBar, add_prior_option, device, int_in, plot_path, signals_stop, writable_dir
+from archsearch.cli.args import (
+    STORAGE_HELP,
+    RunsBar,
+    add_prior_option,
+    add_threads_option,
+    device,
+    int_in,
+    plot_path,
+    signals_stop,
+    storage_url,
+    study_name,
+    writable_dir,
+)
 from archsearch.cli.search import device_or_error, load_task_space
 from archsearch.formats.validate import MAX_IMAGES, MAX_SEED
 from archsearch.formats.yamlio import InputError
@@ -37,6 +49,7 @@ def _table_path(text: str) -> Path:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from archsearch.evidence.bench import BenchSettings, build_table
+    from archsearch.search.worker import cpu_threads
 
     task, space = load_task_space(args.task, args.space)
     if task.data is None:
@@ -46,6 +59,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     settings = BenchSettings(epochs=args.epochs, seeds=args.seeds, noise_layouts=args.noise_layouts, band=args.band,
                              layouts=args.layouts, train=args.train or d.train, val=args.val or d.val,
                              test=args.test or d.test, data_seed=d.seed, sample_seed=args.seed, model=space.model)
+    if args.storage or args.study_name:
+        return _build_on_storage(args, task, space, settings, dev)
+
     def describe(run: dict) -> str:
         acc = f"val {run['val_accuracy']:.3f}" if "val_accuracy" in run else f"failed: {run['failed']}"
         return f"layout {run['layout']} seed {run['seed']} {acc} {run['seconds']:.0f}s"
@@ -54,15 +70,79 @@ def cmd_build(args: argparse.Namespace) -> int:
     try:
         with signals_stop():  # SIGTERM: the pool's workers are terminated, the table keeps every finished run
             table = build_table(task, space, settings, args.out, workers=args.workers, device=dev,
-                                cache_dir=args.runs_dir / ".cache", on_run=on_run)
+                                cache_dir=args.runs_dir / ".cache", on_run=on_run,
+                                threads=cpu_threads(args.threads, args.workers))
     finally:
         on_run.close()
+    _built(args.out, table)
+    return 0
+
+
+def _built(out: Path, table: dict) -> None:
     done = sum("val_accuracy" in r for r in table["runs"])
     failed = sum("failed" in r for r in table["runs"])
-    print(f"{args.out}: {len(table['layouts'])} layouts, {done} runs trained"
+    print(f"{out}: {len(table['layouts'])} layouts, {done} runs trained"
           + (f", {failed} failed" if failed else "")
           + (" (the complete grid)" if table["space"]["complete_grid"] else " (a seeded sample)"))
-    return 0
+
+
+def _build_on_storage(args: argparse.Namespace, task, space, settings, dev: str) -> int:
+    """The table's runs as the trials of an Optuna study: this process and any `archsearch worker` on any
+    machine train them; the table file is rewritten from the study as runs complete here and at the end."""
+    from dataclasses import asdict
+
+    from archsearch.evidence.bench import open_table, save_table, sync_table, table_study
+    from archsearch.search import study as search
+    from archsearch.search.recipe import Recipe
+    from archsearch.search.worker import cpu_threads, prepare, spawn_workers, stop_workers, work_on
+
+    name = args.study_name or f"bench-{args.out.stem}"
+    out = args.out.resolve()
+    table = open_table(task, space, settings, out, None, dev)
+    recipe = Recipe.from_files(args.task, args.space, kind="bench", mode="bench", trials=1, epochs=settings.epochs,
+                               seed=settings.sample_seed, max_failures=10**6,
+                               bench={"settings": asdict(settings), "layouts": table["layouts"], "out": str(out)})
+    threads = cpu_threads(args.threads, args.workers)
+    work = prepare(recipe, name, device=dev, runs_dir=args.runs_dir, threads=threads)
+    storage = args.storage or search.default_storage(name, args.runs_dir)
+    study = search.open_study(name, storage, fp=work.fingerprint, create=True)
+    save_table(out, table)
+    total = table_study(table, settings, study)
+    work.recipe = recipe = Recipe(**{**asdict(recipe), "trials": total})
+    recipe.store(study)
+    from archsearch.search.dashboard import describe_study
+
+    describe_study(study, recipe, task, space)
+    objective = work.objective
+
+    def and_save(trial):  # every run this process finishes rewrites the table with all runs so far
+        value = objective(trial)
+        sync_table(study, table, out, extra=[trial.user_attrs["run"]])
+        return value
+
+    work.objective = and_save
+    helpers = spawn_workers(args.workers - 1, name, storage, device=dev, runs_dir=args.runs_dir,
+                            threads=threads) if args.workers > 1 else []
+    bar = None
+    if not args.no_progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, desc=f"bench {task.name} [{name}]", unit="run", dynamic_ncols=True)
+    signum = None
+    try:
+        outcome = work_on(study, work, progress=False, bar=bar)
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", 2)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+        if helpers:
+            stop_workers(helpers, signum)
+        table = sync_table(study, table, out)
+    _built(args.out, table)
+    print(f"study {name} ({storage}): `archsearch worker --study-name {name} --storage URL` joins from any machine")
+    return 3 if outcome.stopped else 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -235,6 +315,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--epochs", type=int_in(1, 10_000), default=d.epochs, help="training epochs per run")
     b.add_argument("--band", type=_band, default=d.band, help="layouts with LO x budget to budget parameters")
     b.add_argument("--workers", type=int_in(1, 256), default=1, help="training processes at once")
+    b.add_argument("--storage", type=storage_url,
+                   help="build through an Optuna study on this storage, so `archsearch worker` on any machine "
+                        "can train runs too (" + STORAGE_HELP.split(": ", 1)[1].split("; default")[0] + ")")
+    b.add_argument("--study-name", type=study_name,
+                   help="the study's name with --storage (default: bench-TABLE; without --storage, a SQLite "
+                        "study under RUNS_DIR)")
+    add_threads_option(b)
     b.add_argument("--device", type=device, default="auto", help="auto, cpu, cuda, cuda:N or mps")
     b.add_argument("--train", type=int_in(1, MAX_IMAGES), help="training images (default: the task's)")
     b.add_argument("--val", type=int_in(1, MAX_IMAGES), help="validation images (default: the task's)")

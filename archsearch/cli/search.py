@@ -6,7 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from archsearch.cli.args import add_prior_option, add_training_options, int_in, study_name, writable_dir
+from archsearch.cli.args import (
+    STORAGE_HELP,
+    add_prior_option,
+    add_threads_option,
+    add_training_options,
+    device,
+    int_in,
+    storage_url,
+    study_name,
+    writable_dir,
+)
 from archsearch.formats.yamlio import InputError
 
 EXIT_STOPPED = 3
@@ -26,12 +36,9 @@ def load_task_space(task_path: str, space_path: str):
 
 def device_or_error(name: str) -> str:
     """The training device ``--device`` names, or a one-line error when torch cannot use it here."""
-    from archsearch.train.loop import pick_device
+    from archsearch.train.loop import resolve_device
 
-    try:
-        return str(pick_device(name))
-    except ValueError as exc:
-        raise InputError(str(exc), field="--device") from None
+    return resolve_device(name)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -39,18 +46,19 @@ def cmd_search(args: argparse.Namespace) -> int:
     task, space = load_task_space(args.task, args.space)
     if args.prior_only:
         mode = "pareto" if args.pareto else "prior-only"
+        if args.workers > 1:
+            raise InputError("--workers goes with a trained search (a prior-only trial takes milliseconds)",
+                             field="--workers")
     else:
         if args.pareto:
             raise InputError("--pareto goes with --prior-only", field="--pareto")
         mode = "trained"
         if task.data is None:
             raise InputError("a trained search needs a 'data' section in the task", args.task, "data")
-    from archsearch.prior.score import Prior
-    from archsearch.search import study as search
-    from archsearch.search.samplers import WarmStartSampler, make_sampler
-
-    fp = search.fingerprint(task, space, mode, args.prior)
     from archsearch.prior.exhaustive import MAX_EXHAUSTIVE, exhaustive_size_ok
+    from archsearch.search import study as search
+    from archsearch.search.recipe import Recipe
+    from archsearch.search.worker import cpu_threads, prepare, sampler_for, spawn_workers, stop_workers, worker_seed
 
     kind = args.sampler
     if kind == "auto":
@@ -62,71 +70,80 @@ def cmd_search(args: argparse.Namespace) -> int:
         if not exhaustive_size_ok(space):
             raise InputError(f"the space holds more than {MAX_EXHAUSTIVE} layouts: too many to enumerate; "
                              "use --sampler tpe", args.space, "channels")
-    prior = Prior.for_task(task, space, args.prior)
-    bar = None
-    if mode == "trained":
-        from archsearch.search.guided import WARM_START, prior_floor, prior_picks
-        from archsearch.search.objectives import TrainedSettings, trained_objective
-        from archsearch.train.data import load_task_data
-
-        device = device_or_error(args.device)
-        data = load_task_data(task, space.classes, space.in_channels, args.train, args.test,
-                              cache_dir=args.runs_dir / ".cache", val=args.val)
-        guide = "none" if args.no_prior else args.guide
-        warm = guide == "warm-floor"
-        settings = TrainedSettings(
-            epochs=args.epochs, seed=args.seed, device=device,
-            floor=prior_floor(space, prior, seed=args.seed) if warm else float("-inf"),
-            metrics_dir=args.runs_dir / args.study_name / "trials", warm_start=WARM_START if warm else 0)
-        if not args.no_progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=args.trials, desc=f"{task.name} [{args.study_name}]", unit="trial", dynamic_ncols=True)
-
-        def on_epoch(trial, row) -> None:
-            if bar is not None:
-                bar.set_postfix_str(f"trial {trial.number} {trial.user_attrs.get('channels')} seed "
-                                    f"{settings.seed + trial.number} epoch {row['epoch'] + 1}/{settings.epochs} "
-                                    f"val {row['val_accuracy']:.3f}", refresh=True)
-
-        objective, catch = trained_objective(task, space, prior, data, settings, on_epoch=on_epoch)
-    else:
-        warm, guide = False, "none"
-        from archsearch.search.objectives import prior_objective
-
-        objective, catch = prior_objective(task, space, prior, pareto=args.pareto), ()
+    guide = "none" if args.no_prior or mode != "trained" else args.guide
+    recipe = Recipe.from_files(
+        args.task, args.space, kind="search", mode=mode, trials=args.trials, prior=args.prior, sampler=kind,
+        guide=guide, epochs=args.epochs, train=args.train, val=args.val, test=args.test, seed=args.seed,
+        max_failures=args.max_failures)
+    bar = _trial_bar(args, task.name, args.trials) if mode == "trained" else None
+    threads = cpu_threads(args.threads, args.workers)
+    work = prepare(recipe, args.study_name, device=args.device, runs_dir=args.runs_dir, threads=threads,
+                   on_epoch=_epoch_line(bar, args.epochs, args.seed))
     storage = args.storage or search.default_storage(args.study_name, args.runs_dir)
-    directions = ["maximize"] * (len(task.partitions) if args.pareto else 1)
-    probe = search.open_study(args.study_name, storage, fp=fp, directions=directions, create=True)
-    base = "random" if kind == "exhaustive" else kind
-    sampler = make_sampler(base, args.seed + len(probe.trials))  # resumed runs draw fresh proposals
-    if kind == "exhaustive":  # trial k is the prior's k-th best layout: the same in every worker
-        from archsearch.prior.exhaustive import exhaustive_top
-        from archsearch.search.objectives import layout_params
-
-        sampler = WarmStartSampler(sampler, [layout_params(space, r.schedule, r.M, r.channels)
-                                             for r in exhaustive_top(space, prior, args.trials)])
-    elif warm:  # the prior's picks are the first trials, the same in every worker
-        sampler = WarmStartSampler(sampler, prior_picks(task, space, prior, seed=args.seed))
-    elif guide == "guided":  # the prior inside the sampler: its draws decay and adapt with the evidence
-        from archsearch.search.prior_sampler import PriorGuidedSampler
-
-        sampler = PriorGuidedSampler(space, prior, sampler, seed=args.seed)
-    study = search.open_study(args.study_name, storage, fp=fp, sampler=sampler)
-    for key, value in {"fingerprint": fp, "task": task.name, "space": space.name or args.space,
+    probe = search.open_study(args.study_name, storage, fp=work.fingerprint, directions=work.directions, create=True)
+    sampler = sampler_for(work, worker_seed(recipe, len(probe.trials), joined=False))
+    study = search.open_study(args.study_name, storage, fp=work.fingerprint, sampler=sampler)
+    for key, value in {"fingerprint": work.fingerprint, "task": task.name, "space": space.name or args.space,
                        "mode": mode, "partitions": task.names, "model": space.model}.items():
         study.set_user_attr(key, value)
-    reaped = search.reap_dead_trials(study)
-    if reaped:
-        print(f"{reaped} trial(s) left RUNNING by a dead process: marked FAIL and queued again", file=sys.stderr)
+    recipe.store(study)
+    _describe_study(study, recipe, task, space)
+    helpers = spawn_workers(args.workers - 1, args.study_name, storage, device=work.device,
+                            runs_dir=args.runs_dir, threads=threads) if args.workers > 1 else []
+    outcome, signum = None, None
     try:
-        outcome = search.run_study(study, objective, args.trials, progress=not args.no_progress, catch=catch,
-                                   max_failures=args.max_failures, bar=bar)
+        from archsearch.search.worker import work_on
+
+        outcome = work_on(study, work, progress=not args.no_progress, bar=bar)
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", 2)
+        raise
     finally:
         if bar is not None:
             bar.close()
+        if helpers:
+            stop_workers(helpers, signum)
+    if mode != "trained":  # trained trials carry their pictures already; here the best few get theirs
+        from archsearch.search.dashboard import picture_best
+
+        picture_best(study, task, args.runs_dir / args.study_name / "artifacts")
+    return _summary(study, args.study_name, storage, outcome, mode)
+
+
+def _trial_bar(args: argparse.Namespace, name: str, total: int):
+    if args.no_progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=f"{name} [{args.study_name}]", unit="trial", dynamic_ncols=True)
+
+
+def _epoch_line(bar, epochs: int, seed: int):
+    """What a training trial shows on the progress bar after each epoch."""
+    if bar is None:
+        return None
+
+    def on_epoch(trial, row) -> None:
+        bar.set_postfix_str(f"trial {trial.number} {trial.user_attrs.get('channels')} seed {seed + trial.number} "
+                            f"epoch {row['epoch'] + 1}/{epochs} val {row['val_accuracy']:.3f}", refresh=True)
+
+    return on_epoch
+
+
+def _describe_study(study, recipe, task, space) -> None:
+    """The study's note (optuna-dashboard shows it) and its objective names."""
+    from archsearch.search.dashboard import describe_study
+
+    describe_study(study, recipe, task, space)
+
+
+def _summary(study, name: str, storage: str, outcome, mode: str) -> int:
+    from archsearch.search import study as search
+
     ranked = search.distinct_ranked(study)
-    print(f"study {args.study_name}: {outcome.completed} trial(s) completed now, "
+    done = outcome.completed if outcome is not None else 0
+    mine = f" ({outcome.mine} by this process)" if outcome is not None and outcome.mine != done else ""
+    print(f"study {name}: {done} trial(s) completed now{mine}, "
           f"{len(search.feasible_trials(study))} feasible of {len(study.trials)} stored ({storage})")
     for t in ranked[:5]:
         u = t.user_attrs
@@ -134,10 +151,49 @@ def cmd_search(args: argparse.Namespace) -> int:
         test = f"  (test {u['test_accuracy']:.4f})" if u.get("test_accuracy") is not None else ""
         print(f"  trial {t.number:4d}  {'val accuracy' if mode == 'trained' else 'value'} {value}{test}  "
               f"prior {u['prior_score']:.4f}  params {u['params']}  channels {u['channels']}")
-    if outcome.stopped:
+    if outcome is not None and outcome.stopped:
         print(f"archsearch: search stopped: {outcome.stopped}", file=sys.stderr)
         return EXIT_STOPPED
     return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Join a study made by `search ... --storage URL` (or `bench build --storage URL`) and work on it."""
+    from archsearch.search import study as search
+    from archsearch.search.recipe import Recipe
+    from archsearch.search.worker import prepare, sampler_for, work_on, worker_seed
+
+    storage = args.storage or _default_storage_of(args.study_name, args.runs_dir)
+    probe = search.open_study(args.study_name, storage, create=False)
+    recipe = Recipe.of(probe)
+    bar = None
+    if recipe.kind == "search" and recipe.mode == "trained":
+        bar = _trial_bar(args, recipe.task_path.rsplit("/", 1)[-1], recipe.trials)
+    work = prepare(recipe, args.study_name, device=args.device, runs_dir=args.runs_dir, threads=args.threads,
+                   on_epoch=_epoch_line(bar, recipe.epochs, recipe.seed))
+    study = search.open_study(args.study_name, storage, fp=work.fingerprint,
+                              sampler=sampler_for(work, worker_seed(recipe, len(probe.trials), joined=True)))
+    try:
+        outcome = work_on(study, work, progress=not args.no_progress, bar=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    if recipe.kind == "bench":  # the table file is `bench build`'s to write (it may be on another machine)
+        print(f"study {args.study_name}: {outcome.mine} run(s) trained by this worker; `archsearch bench build` "
+              "with the same --storage writes them into the table")
+        return EXIT_STOPPED if outcome.stopped else 0
+    return _summary(study, args.study_name, storage, outcome, recipe.mode)
+
+
+def _default_storage_of(name: str, runs_dir: Path) -> str:
+    """The SQLite file a study without --storage lives in; refused when it does not exist (opening it
+    would create an empty database)."""
+    from archsearch.search import study as search
+
+    db = search.default_db(name, runs_dir)
+    if not db.is_file():
+        raise InputError(f"no study '{name}' under {runs_dir}/ (give --storage?)", field="--study-name")
+    return f"sqlite:///{db}"
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -145,13 +201,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from archsearch.search import study as search
 
     out = prepare_out(args.out, args.force)  # refuses before the storage is opened
-    storage = args.storage
-    if not storage:
-        db = search.default_db(args.study_name, args.runs_dir)
-        if not db.is_file():  # opening it would create an empty database
-            raise InputError(f"no study '{args.study_name}' under {args.runs_dir}/ (give --storage?)",
-                             field="--study-name")
-        storage = f"sqlite:///{db}"
+    storage = args.storage or _default_storage_of(args.study_name, args.runs_dir)
     study = search.open_study(args.study_name, storage, create=False)
     ranked = search.distinct_ranked(study)[: args.top]
     if not ranked:
@@ -179,8 +229,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="COMPLETE trials the study should hold (exactly, with any number of workers)")
     s.add_argument("--study-name", type=study_name, required=True,
                    help="the study (letters, digits, '-', '_', '.'); the same name resumes it")
-    s.add_argument("--storage", help="Optuna storage URL (default: sqlite:///RUNS_DIR/NAME/study.db); "
-                   "postgresql+psycopg://... for workers on many machines")
+    s.add_argument("--storage", type=storage_url, help=STORAGE_HELP)
+    s.add_argument("--workers", type=int_in(1, 256), default=1,
+                   help="training processes on this machine working on the study (this one and W - 1 "
+                        "`archsearch worker` processes; on a GPU they share the device)")
+    add_threads_option(s)
     s.add_argument("--sampler", default="auto", choices=SAMPLERS,
                    help="auto (the default): exhaustive for a prior-only search over a space of at most 2,000,000 "
                         "layouts, else tpe; exhaustive: trial k is the prior's exact k-th best layout")
@@ -198,7 +251,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser("export", help="write the best distinct layouts of a study",
                        description="Write the K best distinct feasible layouts of a study, best first.")
     e.add_argument("--study-name", type=study_name, required=True, help="the study to export from")
-    e.add_argument("--storage", help="Optuna storage URL (default: sqlite:///RUNS_DIR/NAME/study.db)")
+    e.add_argument("--storage", type=storage_url, help=STORAGE_HELP)
     e.add_argument("--runs-dir", type=writable_dir, default=Path("runs"), help="where the default storage lives")
     e.add_argument("--top", type=int_in(1, 10_000), default=5, help="how many layouts")
     e.add_argument("--out", type=writable_dir, required=True, help="folder to write into (new or empty)")
@@ -206,3 +259,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="layout YAML (what `score` reads), JSON, or a Python file that builds the torch module")
     e.add_argument("--force", action="store_true", help="replace an earlier export in --out")
     e.set_defaults(func=cmd_export)
+
+    w = sub.add_parser(
+        "worker", help="join a study on a shared storage and work on it until it holds its trials",
+        description="Join a study made by `archsearch search ... --storage URL` (or `archsearch bench build ... "
+                    "--storage URL`) and train its trials until the study holds the count it was made with. Any "
+                    "number of workers, on any machines that reach the storage; the study carries the task, the "
+                    "space and the settings, so a worker needs only the data the task names.")
+    w.add_argument("--study-name", type=study_name, required=True, help="the study to join")
+    w.add_argument("--storage", type=storage_url, help=STORAGE_HELP)
+    w.add_argument("--device", type=device, default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, "
+                   "cuda:N or mps")
+    add_threads_option(w)
+    w.add_argument("--runs-dir", type=writable_dir, default=Path("runs"),
+                   help="this machine's folder for the data cache and per-trial metrics")
+    w.add_argument("--no-progress", action="store_true", help="no progress bar")
+    w.set_defaults(func=cmd_worker)

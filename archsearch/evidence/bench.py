@@ -36,8 +36,8 @@ from archsearch.formats.task import Task
 from archsearch.formats.yamlio import InputError
 
 __all__ = [
-    "FORMAT", "MAX_GRID", "BenchSettings", "build_table", "candidate_layouts", "load_table", "planned_runs",
-    "save_table", "table_summary",
+    "FORMAT", "MAX_GRID", "BenchSettings", "bench_objective", "build_table", "candidate_layouts", "load_table",
+    "open_table", "planned_runs", "save_table", "sync_table", "table_study", "table_summary", "todo_runs", "train_run",
 ]
 
 FORMAT = "archsearch-bench-table/1"
@@ -216,27 +216,54 @@ def _init_worker(task_path: str, settings: dict[str, Any], classes: int, in_chan
 
 
 def _train_one(job: tuple[int, int, dict[str, Any]]) -> dict[str, Any]:
+    layout_id, seed, layout = job
+    return train_run(layout_id, seed, layout, _WORKER["settings"], _WORKER["data"], _WORKER["device"])
+
+
+def train_run(layout_id: int, seed: int, layout: dict[str, Any], s: dict[str, Any], data: Any,
+              device: str) -> dict[str, Any]:
+    """One run of a table: the layout (as a dict) trained with the table's settings ``s``; its row."""
     import time
 
     from archsearch.formats.layout_file import layout_from_dict
     from archsearch.train.loop import TrainConfig, TrainingFailed, train
     from archsearch.train.models import build_model
 
-    layout_id, seed, layout = job
-    s = _WORKER["settings"]
-    cfg = TrainConfig(epochs=s["epochs"], seed=seed, device=_WORKER["device"])
+    cfg = TrainConfig(epochs=s["epochs"], seed=seed, device=device)
     t0 = time.perf_counter()
     row: dict[str, Any] = {"layout": layout_id, "seed": seed}
     try:
-        out = train(build_model(layout_from_dict(layout), s["model"], seed=seed), _WORKER["data"], cfg)
+        out = train(build_model(layout_from_dict(layout), s["model"], seed=seed), data, cfg)
     except TrainingFailed as exc:
-        return {**row, "failed": str(exc), "seconds": time.perf_counter() - t0, "device": _WORKER["device"]}
+        return {**row, "failed": str(exc), "seconds": time.perf_counter() - t0, "device": device}
     h = out["history"]
     return {**row, "val_accuracy": out["val_accuracy"], "test_accuracy": out["test_accuracy"],
             "val_curve": [round(r["val_accuracy"], 5) for r in h],
             "test_curve": [round(r["test_accuracy"], 5) for r in h],
             "loss_curve": [round(r["loss"], 5) for r in h],
             "seconds": round(time.perf_counter() - t0, 2), "device": out["device"]}
+
+
+def open_table(task: Task, space: Space, settings: BenchSettings, out: Path,
+               chosen: list[tuple[str, Layout]] | None, device: str) -> dict[str, Any]:
+    """The table at ``out`` (refused when made with other settings or files), or a new, empty one."""
+    if out.exists():
+        table = load_table(out)
+        if table["settings"] != asdict(settings) or table["task"]["name"] != task.name or \
+                table["space"]["name"] != space.name:
+            raise InputError(f"this table was built with other settings or files ({table['task']['name']}, "
+                             f"{table['space']['name']}, {table['settings']}); give the same, or another --out",
+                             out, "settings")
+        return table
+    return new_table(task, space, settings, device, chosen)
+
+
+def todo_runs(table: dict[str, Any], settings: BenchSettings) -> list[tuple[int, int]]:
+    """The planned runs the table lacks, in a seeded random order (a table stopped part way is a fair
+    sample of its grid, not its first rows)."""
+    done = {(r["layout"], r["seed"]) for r in table["runs"]}
+    todo = [(i, s) for i, s in planned_runs(len(table["layouts"]), settings) if (i, s) not in done]
+    return [todo[k] for k in np.random.default_rng(settings.sample_seed + 2).permutation(len(todo))]
 
 
 def build_table(task: Task, space: Space, settings: BenchSettings, out: str | Path, *, workers: int = 1,
@@ -251,22 +278,11 @@ def build_table(task: Task, space: Space, settings: BenchSettings, out: str | Pa
     from archsearch.train.data import load_task_data
 
     out = Path(out)
-    if out.exists():
-        table = load_table(out)
-        if table["settings"] != asdict(settings) or table["task"]["name"] != task.name or \
-                table["space"]["name"] != space.name:
-            raise InputError(f"this table was built with other settings or files ({table['task']['name']}, "
-                             f"{table['space']['name']}, {table['settings']}); give the same, or another --out",
-                             out, "settings")
-    else:
-        table = new_table(task, space, settings, device, chosen)
+    table = open_table(task, space, settings, out, chosen, device)
     # the data set is built (and cached) here once, so that workers only read it
     load_task_data(task, space.classes, space.in_channels, settings.train, settings.test, cache_dir, val=settings.val)
-    done = {(r["layout"], r["seed"]) for r in table["runs"]}
-    todo = [(i, s) for i, s in planned_runs(len(table["layouts"]), settings) if (i, s) not in done]
-    # a seeded random order: a table stopped part way is a fair sample of its grid, not its first rows
-    todo = [todo[k] for k in np.random.default_rng(settings.sample_seed + 2).permutation(len(todo))]
-    total = len(done) + len(todo)
+    todo = todo_runs(table, settings)
+    total = len(table["runs"]) + len(todo)
     save_table(out, table)
     if not todo:
         return table
@@ -299,3 +315,71 @@ def table_summary(table: dict[str, Any]) -> list[dict[str, Any]]:
                          "test_accuracy": float(np.mean([r["test_accuracy"] for r in runs])),
                          "seeds": sorted(r["seed"] for r in runs)})
     return rows
+
+
+# -- a table built through an Optuna study: many workers, on many machines ------------------------------
+def table_study(table: dict[str, Any], settings: BenchSettings, study: Any) -> int:
+    """Make ``study`` hold the table: runs the table already has become COMPLETE trials, every missing one
+    is enqueued (once: a run the study holds in any state but FAIL is not enqueued again). Returns the
+    number of runs the study must complete (all planned runs)."""
+    import optuna
+    from optuna.distributions import IntDistribution
+    from optuna.trial import TrialState
+
+    n = len(table["layouts"])
+    dists = {"layout": IntDistribution(0, max(n - 1, 0)), "seed": IntDistribution(0, 10_000)}
+    held: set[tuple[int, int]] = set()
+    for t in study.get_trials(deepcopy=False):
+        p = t.params if t.params else t.system_attrs.get("fixed_params", {})
+        if "layout" in p and t.state != TrialState.FAIL:
+            held.add((int(p["layout"]), int(p["seed"])))
+    for r in table["runs"]:
+        if (r["layout"], r["seed"]) not in held:
+            study.add_trial(optuna.trial.create_trial(
+                params={"layout": r["layout"], "seed": r["seed"]}, distributions=dists,
+                value=float(r.get("val_accuracy", 0.0)), user_attrs={"run": r}))
+            held.add((r["layout"], r["seed"]))
+    for i, seed in todo_runs(table, settings):
+        if (i, seed) not in held:
+            study.enqueue_trial({"layout": i, "seed": seed})
+    return len(planned_runs(n, settings))
+
+
+def sync_table(study: Any, table: dict[str, Any], out: str | Path, extra: list[dict[str, Any]] = ()) -> dict[str, Any]:
+    """Rewrite the table at ``out`` with every run the study has completed, and the rows ``extra`` (a run
+    finished a moment ago, before its trial is stored COMPLETE); atomically."""
+    from optuna.trial import TrialState
+
+    runs = {(r["layout"], r["seed"]): r for r in table["runs"]}
+    done = sorted(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), key=lambda t: t.number)
+    for row in [t.user_attrs.get("run") for t in done if not t.user_attrs.get("surplus")] + list(extra):
+        if isinstance(row, dict):
+            runs.setdefault((row["layout"], row["seed"]), row)
+    table["runs"] = list(runs.values())
+    save_table(out, table)
+    return table
+
+
+def bench_objective(recipe: Any, task: Task, space: Space, device: str, cache_dir: str | Path):
+    """The objective of a table's study: a trial is one enqueued run (``layout``, ``seed``), trained with
+    the table's settings; its row is the user attribute ``run`` and its value the validation accuracy
+    (0 for a run whose training failed: the row says why, as in a table built without a study)."""
+    import optuna
+
+    from archsearch.train.data import load_task_data
+
+    s, layouts = recipe.bench["settings"], recipe.bench["layouts"]
+    data = load_task_data(task, space.classes, space.in_channels, s["train"], s["test"], cache_dir, val=s["val"])
+    by_id = {e["id"]: space.layout(e["schedule"], e["M"], e["channels"]).to_dict() for e in layouts}
+
+    def objective(trial: optuna.Trial) -> float:
+        if "fixed_params" not in trial.storage.get_trial(trial._trial_id).system_attrs:  # not a planned run
+            trial.set_user_attr("skipped", "no planned run left to take")
+            raise optuna.TrialPruned("no planned run left")
+        i = trial.suggest_int("layout", 0, max(len(layouts) - 1, 0))
+        seed = trial.suggest_int("seed", 0, 10_000)
+        row = train_run(i, seed, by_id[i], s, data, device)
+        trial.set_user_attr("run", row)
+        return float(row.get("val_accuracy", 0.0))
+
+    return objective

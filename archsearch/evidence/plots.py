@@ -33,23 +33,17 @@ def _save(plt, fig, path: str | Path) -> Path:
     return path
 
 
-def plot_cuts(task: Task, layout: Layout, path: str | Path) -> Path:
-    """One panel per partition: side A / side B on the grid, and the receptive field of every bond the
-    min cut crosses, outlined in its layer's colour."""
-    plt = _plt()
+def _cut_panels(axes: list, task: Task, layout: Layout, plt) -> None:
+    """Draw each partition of ``task`` on its axis: side A / side B on the grid, and the receptive field
+    of every bond the min cut crosses, outlined in its layer's colour."""
     from matplotlib.patches import Rectangle
 
     ex = explain_mincut(layout, task.masks)
-    n = len(task.partitions)
-    cols = min(n, 3)
-    rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 4.6 * rows), squeeze=False)
     colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, layout.depth + 1))
     field = [np.ones(len(layout.input_shape), int)]
     for pool in layout.pools:
         field.append(field[-1] * np.array(pool))
-    for i, part in enumerate(task.partitions):
-        ax = axes[i // cols][i % cols]
+    for i, (part, ax) in enumerate(zip(task.partitions, axes, strict=False)):
         mask = part.mask if part.mask.ndim == 2 else part.mask[None, :]
         ax.imshow(mask, cmap="Pastel1", vmin=0, vmax=8, interpolation="nearest", aspect="auto")
         for k, win in enumerate(ex.cut_windows):
@@ -61,10 +55,63 @@ def plot_cuts(task: Task, layout: Layout, path: str | Path) -> Path:
         ax.set_title(f"{part.name}: log2 W = {ex.log2_mincut[i]:.1f}\n{ex.describe(i)}", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
-    for j in range(n, rows * cols):
-        axes[j // cols][j % cols].axis("off")
+
+
+def _grid(plt, n: int, cols: int, w: float, h: float):
+    cols = max(1, min(n, cols))
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(w * cols, h * rows), squeeze=False)
+    flat = [axes[j // cols][j % cols] for j in range(rows * cols)]
+    for ax in flat[n:]:
+        ax.axis("off")
+    return fig, flat[:n]
+
+
+def plot_cuts(task: Task, layout: Layout, path: str | Path) -> Path:
+    """One panel per partition: side A / side B on the grid, and the receptive field of every bond the
+    min cut crosses, outlined in its layer's colour."""
+    plt = _plt()
+    fig, axes = _grid(plt, len(task.partitions), 3, 4.2, 4.6)
+    _cut_panels(axes, task, layout, plt)
     fig.suptitle(f"{task.name}: min cuts of {layout.describe()}\n(outlines: receptive fields of cut bonds, "
                  "darker = lower layer)", fontsize=9)
+    return _save(plt, fig, path)
+
+
+def _width_bars(ax, layouts: list[Layout], labels: list[str]) -> None:
+    """Channel widths per layer (M first), one group of bars per layout."""
+    n = len(layouts)
+    for k, (lay, label) in enumerate(zip(layouts, labels, strict=True)):
+        widths = [lay.M, *lay.channels]
+        x = np.arange(len(widths)) + (k - (n - 1) / 2) * 0.8 / max(n, 1)
+        ax.bar(x, widths, width=0.8 / max(n, 1), label=label, alpha=0.85)
+    depth = max(lay.depth for lay in layouts)
+    ax.set_xticks(range(depth + 1), ["M"] + [f"r{l}" for l in range(depth)], fontsize=7)
+    ax.set_ylabel("channels", fontsize=7)
+    ax.set_yscale("log", base=2)
+    ax.set_ylim(bottom=1)
+    if n > 1:
+        ax.legend(fontsize=6, ncol=2)
+
+
+def plot_layout_card(task: Task, layout: Layout, path: str | Path, title: str = "") -> Path:
+    """One layout at a glance: its widths per layer, and where its min cut runs across each of the task's
+    partitions (the picture each trained trial carries in optuna-dashboard)."""
+    plt = _plt()
+    fig, axes = _grid(plt, len(task.partitions) + 1, 4, 3.2, 3.4)
+    _width_bars(axes[0], [layout], [layout.describe()])
+    axes[0].set_title(f"widths per layer\n{layout.param_count()} parameters", fontsize=8)
+    _cut_panels(axes[1:], task, layout, plt)
+    fig.suptitle(f"{title + ': ' if title else ''}{layout.describe()} on {task.name}", fontsize=9)
+    return _save(plt, fig, path)
+
+
+def plot_widths(layouts: list[Layout], labels: list[str], path: str | Path, title: str = "") -> Path:
+    """The channel widths per layer of several layouts (a study's best, say), side by side."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.0 + 0.9 * (max(lay.depth for lay in layouts) + 1)), 3.6))
+    _width_bars(ax, layouts, labels)
+    ax.set_title(title, fontsize=9)
     return _save(plt, fig, path)
 
 
@@ -195,4 +242,67 @@ def plot_replay(report: dict, path: str | Path) -> Path:
     ax.set_yscale("symlog", linthresh=0.01)
     ax.set_title(f"{Path(report['table']).name}: {report['repeats']} repeats, prior of {report['task']}", fontsize=9)
     ax.legend(fontsize=8)
+    return _save(plt, fig, path)
+
+
+def plot_needs(names: list[str], capacity: list[float], need: list[float], path: str | Path, title: str = "") -> Path:
+    """Per partition (the task's, then the canonical levels): the layout's capacity (log2 min cut) beside
+    the need it is scored against; a capacity below its need is a deficit (red)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(max(5.5, 0.75 * len(names) + 2), 3.8))
+    x = np.arange(len(names))
+    short = [c < n - 1e-9 for c, n in zip(capacity, need, strict=True)]
+    ax.bar(x - 0.2, need, width=0.4, color="0.75", label="need (bits)")
+    ax.bar(x + 0.2, capacity, width=0.4, color=["C3" if s else "C0" for s in short], label="capacity: log2 min cut")
+    ax.set_xticks(x, names, rotation=40, ha="right", fontsize=7)
+    ax.set_ylabel("bits (log scale)")
+    ax.set_yscale("log", base=2)
+    ax.set_ylim(bottom=0.5)
+    ax.legend(fontsize=7)
+    ax.set_title(title or "needs against capacity (red: a deficit)", fontsize=9)
+    return _save(plt, fig, path)
+
+
+def plot_history(numbers: list[int], values: list[float], feasible: list[bool], path: str | Path,
+                 ylabel: str = "value", maximize: bool = True) -> Path:
+    """The optimisation history: every finished trial's value (grey: over the budget) and the best
+    feasible value so far."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7.0, 3.8))
+    num, val, ok = np.array(numbers), np.array(values, float), np.array(feasible, bool)
+    ax.plot(num[ok], val[ok], "o", ms=3, color="C0", label="trial (within the budget)")
+    if (~ok).any():
+        ax.plot(num[~ok], val[~ok], "o", ms=3, color="0.7", label="over the budget (infeasible)")
+    if ok.any():
+        order = np.argsort(num[ok])
+        run = (np.maximum if maximize else np.minimum).accumulate(val[ok][order])
+        ax.step(num[ok][order], run, where="post", color="C3", label="best so far")
+    ax.set_xlabel("trial")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+    return _save(plt, fig, path)
+
+
+def plot_pareto(values: np.ndarray, front: np.ndarray, names: list[str], path: str | Path) -> Path:
+    """The first two objectives of every feasible trial, the Pareto front highlighted."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.6, 4.4))
+    ax.plot(values[~front, 0], values[~front, 1], "o", ms=3, color="0.6", label="dominated")
+    ax.plot(values[front, 0], values[front, 1], "o", ms=5, color="C3", label="Pareto front")
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1] if len(names) > 1 else "")
+    ax.legend(fontsize=7)
+    ax.set_title(f"{int(front.sum())} of {len(values)} feasible trials on the front"
+                 + (f" (first 2 of {len(names)} objectives)" if len(names) > 2 else ""), fontsize=9)
+    return _save(plt, fig, path)
+
+
+def plot_prior_accuracy(prior: list[float], acc: list[float], tau: float, path: str | Path) -> Path:
+    """Prior score against validation accuracy, one point per trained layout."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.6, 4.2))
+    ax.plot(prior, acc, "o", ms=4, alpha=0.7)
+    ax.set_xlabel("prior score")
+    ax.set_ylabel("validation accuracy")
+    ax.set_title(f"{len(prior)} trained layouts; Kendall tau {tau:+.2f}", fontsize=9)
     return _save(plt, fig, path)

@@ -184,7 +184,7 @@ def build_space(f: SpaceFile, ctx: Ctx) -> Space:
     return space
 
 
-def load_space(path: str | Path) -> Space:
-    """Read and validate a search-space file."""
-    f, ctx = load_with(path, SpaceFile)
+def load_space(path: str | Path, text: str | None = None) -> Space:
+    """Read and validate a search-space file (``text``: its content, when it comes from elsewhere)."""
+    f, ctx = load_with(path, SpaceFile, text)
     return build_space(f, ctx)

@@ -243,8 +243,9 @@ def build_task(f: TaskFile, ctx: Ctx, base: Path) -> Task:
     return Task(f.name, f.description, grid, tuple(built), data, str(ctx.path))
 
 
-def load_task(path: str | Path) -> Task:
-    """Read and validate a task spec (errors name the file, line and field)."""
-    f, ctx = load_with(path, TaskFile)
+def load_task(path: str | Path, text: str | None = None) -> Task:
+    """Read and validate a task spec (errors name the file, line and field); ``text``: its content, when
+    it comes from elsewhere than the file (a study's stored copy: data paths still resolve beside ``path``)."""
+    f, ctx = load_with(path, TaskFile, text)
     return build_task(f, ctx, Path(path).parent)
 

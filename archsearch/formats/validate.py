@@ -157,9 +157,9 @@ def validate(model: type[BaseModel], data: Any, ctx: Ctx, loc: Loc = ()) -> Any:
         raise ctx.error(f"{_words(e)}, got {_short(e.get('input'))}", where) from None
 
 
-def load_with(path: str | Path, model: type[BaseModel]) -> tuple[Any, Ctx]:
-    """Read ``path`` (safe YAML, limits) and validate it against ``model``."""
-    data, lines = read_yaml(path)
+def load_with(path: str | Path, model: type[BaseModel], text: str | None = None) -> tuple[Any, Ctx]:
+    """Read ``path`` (safe YAML, limits; or ``text``, its content) and validate it against ``model``."""
+    data, lines = read_yaml(path, text)
     ctx = Ctx(path, lines)
     return validate(model, data, ctx), ctx
 

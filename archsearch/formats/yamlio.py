@@ -90,10 +90,15 @@ def _walk(root: yaml.Node, path: Path) -> dict[Loc, int]:
     return lines
 
 
-def read_yaml(path: str | Path) -> tuple[Any, dict[Loc, int]]:
+def read_yaml(path: str | Path, text: str | None = None) -> tuple[Any, dict[Loc, int]]:
     """``yaml.safe_load`` of ``path`` within the limits above, plus a map from value location (a tuple
-    of keys and indices) to its 1-based line number."""
+    of keys and indices) to its 1-based line number. ``text``: the file's content, already at hand (a
+    study's stored task, say); errors still name ``path``."""
     path = Path(path)
+    if text is not None:
+        if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+            raise InputError(f"more than {MAX_FILE_BYTES} bytes, over the limit", path)
+        return _parse(text, path)
     try:
         size = path.stat().st_size
         if path.is_dir():
@@ -111,6 +116,10 @@ def read_yaml(path: str | Path) -> tuple[Any, dict[Loc, int]]:
         raise InputError(f"not UTF-8 text (byte {exc.start})", path) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
+    return _parse(text, path)
+
+
+def _parse(text: str, path: Path) -> tuple[Any, dict[Loc, int]]:
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()

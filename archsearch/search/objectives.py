@@ -20,6 +20,7 @@ from archsearch.core.layout import Layout
 from archsearch.formats.space import Space
 from archsearch.formats.task import Task
 from archsearch.prior.score import Prior, PriorResult
+from archsearch.search.dashboard import mark_constraints
 
 if TYPE_CHECKING:
     from archsearch.train.data import Dataset
@@ -64,9 +65,9 @@ def record_layout(trial: Trial, layout: Layout, space: Space, prior: Prior, task
     trial.set_user_attr("prior_score", res.score)
     trial.set_user_attr("log2_mincut", {n: float(v) for n, v in zip(task.names, res.log2_mincut, strict=True)})
     trial.set_user_attr("feasible", space.fits(params))
-    # Optuna's constraint API: feasible when every value is <= 0 (TPE and NSGA-II read it)
-    trial.set_constraint("max_params", float(params - space.max_params))
-    trial.set_constraint("min_params", float(space.min_params - params))
+    # Optuna's constraint API: feasible when every value is <= 0 (TPE and NSGA-II read it; written in the
+    # form optuna-dashboard reads too)
+    mark_constraints(trial, {"max_params": params - space.max_params, "min_params": space.min_params - params})
     return res
 
 
@@ -90,6 +91,7 @@ class TrainedSettings:
     floor: float = float("-inf")  #: layouts the prior scores below this are pruned untrained
     metrics_dir: Path | None = None  #: per-epoch metrics, one jsonl file per trial
     warm_start: int = 0  #: trials numbered below this are the prior's picks
+    artifacts: Path | None = None  #: where each trained trial's layout picture goes (an Optuna artifact store)
 
 
 def trained_objective(task: Task, space: Space, prior: Prior, data: Dataset, settings: TrainedSettings,
@@ -152,6 +154,19 @@ def trained_objective(task: Task, space: Space, prior: Prior, data: Dataset, set
         trial.set_user_attr("val_accuracy", out["val_accuracy"])
         trial.set_user_attr("test_accuracy", out["test_accuracy"])
         trial.set_user_attr("device", out["device"])
+        if settings.artifacts is not None:
+            _picture(trial, task, layout, settings.artifacts)
         return out["val_accuracy"]
 
     return objective, (TrainingFailed,)
+
+
+def _picture(trial: Trial, task: Task, layout: Layout, folder: Path) -> None:
+    """The trial's layout picture as an Optuna artifact; a picture that cannot be made costs the trial
+    nothing (the reason is kept)."""
+    from archsearch.search.dashboard import artifact_store, attach_layout_picture
+
+    try:
+        attach_layout_picture(trial, task, layout, artifact_store(folder))
+    except Exception as exc:  # noqa: BLE001
+        trial.set_user_attr("layout_picture_error", " ".join(f"{type(exc).__name__}: {exc}".split())[:300])

@@ -48,6 +48,11 @@ __all__ = [
 #: an interrupted or killed trial is retried at most this many times
 MAX_RETRIES = 3
 UNTAGGED_GRACE_S = 5.0
+#: storages without Optuna's heartbeat (journal files): a running trial's worker beats this often, and a
+#: trial whose last beat is older than ``STALE_S`` is failed and retried by any worker, on any host
+BEAT_S = 10.0
+STALE_S = 60.0
+BEAT_KEY = "archsearch:beat"
 
 
 def default_db(study_name: str, runs_dir: str | Path = "runs") -> Path:
@@ -104,6 +109,12 @@ def _storage(url: str) -> optuna.storages.BaseStorage:
                     if attempt == 2:
                         raise
                     time.sleep(0.5 + attempt)
+        if url.startswith("journal:"):
+            from optuna.storages.journal import JournalFileBackend
+
+            path = Path(url[len("journal:"):])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
         return optuna.storages.get_storage(url)
     except Exception as exc:  # noqa: BLE001 - any driver error becomes one line
         raise InputError(f"cannot open storage '{url}': {type(exc).__name__}: {exc}".splitlines()[0],
@@ -169,8 +180,14 @@ def reap_dead_trials(study: optuna.Study) -> int:
     at exactly that moment) and is failed too. Only the process that flips a trial to FAIL retries it.
     """
     host, n = socket.gethostname(), 0
+    beats = not _optuna_heartbeat(study)
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         attrs = t.system_attrs
+        if beats and BEAT_KEY in attrs and time.time() - float(attrs[BEAT_KEY]) > STALE_S:
+            if _fail(study, t._trial_id):  # its worker, on whatever host, stopped beating
+                retry_trial(study, study._storage.get_trial(t._trial_id))
+                n += 1
+            continue
         if "archsearch:pid" not in attrs and t.datetime_start is not None:
             age = (datetime.datetime.now() - t.datetime_start).total_seconds()
             if age < UNTAGGED_GRACE_S:
@@ -192,11 +209,43 @@ def reap_dead_trials(study: optuna.Study) -> int:
     return n
 
 
+def _optuna_heartbeat(study: optuna.Study) -> bool:
+    """Whether the storage runs Optuna's own heartbeat (RDB storages opened here)."""
+    st = study._storage
+    return isinstance(st, optuna.storages.RDBStorage) and st.get_heartbeat_interval() is not None
+
+
+class _Beat:
+    """While a trial runs, stamp it every ``BEAT_S`` seconds (storages without Optuna's heartbeat)."""
+
+    def __init__(self, study: optuna.Study, trial_id: int) -> None:
+        self._stop = threading.Event()
+        self._study, self._id = study, trial_id
+        self._beat()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _beat(self) -> None:
+        self._study._storage.set_trial_system_attr(self._id, BEAT_KEY, time.time())
+
+    def _run(self) -> None:
+        while not self._stop.wait(BEAT_S):
+            try:
+                self._beat()
+            except Exception:  # noqa: BLE001 - a finished trial, a storage hiccup: the next beat decides
+                if self._study._storage.get_trial(self._id).state.is_finished():
+                    return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def _fail_stale(study: optuna.Study) -> int:
     """Optuna's heartbeat check (RDB storages): fail, and through the storage's callback retry, RUNNING
     trials whose worker on any host stopped beating. ``optimize`` does this before each trial; a worker
     waiting for the last places does it while it waits."""
-    if not isinstance(study._storage, optuna.storages.RDBStorage) or study._storage.get_heartbeat_interval() is None:
+    if not _optuna_heartbeat(study):
         return 0
     before = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
     with warnings.catch_warnings():
@@ -239,6 +288,7 @@ class RunOutcome:
 
     completed: int
     stopped: str | None = None
+    mine: int = 0  #: of those, the trials this process ran
 
 
 def _is_surplus(study: optuna.Study, trial: Trial, n: int) -> bool:
@@ -280,6 +330,7 @@ def run_study(
     """
     host, pid = socket.gethostname(), os.getpid()
     last: list[Trial] = []
+    own_heartbeat = _optuna_heartbeat(study)
 
     def guarded(trial: Trial) -> Any:
         study._storage.set_trial_system_attr(trial._trial_id, "archsearch:host", host)
@@ -288,12 +339,16 @@ def run_study(
         if _is_surplus(study, trial, trials):  # the place was taken: stand down untrained
             trial.set_user_attr("surplus", True)
             raise optuna.TrialPruned(f"the study already holds {trials} trials")
+        beat = None if own_heartbeat else _Beat(study, trial._trial_id)
         try:
             value = objective(trial)
         except catch as exc:  # the trial FAILs and the search goes on: keep the reason on the trial
             if not trial.user_attrs.get("fail_reason"):
                 trial.set_user_attr("fail_reason", " ".join(f"{type(exc).__name__}: {exc}".split())[:300])
             raise
+        finally:
+            if beat is not None:
+                beat.stop()
         if _is_surplus(study, trial, trials):  # the final check: another worker got there first
             trial.set_user_attr("surplus", True)
             trial.set_user_attr("surplus_value", value)
@@ -325,7 +380,7 @@ def run_study(
     _STOP.clear()
     main_thread = threading.current_thread() is threading.main_thread()
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
-    in_a_row, stopped = 0, None
+    in_a_row, stopped, mine = 0, None, 0
     try:
         while not _STOP.is_set():
             complete, running = _counts(study)
@@ -353,7 +408,7 @@ def run_study(
             if t.user_attrs.get("surplus"):
                 continue
             if t.state == TrialState.COMPLETE:
-                in_a_row = 0
+                in_a_row, mine = 0, mine + 1
                 continue
             in_a_row += 1
             if t.state == TrialState.FAIL:
@@ -369,7 +424,7 @@ def run_study(
             bar.close()
     if _STOP.is_set():
         raise Interrupted(_SIGNAL[0], announced=True)
-    return RunOutcome(_counts(study)[0] - before, stopped)
+    return RunOutcome(_counts(study)[0] - before, stopped, mine)
 
 
 def feasible_trials(study: optuna.Study) -> list[FrozenTrial]:

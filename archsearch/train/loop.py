@@ -18,7 +18,7 @@ from torch import nn
 
 from archsearch.train.data import Dataset
 
-__all__ = ["TrainConfig", "TrainingFailed", "pick_device", "seed_everything", "train"]
+__all__ = ["TrainConfig", "TrainingFailed", "pick_device", "resolve_device", "seed_everything", "train"]
 
 
 class TrainingFailed(RuntimeError):
@@ -58,6 +58,16 @@ def pick_device(name: str = "auto") -> torch.device:
                                   and torch.backends.mps.is_available()):
         raise ValueError(f"'{name}' asked for, but this torch build has no MPS device")
     return dev
+
+
+def resolve_device(name: str = "auto") -> str:
+    """:func:`pick_device` for a command: the device's name, or a one-line input error naming ``--device``."""
+    from archsearch.formats.yamlio import InputError
+
+    try:
+        return str(pick_device(name))
+    except ValueError as exc:
+        raise InputError(str(exc), field="--device") from None
 
 
 def seed_everything(seed: int) -> None:

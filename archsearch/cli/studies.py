@@ -1,0 +1,156 @@
+"""``archsearch studies``, ``show``, ``dashboard`` and ``report``: looking at studies and tables."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from archsearch.cli.args import STORAGE_HELP, int_in, storage_url, study_name, writable_dir
+from archsearch.formats.yamlio import InputError
+
+
+def _storages(args: argparse.Namespace) -> list[str]:
+    """The storage given, else every study database under the runs folder (one SQLite file per study)."""
+    if args.storage:
+        return [args.storage]
+    return [f"sqlite:///{db}" for db in sorted(Path(args.runs_dir).glob("*/study.db"))]
+
+
+def cmd_studies(args: argparse.Namespace) -> int:
+    from archsearch.search.summary import study_rows
+
+    rows = []
+    for url in _storages(args):
+        rows += study_rows(url)
+    if args.json:
+        print(json.dumps({"studies": rows}, allow_nan=False, default=str))
+        return 0
+    if not rows:
+        where = args.storage or f"{args.runs_dir}/*/study.db"
+        print(f"no studies in {where}", file=sys.stderr)
+        return 0
+    head = ["study", "task", "mode", "complete", "of", "running", "pruned", "failed", "best (feasible)", "storage"]
+    table = [head] + [[r["study"], r["task"] or "-", r["mode"] or "-", str(r["complete"]),
+                       "-" if r["target"] is None else str(r["target"]), str(r["running"]), str(r["pruned"]),
+                       str(r["failed"]), "-" if r["best_value"] is None else f"{r['best_value']:.4f}", r["storage"]]
+                      for r in rows]
+    widths = [max(len(row[k]) for row in table) for k in range(len(head))]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from archsearch.cli.search import _default_storage_of
+    from archsearch.search import study as search
+    from archsearch.search.summary import best_layouts
+
+    storage = args.storage or _default_storage_of(args.study_name, args.runs_dir)
+    study = search.open_study(args.study_name, storage, create=False)
+    rep = best_layouts(study, args.top)
+    if args.json:
+        print(json.dumps(rep, allow_nan=False, default=str))
+        return 0
+    print(f"study {args.study_name}: task {rep['task']}, mode {rep['mode']}, {rep['complete']} complete "
+          f"({rep['feasible']} within the budget)")
+    if not rep["layouts"]:
+        print("  no finished layout within the budget yet")
+    for k, lay in enumerate(rep["layouts"], 1):
+        test = f", test {lay['test_accuracy']:.4f}" if lay.get("test_accuracy") is not None else ""
+        print(f"#{k} trial {lay['trial']}: value {_values(lay['value'])}{test}, prior {lay['prior_score']:.4f}, "
+              f"{lay['params']} parameters, {lay['layout']}")
+        for p in lay["partitions"]:
+            print(f"     {p['name']:>16}: log2 min cut {p['log2_mincut']:7.2f}   cut runs through {p['explanation']}")
+    return 0
+
+
+def _values(v: Any) -> str:
+    return ", ".join(f"{x:.4f}" for x in v) if isinstance(v, list) else f"{v:.4f}"
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from archsearch.cli.search import _default_storage_of
+    from archsearch.search.dashboard import dashboard_app
+
+    storage = args.storage or _default_storage_of(args.study_name, args.runs_dir)
+    artifacts = args.artifacts or Path(args.runs_dir) / args.study_name / "artifacts"
+    app = dashboard_app(storage, artifacts, args.study_name)
+    from wsgiref.simple_server import make_server
+
+    with make_server(args.host, args.port, app) as server:
+        print(f"optuna-dashboard on http://{args.host}:{args.port}/dashboard/ (study {args.study_name}; "
+              "Ctrl-C stops it)", file=sys.stderr)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            return 0
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from archsearch.evidence.outputs import refuse_overwrite
+    from archsearch.evidence.report import study_report, table_report
+
+    if bool(args.study_name) == bool(args.table):
+        raise InputError("give --study-name NAME (a study) or --table TABLE.json (a benchmark table), one of them",
+                         field="--study-name")
+    name = args.study_name or Path(args.table).stem
+    out = args.out or Path(args.runs_dir) / "reports" / name
+    refuse_overwrite(out / "report.html", args.force, "--out")
+    if args.table:
+        paths = table_report(args.table, out, runs_dir=args.runs_dir)
+    else:
+        from archsearch.cli.search import _default_storage_of
+        from archsearch.search import study as search
+
+        storage = args.storage or _default_storage_of(args.study_name, args.runs_dir)
+        paths = study_report(search.open_study(args.study_name, storage, create=False), out)
+    for p in paths:
+        print(p)
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser("studies", help="list the studies of a storage (or of the runs folder)",
+                       description="List studies with their task, mode, trial counts and best feasible value.")
+    s.add_argument("--storage", type=storage_url, help=STORAGE_HELP.split("; default")[0] +
+                   " (default: every RUNS_DIR/*/study.db)")
+    s.add_argument("--runs-dir", type=writable_dir, default=Path("runs"), help="where the default storages live")
+    s.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    s.set_defaults(func=cmd_studies)
+
+    h = sub.add_parser("show", help="the best layouts of a study and where their cuts run",
+                       description="Print a study's best distinct feasible layouts, best first, with each "
+                                   "partition's min cut and the layers it runs through.")
+    h.add_argument("--study-name", type=study_name, required=True, help="the study")
+    h.add_argument("--storage", type=storage_url, help=STORAGE_HELP)
+    h.add_argument("--runs-dir", type=writable_dir, default=Path("runs"), help="where the default storage lives")
+    h.add_argument("--top", type=int_in(1, 1000), default=3, help="how many layouts")
+    h.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    h.set_defaults(func=cmd_show)
+
+    d = sub.add_parser("dashboard", help="optuna-dashboard on a study, feasibility shown truthfully",
+                       description="Serve optuna-dashboard (the 'dashboard' extra) on a study's storage: the best "
+                                   "trial it names is the best within the budget, trials over it show as "
+                                   "infeasible, and each trained trial's layout picture is an artifact.")
+    d.add_argument("--study-name", type=study_name, required=True, help="the study (its artifacts folder)")
+    d.add_argument("--storage", type=storage_url, help=STORAGE_HELP)
+    d.add_argument("--runs-dir", type=writable_dir, default=Path("runs"), help="where the default storage lives")
+    d.add_argument("--artifacts", type=writable_dir, help="the artifact folder (default: RUNS_DIR/NAME/artifacts)")
+    d.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    d.add_argument("--port", type=int_in(1, 65535), default=8080, help="port to listen on")
+    d.set_defaults(func=cmd_dashboard)
+
+    r = sub.add_parser("report", help="an HTML page (and a Markdown twin) for a study or a benchmark table",
+                       description="Write a self-contained HTML report (pictures embedded) and a Markdown twin "
+                                   "(pictures beside it) for a study or a benchmark table.")
+    r.add_argument("--study-name", type=study_name, help="the study to report on")
+    r.add_argument("--table", help="or: the benchmark table (.json) to report on")
+    r.add_argument("--storage", type=storage_url, help=STORAGE_HELP)
+    r.add_argument("--runs-dir", type=writable_dir, default=Path("runs"), help="where the default storage lives")
+    r.add_argument("--out", type=writable_dir, help="folder to write into (default: RUNS_DIR/reports/NAME)")
+    r.add_argument("--force", action="store_true", help="overwrite an earlier report in --out")
+    r.set_defaults(func=cmd_report)

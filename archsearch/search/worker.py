@@ -1,0 +1,196 @@
+"""One process's share of a study: the objective and sampler rebuilt from the study's recipe, then
+:func:`~archsearch.search.study.run_study` until the study holds its trials.
+
+``archsearch search`` creates the study, stores its :class:`~archsearch.search.recipe.Recipe` and works
+on it; ``archsearch worker`` joins a study on any machine that reaches the storage and does the same;
+``search --workers W`` starts W - 1 such workers on this machine beside itself (:func:`spawn_workers`),
+which is also how one GPU runs several of these small trainings at once. Everything here is validated
+and the data built before any storage is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from archsearch.formats.yamlio import InputError
+from archsearch.search.recipe import Recipe
+
+if TYPE_CHECKING:
+    import optuna
+
+    from archsearch.formats.space import Space
+    from archsearch.formats.task import Task
+    from archsearch.prior.score import Prior
+
+__all__ = ["Work", "cpu_threads", "prepare", "sampler_for", "spawn_workers", "stop_workers", "work_on"]
+
+
+@dataclass
+class Work:
+    """What a process needs to work on a study: the recipe, what it builds, and the objective."""
+
+    recipe: Recipe
+    task: Task
+    space: Space
+    prior: Prior
+    objective: Callable[[Any], Any]
+    catch: tuple[type[BaseException], ...]
+    fingerprint: str
+    directions: list[str]
+    device: str = "cpu"
+
+
+def cpu_threads(threads: int | None, workers: int = 1) -> int:
+    """torch threads per training process on CPU: ``threads`` when given, else the cores shared out among
+    this machine's ``workers`` (at least 1). A process that takes every core slows several-fold as soon as
+    anything else runs beside it (README, "CPU that holds up when shared")."""
+    if threads is not None:
+        return threads
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // max(1, workers))
+
+
+def _set_threads(device: str, threads: int) -> None:
+    import torch
+
+    if device == "cpu":
+        torch.set_num_threads(threads)
+
+
+def prepare(recipe: Recipe, study_name: str, *, device: str = "auto", runs_dir: str | Path = "runs",
+            threads: int | None = None, workers: int = 1,
+            on_epoch: Callable[[Any, dict], None] | None = None) -> Work:
+    """Validate the recipe's files, build the prior, and for training load the data and pick the device
+    (``threads``: torch threads on CPU, see :func:`cpu_threads`); no storage is opened."""
+    from archsearch.prior.score import Prior
+    from archsearch.search.study import fingerprint
+
+    task, space = recipe.load()
+    if task.input_shape != space.input_shape:
+        raise InputError(f"input_shape {list(space.input_shape)} does not match the task's "
+                         f"{list(task.input_shape)} ({recipe.task_path})", recipe.space_path, "input_shape")
+    runs_dir = Path(runs_dir)
+    prior = Prior.for_task(task, space, recipe.prior)
+    directions = ["maximize"] * (len(task.partitions) if recipe.mode == "pareto" else 1)
+    fp = fingerprint(task, space, recipe.mode, recipe.prior)
+    if recipe.kind == "bench":
+        from archsearch.evidence.bench import bench_objective
+
+        dev = _device(device)
+        _set_threads(dev, cpu_threads(threads, workers))
+        objective = bench_objective(recipe, task, space, dev, runs_dir / ".cache")
+        return Work(recipe, task, space, prior, objective, (), fp, directions, dev)
+    if recipe.mode != "trained":
+        from archsearch.search.objectives import prior_objective
+
+        return Work(recipe, task, space, prior, prior_objective(task, space, prior, pareto=recipe.mode == "pareto"),
+                    (), fp, directions)
+    if task.data is None:
+        raise InputError("a trained search needs a 'data' section in the task", recipe.task_path, "data")
+    from archsearch.search.guided import WARM_START, prior_floor
+    from archsearch.search.objectives import TrainedSettings, trained_objective
+    from archsearch.train.data import load_task_data
+
+    dev = _device(device)
+    _set_threads(dev, cpu_threads(threads, workers))
+    data = load_task_data(task, space.classes, space.in_channels, recipe.train, recipe.test,
+                          cache_dir=runs_dir / ".cache", val=recipe.val)
+    warm = recipe.guide == "warm-floor"
+    settings = TrainedSettings(
+        epochs=recipe.epochs, seed=recipe.seed, device=dev,
+        floor=prior_floor(space, prior, seed=recipe.seed) if warm else float("-inf"),
+        metrics_dir=runs_dir / study_name / "trials", warm_start=WARM_START if warm else 0,
+        artifacts=runs_dir / study_name / "artifacts")
+    objective, catch = trained_objective(task, space, prior, data, settings, on_epoch=on_epoch)
+    return Work(recipe, task, space, prior, objective, catch, fp, directions, dev)
+
+
+def _device(name: str) -> str:
+    from archsearch.train.loop import resolve_device
+
+    return resolve_device(name)
+
+
+def sampler_for(work: Work, seed: int) -> optuna.samplers.BaseSampler:
+    """The recipe's sampler, seeded with ``seed``; the prior's guidance (picks, draws) is seeded by the
+    recipe alone, so that every worker agrees on it."""
+    import optuna
+
+    from archsearch.search.samplers import WarmStartSampler, make_sampler
+
+    r = work.recipe
+    if r.kind == "bench":  # every trial is an enqueued run; nothing is sampled
+        return optuna.samplers.RandomSampler(seed=seed)
+    sampler = make_sampler("random" if r.sampler == "exhaustive" else r.sampler, seed)
+    if r.sampler == "exhaustive":  # trial k is the prior's k-th best layout: the same in every worker
+        from archsearch.prior.exhaustive import exhaustive_top
+        from archsearch.search.objectives import layout_params
+
+        return WarmStartSampler(sampler, [layout_params(work.space, x.schedule, x.M, x.channels)
+                                          for x in exhaustive_top(work.space, work.prior, r.trials)])
+    if r.guide == "warm-floor":  # the prior's picks are the first trials, the same in every worker
+        from archsearch.search.guided import prior_picks
+
+        return WarmStartSampler(sampler, prior_picks(work.task, work.space, work.prior, seed=r.seed))
+    if r.guide == "guided":  # the prior inside the sampler: its draws decay and adapt with the evidence
+        from archsearch.search.prior_sampler import PriorGuidedSampler
+
+        return PriorGuidedSampler(work.space, work.prior, sampler, seed=r.seed)
+    return sampler
+
+
+def worker_seed(recipe: Recipe, trials_so_far: int, joined: bool) -> int:
+    """The base sampler's seed: the recipe's seed plus the trials already stored (a resumed search draws
+    fresh proposals); a joining worker adds its host and pid, so workers started together differ."""
+    seed = recipe.seed + trials_so_far
+    if joined:
+        import socket
+
+        seed += zlib.crc32(f"{socket.gethostname()}:{os.getpid()}".encode()) % 1_000_003
+    return seed % 2**31
+
+
+def work_on(study: optuna.Study, work: Work, *, progress: bool = True, bar: Any = None):
+    """Reap what dead workers left, then run until the study holds the recipe's trials."""
+    from archsearch.search import study as search
+
+    reaped = search.reap_dead_trials(study)
+    if reaped:
+        print(f"{reaped} trial(s) left RUNNING by a dead process: marked FAIL and queued again", file=sys.stderr)
+    return search.run_study(study, work.objective, work.recipe.trials, progress=progress, catch=work.catch,
+                            max_failures=work.recipe.max_failures, bar=bar)
+
+
+def spawn_workers(n: int, study_name: str, storage: str, *, device: str, runs_dir: str | Path,
+                  threads: int | None) -> list[subprocess.Popen]:
+    """Start ``n`` ``archsearch worker`` processes on this machine for the study (their progress bars off,
+    their one-line messages on this stderr)."""
+    cmd = [sys.executable, "-m", "archsearch", "worker", "--study-name", study_name, "--storage", storage,
+           "--device", device, "--runs-dir", str(runs_dir), "--no-progress"]
+    if threads is not None:
+        cmd += ["--threads", str(threads)]
+    return [subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL) for _ in range(n)]
+
+
+def stop_workers(procs: list[subprocess.Popen], signum: int | None = None, timeout: float = 600.0) -> list[int]:
+    """Wait for the spawned workers (after passing them ``signum``, if given); their exit statuses."""
+    import signal as _signal
+
+    for p in procs:
+        if signum is not None and p.poll() is None:
+            p.send_signal(signum if signum in (_signal.SIGINT, _signal.SIGTERM) else _signal.SIGTERM)
+    codes = []
+    for p in procs:
+        try:
+            codes.append(p.wait(timeout=timeout))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            codes.append(p.wait())
+    return codes

@@ -1,0 +1,206 @@
+"""Workers: `archsearch worker` joins a study made by `search` (or `bench build`) on a shared storage, with
+real processes; one is killed mid-trial and the study still ends with exactly N COMPLETE."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from archsearch.search import study as search
+from tests.conftest import run_cli
+from tests.test_postgres import postgres_url  # noqa: F401 - the fixture: a real server on loopback
+
+TASK = """name: tiny
+input_shape: [16, 16]
+partitions:
+  - {name: cb, kind: checkerboard}
+  - {name: lr, kind: left-right}
+data: {source: digits, digit_size: 8, train: 300, val: 100, test: 100, seed: 0}
+"""
+SPACE = """name: tiny
+input_shape: [16, 16]
+M: 6
+pool: [2, 2]
+channels: {choices: [2, 4, 8, 16]}
+budget: {max_params: 900}
+"""
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "task.yaml").write_text(TASK)
+    (tmp_path / "space.yaml").write_text(SPACE)
+    return tmp_path
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "archsearch", *args]
+
+
+def _load(name: str, storage: str) -> optuna.Study:
+    return optuna.load_study(study_name=name, storage=search._storage(storage))
+
+
+def _wait(cond, timeout: float, what: str, procs=()) -> None:
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if cond():
+            return
+        for p in procs:
+            assert p.poll() is None, (what, p.communicate())
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _study_exists(name: str, storage: str) -> bool:
+    try:
+        return "archsearch:recipe" in _load(name, storage).user_attrs
+    except Exception:  # noqa: BLE001 - not created yet
+        return False
+
+
+def _running_of(name: str, storage: str, pid: int) -> bool:
+    return any(t.system_attrs.get("archsearch:pid") == pid
+               for t in _load(name, storage).get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+
+
+def _four_workers_one_killed(files, storage: str, n: int = 8) -> optuna.Study:
+    """`search` on the storage, then three `worker`s; the first worker is killed (kill -9) in the middle of
+    a trial of its own. Returns the study after all have finished."""
+    tmp = files
+    common = ["--no-progress", "--runs-dir", str(tmp / "runs")]
+    first = subprocess.Popen(_cli("search", str(tmp / "task.yaml"), str(tmp / "space.yaml"), "--study-name", "w",
+                                  "--storage", storage, "--trials", str(n), "--epochs", "4", *common),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    _wait(lambda: _study_exists("w", storage), 120, "the study", [first])
+    workers = [subprocess.Popen(_cli("worker", "--study-name", "w", "--storage", storage, "--device", "cpu",
+                                     "--threads", "1", *common),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+               for _ in range(3)]
+    victim = workers[0]
+    _wait(lambda: _running_of("w", storage, victim.pid), 120, "a trial of the first worker", [victim])
+    victim.send_signal(signal.SIGKILL)
+    victim.communicate(timeout=30)
+    for p in [first, *workers[1:]]:
+        out, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err
+    return _load("w", storage)
+
+
+def _check_exactly_n_with_a_retry(study: optuna.Study, n: int = 8) -> None:
+    trials = study.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    assert len(complete) == n  # exactly N, with a worker dead in the middle
+    assert not [t for t in trials if t.state == TrialState.RUNNING]  # nothing left hanging
+    killed = [t for t in trials if t.state == TrialState.FAIL]
+    assert killed, "the killed worker's trial should be marked FAIL"
+    retried = {t.user_attrs.get("retry_of") for t in complete}
+    assert all(k.number in retried for k in killed)  # ... and retried to completion: nothing lost
+    for t in trials:
+        assert t.state in (TrialState.COMPLETE, TrialState.FAIL) or t.user_attrs.get("surplus") or \
+            t.user_attrs.get("skipped")
+    assert len({t.system_attrs["archsearch:pid"] for t in complete}) >= 2  # the work was shared
+
+
+@pytest.mark.slow
+def test_workers_on_a_journal_file_one_killed(files):
+    storage = f"journal:{files / 'studies.log'}"
+    _check_exactly_n_with_a_retry(_four_workers_one_killed(files, storage))
+
+
+@pytest.mark.slow
+def test_workers_on_postgresql_one_killed(files, postgres_url):  # noqa: F811
+    _check_exactly_n_with_a_retry(_four_workers_one_killed(files, postgres_url))
+
+
+def test_a_stale_beat_on_a_journal_is_reaped_from_any_host(tmp_path, monkeypatch):
+    """Journal storages have no Optuna heartbeat: a RUNNING trial whose last beat is older than STALE_S
+    is failed and retried, whichever host ran it; a fresh beat keeps it."""
+    st = search._storage(f"journal:{tmp_path / 'j.log'}")
+    study = optuna.create_study(study_name="j", storage=st, direction="maximize")
+    stale, fresh = study.ask({"x": optuna.distributions.IntDistribution(0, 9)}), study.ask(
+        {"x": optuna.distributions.IntDistribution(0, 9)})
+    for t, age in ((stale, 3 * search.STALE_S), (fresh, 1.0)):
+        st.set_trial_system_attr(t._trial_id, "archsearch:host", "another-machine")
+        st.set_trial_system_attr(t._trial_id, "archsearch:pid", 1)
+        st.set_trial_system_attr(t._trial_id, search.BEAT_KEY, time.time() - age)
+    assert search.reap_dead_trials(study) == 1
+    states = {t.number: t.state for t in study.get_trials(deepcopy=False)}
+    assert states[stale.number] == TrialState.FAIL and states[fresh.number] == TrialState.RUNNING
+    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    assert len(waiting) == 1 and waiting[0].user_attrs["retry_of"] == stale.number
+
+
+def test_the_study_carries_its_recipe(files, capsys):
+    """A worker needs only the study: the task and space travel in it as text, and are read from there
+    (the files may be gone)."""
+    storage = f"journal:{files / 's.log'}"
+    assert run_cli(["search", str(files / "task.yaml"), str(files / "space.yaml"), "--study-name", "r",
+                    "--prior-only", "--trials", "5", "--storage", storage, "--runs-dir", str(files / "runs"),
+                    "--no-progress"]) == 0
+    (files / "task.yaml").unlink()
+    (files / "space.yaml").unlink()
+    from archsearch.search.recipe import Recipe
+
+    recipe = Recipe.of(_load("r", storage))
+    task, space = recipe.load()
+    assert task.name == "tiny" and recipe.task_text == TASK and recipe.mode == "prior-only" and recipe.trials == 5
+    capsys.readouterr()
+    assert run_cli(["worker", "--study-name", "r", "--storage", storage, "--runs-dir", str(files / "runs"),
+                    "--no-progress"]) == 0  # nothing left to do: it says so and stops
+    assert "study r: 0 trial(s) completed now" in capsys.readouterr().out
+
+
+def test_worker_refuses_what_it_cannot_join(files, capsys):
+    storage = f"journal:{files / 'x.log'}"
+    assert run_cli(["worker", "--study-name", "nope", "--storage", storage, "--no-progress"]) == 2
+    assert "no study 'nope'" in capsys.readouterr().err
+    optuna.create_study(study_name="plain", storage=search._storage(storage))  # made by hand, not by archsearch
+    assert run_cli(["worker", "--study-name", "plain", "--storage", storage, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds no archsearch recipe" in err
+    assert run_cli(["worker", "--study-name", "x", "--storage", "redis://nowhere", "--no-progress"]) == 2
+    assert "journal:FILE" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_bench_build_on_a_storage_with_a_worker_killed(files):
+    """`bench build --storage`: the table's runs are trials; a worker joins, is killed mid-run, and the
+    table still ends with every planned run exactly once."""
+    from archsearch.evidence.bench import BenchSettings, load_table, planned_runs
+
+    storage = f"journal:{files / 'bench.log'}"
+    table = files / "t.json"
+    build = subprocess.Popen(
+        _cli("bench", "build", str(files / "task.yaml"), str(files / "space.yaml"), "--out", str(table),
+             "--storage", storage, "--study-name", "tb", "--epochs", "3", "--band", "0.6", "--noise-layouts", "3",
+             "--runs-dir", str(files / "runs"), "--no-progress", "--threads", "1"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    _wait(lambda: _study_exists("tb", storage), 120, "the table's study", [build])
+    worker = subprocess.Popen(_cli("worker", "--study-name", "tb", "--storage", storage, "--runs-dir",
+                                   str(files / "runs"), "--no-progress", "--threads", "1"),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    _wait(lambda: _running_of("tb", storage, worker.pid), 120, "a run of the worker", [worker])
+    worker.send_signal(signal.SIGKILL)
+    worker.communicate(timeout=30)
+    out, err = build.communicate(timeout=600)
+    assert build.returncode == 0, err
+    t = load_table(table)
+    s = t["settings"]
+    planned = planned_runs(len(t["layouts"]), BenchSettings(**s))
+    got = sorted((r["layout"], r["seed"]) for r in t["runs"])
+    assert got == sorted(planned)  # every planned run, once
+    assert all("val_accuracy" in r and len(r["val_curve"]) == 3 for r in t["runs"])
+    study = _load("tb", storage)
+    assert any(tr.state == TrialState.FAIL for tr in study.trials)  # the killed run ...
+    assert len({r["layout"] for r in t["runs"]}) == len(t["layouts"])  # ... was trained again by the build
+    json.loads(table.read_text())  # plain JSON, whole
