@@ -55,3 +55,25 @@ def test_device_choice():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="sees no CUDA device"):
             pick_device("cuda")
+
+
+def test_no_host_sync_per_step(toy, monkeypatch):
+    """The loop reads the loss once per epoch, not once per step: on a GPU, Python runs ahead of the device
+    (a read of a tensor's value is a host sync; counted here on CPU, where the code path is the same)."""
+    import sys
+
+    from archsearch.train import loop
+
+    reads = []
+    for name in ("item", "__float__", "__int__", "__bool__"):
+        real = getattr(torch.Tensor, name)
+
+        def counted(self, *a, _real=real, **k):
+            if sys._getframe(1).f_code.co_filename == loop.__file__:  # the loop's own reads (not the optimiser's
+                reads.append(1)  # CPU-side step counters, which never wait for a GPU)
+            return _real(self, *a, **k)
+
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    cfg = TrainConfig(epochs=3, batch_size=16, device="cpu")  # 300 images: 19 steps an epoch
+    train(build_model(_lay(), seed=0), toy, cfg)
+    assert len(reads) <= 3 * 4  # per epoch: the loss, and one count per evaluated split (val, test), not per step

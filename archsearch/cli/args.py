@@ -132,8 +132,8 @@ def storage_url(text: str) -> str:
 def add_threads_option(p: argparse.ArgumentParser) -> None:
     """``--threads``: torch threads per training process on CPU."""
     p.add_argument("--threads", type=int_in(1, 1024),
-                   help="torch threads per training process on CPU (default: this machine's cores shared out among "
-                        "its workers, at least 1)")
+                   help="torch threads per training process on CPU (default 1: a single-threaded process holds its "
+                        "speed when the machine is shared; more processes, not threads, add throughput)")
 
 
 def add_prior_option(p: argparse.ArgumentParser) -> None:

@@ -71,7 +71,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         with signals_stop():  # SIGTERM: the pool's workers are terminated, the table keeps every finished run
             table = build_table(task, space, settings, args.out, workers=args.workers, device=dev,
                                 cache_dir=args.runs_dir / ".cache", on_run=on_run,
-                                threads=cpu_threads(args.threads, args.workers))
+                                threads=cpu_threads(args.threads))
     finally:
         on_run.close()
     _built(args.out, table)
@@ -102,7 +102,7 @@ def _build_on_storage(args: argparse.Namespace, task, space, settings, dev: str)
     recipe = Recipe.from_files(args.task, args.space, kind="bench", mode="bench", trials=1, epochs=settings.epochs,
                                seed=settings.sample_seed, max_failures=10**6,
                                bench={"settings": asdict(settings), "layouts": table["layouts"], "out": str(out)})
-    threads = cpu_threads(args.threads, args.workers)
+    threads = cpu_threads(args.threads)
     work = prepare(recipe, name, device=dev, runs_dir=args.runs_dir, threads=threads)
     storage = args.storage or search.default_storage(name, args.runs_dir)
     study = search.open_study(name, storage, fp=work.fingerprint, create=True)

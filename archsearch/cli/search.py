@@ -76,7 +76,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         guide=guide, epochs=args.epochs, train=args.train, val=args.val, test=args.test, seed=args.seed,
         max_failures=args.max_failures)
     bar = _trial_bar(args, task.name, args.trials) if mode == "trained" else None
-    threads = cpu_threads(args.threads, args.workers)
+    threads = cpu_threads(args.threads)
     work = prepare(recipe, args.study_name, device=args.device, runs_dir=args.runs_dir, threads=threads,
                    on_epoch=_epoch_line(bar, args.epochs, args.seed))
     storage = args.storage or search.default_storage(args.study_name, args.runs_dir)

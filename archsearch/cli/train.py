@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archsearch.cli.args import RunsBar, add_prior_option, add_training_options, int_in, plot_path
+from archsearch.cli.args import RunsBar, add_prior_option, add_threads_option, add_training_options, int_in, plot_path
 from archsearch.cli.search import device_or_error, load_task_space
 from archsearch.formats.yamlio import InputError
 
@@ -64,11 +64,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
                                                                               seed=args.seed))]
     chosen += [(label, lay) for label, lay in paper_layouts_for(space)
                if all(lay != other for _, other in chosen)]
+    from archsearch.search.worker import cpu_threads
+
     out_dir = new_run_dir(args.runs_dir / f"verify-{task.name}")
     on_run = RunsBar(f"verify {task.name}", not args.no_progress,
                      lambda run: f"{chosen[run['layout']][0]} seed {run['seed']}")
     try:
         table = build_table(task, space, settings, out_dir / "table.json", workers=args.workers, device=device,
+                            threads=cpu_threads(args.threads),
                             cache_dir=args.runs_dir / ".cache", on_run=on_run, chosen=chosen)
     finally:
         on_run.close()
@@ -129,6 +132,9 @@ def cmd_paper(args: argparse.Namespace) -> int:
     tasks = [load_task(args.local or shipped_path("tasks", local)), load_task(args.glob or shipped_path("tasks", glob))]
     _check_plot(args)
     device = device_or_error(args.device)
+    from archsearch.search.worker import set_cpu_threads
+
+    set_cpu_threads(device, args.threads)
     seeds = list(range(args.seed, args.seed + args.seeds))
     report = run_paper(tasks, args.r or default_rs, seeds, args.epochs, device, args.model, args.train, args.test,
                        args.runs_dir / ".cache", progress=not args.no_progress, val=args.val)
@@ -157,6 +163,7 @@ def cmd_paper(args: argparse.Namespace) -> int:
 
 def _common(p: argparse.ArgumentParser) -> None:
     add_training_options(p, epochs=15)
+    add_threads_option(p)
     p.add_argument("--seeds", type=int_in(1, 1000), default=3, help="training seeds per layout")
     p.add_argument("--plot", type=plot_path, metavar="FILE",
                    help="where to draw the figure (.png, .pdf, .svg; default: in the run's folder)")

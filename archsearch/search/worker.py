@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from archsearch.formats.task import Task
     from archsearch.prior.score import Prior
 
-__all__ = ["Work", "cpu_threads", "prepare", "sampler_for", "spawn_workers", "stop_workers", "work_on"]
+__all__ = ["Work", "cpu_threads", "prepare", "sampler_for", "set_cpu_threads", "spawn_workers", "stop_workers",
+           "work_on"]
 
 
 @dataclass
@@ -47,25 +48,25 @@ class Work:
     device: str = "cpu"
 
 
-def cpu_threads(threads: int | None, workers: int = 1) -> int:
-    """torch threads per training process on CPU: ``threads`` when given, else the cores shared out among
-    this machine's ``workers`` (at least 1). A process that takes every core slows several-fold as soon as
-    anything else runs beside it (README, "CPU that holds up when shared")."""
-    if threads is not None:
-        return threads
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, cores // max(1, workers))
+def cpu_threads(threads: int | None = None) -> int:
+    """torch threads per training process on CPU: ``threads`` when given, else 1. Measured on 2 cores
+    (``benchmarks/bench_build.py``): one single-threaded process trains at 0.91x the speed of one with
+    torch's default threads on an idle machine, but holds 0.85x of its own idle speed beside a busy
+    process, where the default-threads one falls to 0.33x. More throughput comes from more processes
+    (``--workers``), not threads."""
+    return 1 if threads is None else threads
 
 
-def _set_threads(device: str, threads: int) -> None:
+def set_cpu_threads(device: str, threads: int | None = None) -> None:
+    """On CPU, this process trains with :func:`cpu_threads` torch threads."""
     import torch
 
     if device == "cpu":
-        torch.set_num_threads(threads)
+        torch.set_num_threads(cpu_threads(threads))
 
 
 def prepare(recipe: Recipe, study_name: str, *, device: str = "auto", runs_dir: str | Path = "runs",
-            threads: int | None = None, workers: int = 1,
+            threads: int | None = None,
             on_epoch: Callable[[Any, dict], None] | None = None) -> Work:
     """Validate the recipe's files, build the prior, and for training load the data and pick the device
     (``threads``: torch threads on CPU, see :func:`cpu_threads`); no storage is opened."""
@@ -84,7 +85,7 @@ def prepare(recipe: Recipe, study_name: str, *, device: str = "auto", runs_dir: 
         from archsearch.evidence.bench import bench_objective
 
         dev = _device(device)
-        _set_threads(dev, cpu_threads(threads, workers))
+        set_cpu_threads(dev, threads)
         objective = bench_objective(recipe, task, space, dev, runs_dir / ".cache")
         return Work(recipe, task, space, prior, objective, (), fp, directions, dev)
     if recipe.mode != "trained":
@@ -99,7 +100,7 @@ def prepare(recipe: Recipe, study_name: str, *, device: str = "auto", runs_dir: 
     from archsearch.train.data import load_task_data
 
     dev = _device(device)
-    _set_threads(dev, cpu_threads(threads, workers))
+    set_cpu_threads(dev, threads)
     data = load_task_data(task, space.classes, space.in_channels, recipe.train, recipe.test,
                           cache_dir=runs_dir / ".cache", val=recipe.val)
     warm = recipe.guide == "warm-floor"
