@@ -75,10 +75,10 @@ def cmd_search(args: argparse.Namespace) -> int:
         args.task, args.space, kind="search", mode=mode, trials=args.trials, prior=args.prior, sampler=kind,
         guide=guide, epochs=args.epochs, train=args.train, val=args.val, test=args.test, seed=args.seed,
         max_failures=args.max_failures)
-    bar = _trial_bar(args, task.name, args.trials) if mode == "trained" else None
     threads = cpu_threads(args.threads)
+    box: list = [None]  # the progress bar, made once everything is validated
     work = prepare(recipe, args.study_name, device=args.device, runs_dir=args.runs_dir, threads=threads,
-                   on_epoch=_epoch_line(bar, args.epochs, args.seed))
+                   on_epoch=_epoch_line(box, args.epochs, args.seed))
     storage = args.storage or search.default_storage(args.study_name, args.runs_dir)
     probe = search.open_study(args.study_name, storage, fp=work.fingerprint, directions=work.directions, create=True)
     sampler = sampler_for(work, worker_seed(recipe, len(probe.trials), joined=False))
@@ -88,6 +88,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         study.set_user_attr(key, value)
     recipe.store(study)
     _describe_study(study, recipe, task, space)
+    bar = box[0] = _trial_bar(args, task.name, args.trials) if mode == "trained" else None
     helpers = spawn_workers(args.workers - 1, args.study_name, storage, device=work.device,
                             runs_dir=args.runs_dir, threads=threads) if args.workers > 1 else []
     outcome, signum = None, None
@@ -118,12 +119,13 @@ def _trial_bar(args: argparse.Namespace, name: str, total: int):
     return tqdm(total=total, desc=f"{name} [{args.study_name}]", unit="trial", dynamic_ncols=True)
 
 
-def _epoch_line(bar, epochs: int, seed: int):
-    """What a training trial shows on the progress bar after each epoch."""
-    if bar is None:
-        return None
+def _epoch_line(box: list, epochs: int, seed: int):
+    """What a training trial shows on the progress bar (``box[0]``, if any) after each epoch."""
 
     def on_epoch(trial, row) -> None:
+        bar = box[0]
+        if bar is None:
+            return
         bar.set_postfix_str(f"trial {trial.number} {trial.user_attrs.get('channels')} seed {seed + trial.number} "
                             f"epoch {row['epoch'] + 1}/{epochs} val {row['val_accuracy']:.3f}", refresh=True)
 
@@ -166,11 +168,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     storage = args.storage or _default_storage_of(args.study_name, args.runs_dir)
     probe = search.open_study(args.study_name, storage, create=False)
     recipe = Recipe.of(probe)
+    box: list = [None]
+    work = prepare(recipe, args.study_name, device=args.device, runs_dir=args.runs_dir, threads=args.threads,
+                   on_epoch=_epoch_line(box, recipe.epochs, recipe.seed))
     bar = None
     if recipe.kind == "search" and recipe.mode == "trained":
-        bar = _trial_bar(args, recipe.task_path.rsplit("/", 1)[-1], recipe.trials)
-    work = prepare(recipe, args.study_name, device=args.device, runs_dir=args.runs_dir, threads=args.threads,
-                   on_epoch=_epoch_line(bar, recipe.epochs, recipe.seed))
+        bar = box[0] = _trial_bar(args, work.task.name, recipe.trials)
     study = search.open_study(args.study_name, storage, fp=work.fingerprint,
                               sampler=sampler_for(work, worker_seed(recipe, len(probe.trials), joined=True)))
     try:
