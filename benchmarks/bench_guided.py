@@ -5,6 +5,7 @@ one point of the best layout known (the best any run reached), and the test accu
 
     python benchmarks/bench_guided.py [--task tasks/digits-local-32.yaml] [--space search_spaces/cpu-32x32.yaml]
         [--methods guided warm-floor tpe random] [--seeds 3] [--trials 10] [--epochs 12] [--train 8000]
+        [--val 2000] [--test 2000] [--threads T]
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from archsearch.search.objectives import TrainedSettings, trained_objective
 from archsearch.search.prior_sampler import PriorGuidedSampler
 from archsearch.search.samplers import WarmStartSampler, make_sampler
 from archsearch.search.study import run_study
+from archsearch.search.worker import set_cpu_threads
 from archsearch.train.data import load_data
+from archsearch.train.loop import pick_device
 
 
 def main() -> None:
@@ -40,7 +43,9 @@ def main() -> None:
     ap.add_argument("--train", type=int, default=8000)
     ap.add_argument("--val", type=int, default=2000)
     ap.add_argument("--test", type=int, default=2000)
+    ap.add_argument("--threads", type=int, help="torch threads on CPU (default 1, as archsearch's commands)")
     args = ap.parse_args()
+    set_cpu_threads(str(pick_device("auto")), args.threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     task, space = load_task(args.task), load_space(args.space)
     task = replace(task, data=replace(task.data, train=args.train, val=args.val, test=args.test))

@@ -169,7 +169,8 @@ def _spawn_trained(files, name, *extra):
 
 @pytest.mark.slow
 def test_workers_starting_together_warm_start_once(files):
-    procs = [_spawn_trained(files, "w2", "--trials", "5", "--epochs", "1", "--seed", "0") for _ in range(2)]
+    procs = [_spawn_trained(files, "w2", "--trials", "5", "--epochs", "1", "--seed", "0", "--guide", "warm-floor")
+             for _ in range(2)]
     for p in procs:
         out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
@@ -186,7 +187,7 @@ def test_an_interrupted_training_trial_is_retried_on_resume(files, sig):
     import signal
     import time
 
-    proc = _spawn_trained(files, "int", "--trials", "1", "--epochs", "500", "--train", "2000")
+    proc = _spawn_trained(files, "int", "--trials", "1", "--epochs", "500", "--train", "2000", "--guide", "warm-floor")
     metrics = files[2] / "runs" / "int" / "trials" / "00000.jsonl"
     t0 = time.time()
     while not (metrics.exists() and metrics.read_text().count("\n") >= 2):  # trial 0 is training
@@ -200,7 +201,7 @@ def test_an_interrupted_training_trial_is_retried_on_resume(files, sig):
     study = _study(files, "int")
     first = study.trials[0]
     assert first.state in (TrialState.FAIL, TrialState.RUNNING) and first.user_attrs.get("warm_start")
-    rerun = _spawn_trained(files, "int", "--trials", "1", "--epochs", "1")
+    rerun = _spawn_trained(files, "int", "--trials", "1", "--epochs", "1", "--guide", "warm-floor")
     out, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err
     study = _study(files, "int")

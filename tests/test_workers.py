@@ -103,8 +103,11 @@ def _check_exactly_n_with_a_retry(study: optuna.Study, n: int = 8) -> None:
     assert not [t for t in trials if t.state == TrialState.RUNNING]  # nothing left hanging
     killed = [t for t in trials if t.state == TrialState.FAIL]
     assert killed, "the killed worker's trial should be marked FAIL"
-    retried = {t.user_attrs.get("retry_of") for t in complete}
-    assert all(k.number in retried for k in killed)  # ... and retried to completion: nothing lost
+    # retried by archsearch (`retry_of`) or by Optuna's heartbeat callback (`failed_trial`), whichever came first
+    retried = {t.user_attrs.get("retry_of") for t in complete} | {t.system_attrs.get("failed_trial") for t in complete}
+    story = [(t.number, t.state.name, t.system_attrs.get("archsearch:pid"), t.user_attrs.get("retry_of"),
+              t.user_attrs.get("surplus"), t.user_attrs.get("duplicate_of")) for t in trials]
+    assert all(k.number in retried for k in killed), story  # ... and retried to completion: nothing lost
     for t in trials:
         assert t.state in (TrialState.COMPLETE, TrialState.FAIL) or t.user_attrs.get("surplus") or \
             t.user_attrs.get("skipped")

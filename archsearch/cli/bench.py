@@ -94,7 +94,7 @@ def _build_on_storage(args: argparse.Namespace, task, space, settings, dev: str)
     from archsearch.evidence.bench import open_table, save_table, sync_table, table_study
     from archsearch.search import study as search
     from archsearch.search.recipe import Recipe
-    from archsearch.search.worker import cpu_threads, prepare, spawn_workers, stop_workers, work_on
+    from archsearch.search.worker import cpu_threads, prepare, work_with_helpers
 
     name = args.study_name or f"bench-{args.out.stem}"
     out = args.out.resolve()
@@ -121,24 +121,15 @@ def _build_on_storage(args: argparse.Namespace, task, space, settings, dev: str)
         return value
 
     work.objective = and_save
-    helpers = spawn_workers(args.workers - 1, name, storage, device=dev, runs_dir=args.runs_dir,
-                            threads=threads) if args.workers > 1 else []
     bar = None
     if not args.no_progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total, desc=f"bench {task.name} [{name}]", unit="run", dynamic_ncols=True)
-    signum = None
     try:
-        outcome = work_on(study, work, progress=False, bar=bar)
-    except KeyboardInterrupt as exc:
-        signum = getattr(exc, "signum", 2)
-        raise
+        outcome = work_with_helpers(study, work, storage, workers=args.workers, runs_dir=args.runs_dir,
+                                    threads=threads, progress=False, bar=bar)
     finally:
-        if bar is not None:
-            bar.close()
-        if helpers:
-            stop_workers(helpers, signum)
         table = sync_table(study, table, out)
     _built(args.out, table)
     print(f"study {name} ({storage}): `archsearch worker --study-name {name} --storage URL` joins from any machine")

@@ -58,7 +58,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from archsearch.prior.exhaustive import MAX_EXHAUSTIVE, exhaustive_size_ok
     from archsearch.search import study as search
     from archsearch.search.recipe import Recipe
-    from archsearch.search.worker import cpu_threads, prepare, sampler_for, spawn_workers, stop_workers, worker_seed
+    from archsearch.search.worker import cpu_threads, prepare, sampler_for, work_with_helpers, worker_seed
 
     kind = args.sampler
     if kind == "auto":
@@ -89,21 +89,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     recipe.store(study)
     _describe_study(study, recipe, task, space)
     bar = box[0] = _trial_bar(args, task.name, args.trials) if mode == "trained" else None
-    helpers = spawn_workers(args.workers - 1, args.study_name, storage, device=work.device,
-                            runs_dir=args.runs_dir, threads=threads) if args.workers > 1 else []
-    outcome, signum = None, None
-    try:
-        from archsearch.search.worker import work_on
-
-        outcome = work_on(study, work, progress=not args.no_progress, bar=bar)
-    except KeyboardInterrupt as exc:
-        signum = getattr(exc, "signum", 2)
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
-        if helpers:
-            stop_workers(helpers, signum)
+    outcome = work_with_helpers(study, work, storage, workers=args.workers, runs_dir=args.runs_dir, threads=threads,
+                                progress=not args.no_progress, bar=bar)
     if mode != "trained":  # trained trials carry their pictures already; here the best few get theirs
         from archsearch.search.dashboard import picture_best
 
@@ -163,7 +150,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """Join a study made by `search ... --storage URL` (or `bench build --storage URL`) and work on it."""
     from archsearch.search import study as search
     from archsearch.search.recipe import Recipe
-    from archsearch.search.worker import prepare, sampler_for, work_on, worker_seed
+    from archsearch.search.worker import prepare, sampler_for, work_with_helpers, worker_seed
 
     storage = args.storage or _default_storage_of(args.study_name, args.runs_dir)
     probe = search.open_study(args.study_name, storage, create=False)
@@ -176,11 +163,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         bar = box[0] = _trial_bar(args, work.task.name, recipe.trials)
     study = search.open_study(args.study_name, storage, fp=work.fingerprint,
                               sampler=sampler_for(work, worker_seed(recipe, len(probe.trials), joined=True)))
-    try:
-        outcome = work_on(study, work, progress=not args.no_progress, bar=bar)
-    finally:
-        if bar is not None:
-            bar.close()
+    outcome = work_with_helpers(study, work, storage, progress=not args.no_progress, bar=bar)
     if recipe.kind == "bench":  # the table file is `bench build`'s to write (it may be on another machine)
         print(f"study {args.study_name}: {outcome.mine} run(s) trained by this worker; `archsearch bench build` "
               "with the same --storage writes them into the table")

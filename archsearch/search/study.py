@@ -291,14 +291,18 @@ class RunOutcome:
     mine: int = 0  #: of those, the trials this process ran
 
 
-def _is_surplus(study: optuna.Study, trial: Trial, n: int) -> bool:
+def _is_surplus(study: optuna.Study, trial: Trial, n: int, starting: bool = False) -> bool:
     """Would this trial make the study exceed ``n`` COMPLETE trials? RUNNING trials created before it
-    hold their places; later ones yield to it."""
+    hold their places; later ones yield to it. A fresh trial ``starting`` also yields to queued (WAITING)
+    ones, such as the retry of a trial whose worker died, so that the retry, not a new proposal, gets the
+    place; a finished trial yields to none that has not run."""
     mine = trial._trial_id
-    trials = study._storage.get_all_trials(study._study_id, deepcopy=False,
-                                           states=(TrialState.COMPLETE, TrialState.RUNNING))
+    states = (TrialState.COMPLETE, TrialState.RUNNING) + ((TrialState.WAITING,) if starting else ())
+    trials = study._storage.get_all_trials(study._study_id, deepcopy=False, states=states)
+    fresh = starting and "fixed_params" not in study._storage.get_trial(mine).system_attrs  # not from the queue
     ahead = sum(1 for t in trials if t.state == TrialState.COMPLETE
-                or (t._trial_id < mine and not t.user_attrs.get("surplus")))
+                or (t.state == TrialState.WAITING and fresh)
+                or (t.state == TrialState.RUNNING and t._trial_id < mine and not t.user_attrs.get("surplus")))
     return ahead >= n
 
 
@@ -336,7 +340,7 @@ def run_study(
         study._storage.set_trial_system_attr(trial._trial_id, "archsearch:host", host)
         study._storage.set_trial_system_attr(trial._trial_id, "archsearch:pid", pid)
         last.append(trial)
-        if _is_surplus(study, trial, trials):  # the place was taken: stand down untrained
+        if _is_surplus(study, trial, trials, starting=True):  # the place was taken: stand down untrained
             trial.set_user_attr("surplus", True)
             raise optuna.TrialPruned(f"the study already holds {trials} trials")
         beat = None if own_heartbeat else _Beat(study, trial._trial_id)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from archsearch.prior.score import Prior
 
 __all__ = ["Work", "cpu_threads", "prepare", "sampler_for", "set_cpu_threads", "spawn_workers", "stop_workers",
-           "work_on"]
+           "work_on", "work_with_helpers"]
 
 
 @dataclass
@@ -195,3 +195,23 @@ def stop_workers(procs: list[subprocess.Popen], signum: int | None = None, timeo
             p.kill()
             codes.append(p.wait())
     return codes
+
+
+def work_with_helpers(study: optuna.Study, work: Work, storage: str, *, workers: int = 1,
+                      runs_dir: str | Path = "runs", threads: int | None = None, progress: bool = True,
+                      bar: Any = None):
+    """:func:`work_on` here, beside ``workers - 1`` ``archsearch worker`` processes on this machine (a
+    Ctrl-C or SIGTERM reaches them too; they are waited for); the bar is closed at the end."""
+    helpers = spawn_workers(workers - 1, study.study_name, storage, device=work.device, runs_dir=runs_dir,
+                            threads=threads) if workers > 1 else []
+    signum = None
+    try:
+        return work_on(study, work, progress=progress, bar=bar)
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", 2)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+        if helpers:
+            stop_workers(helpers, signum)
