@@ -58,12 +58,13 @@ def cmd_show(args: argparse.Namespace) -> int:
           f"({rep['feasible']} within the budget)")
     if not rep["layouts"]:
         print("  no finished layout within the budget yet")
+    width = max((len(p["name"]) for lay in rep["layouts"] for p in lay["partitions"]), default=0)
     for k, lay in enumerate(rep["layouts"], 1):
         test = f", test {lay['test_accuracy']:.4f}" if lay.get("test_accuracy") is not None else ""
         print(f"#{k} trial {lay['trial']}: value {_values(lay['value'])}{test}, prior {lay['prior_score']:.4f}, "
               f"{lay['params']} parameters, {lay['layout']}")
         for p in lay["partitions"]:
-            print(f"     {p['name']:>16}: log2 min cut {p['log2_mincut']:7.2f}   cut runs through {p['explanation']}")
+            print(f"    {p['name']:>{width}}: log2 min cut {p['log2_mincut']:7.2f}   cut runs through {p['explanation']}")
     return 0
 
 
