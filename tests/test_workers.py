@@ -3,6 +3,7 @@ real processes; one is killed mid-trial and the study still ends with exactly N 
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import signal
@@ -130,15 +131,19 @@ def test_a_stale_beat_on_a_journal_is_reaped_from_any_host(tmp_path, monkeypatch
     is failed and retried, whichever host ran it; a fresh beat keeps it."""
     st = search._storage(f"journal:{tmp_path / 'j.log'}")
     study = optuna.create_study(study_name="j", storage=st, direction="maximize")
-    stale, fresh = study.ask({"x": optuna.distributions.IntDistribution(0, 9)}), study.ask(
-        {"x": optuna.distributions.IntDistribution(0, 9)})
-    for t, age in ((stale, 3 * search.STALE_S), (fresh, 1.0)):
+    stale, fresh, young = (study.ask({"x": optuna.distributions.IntDistribution(0, 9)}) for _ in range(3))
+    for t, age in ((stale, 3 * search.STALE_S), (fresh, 1.0), (young, None)):
         st.set_trial_system_attr(t._trial_id, "archsearch:host", "another-machine")
         st.set_trial_system_attr(t._trial_id, "archsearch:pid", 1)
-        st.set_trial_system_attr(t._trial_id, search.BEAT_KEY, time.time() - age)
+        if age is not None:  # `young` started a moment ago and has not beaten yet: it is not stale
+            st.set_trial_system_attr(t._trial_id, search.BEAT_KEY, time.time() - age)
     assert search.reap_dead_trials(study) == 1
     states = {t.number: t.state for t in study.get_trials(deepcopy=False)}
-    assert states[stale.number] == TrialState.FAIL and states[fresh.number] == TrialState.RUNNING
+    assert states[stale.number] == TrialState.FAIL
+    assert states[fresh.number] == states[young.number] == TrialState.RUNNING
+    old = st.get_trial(young._trial_id)  # a trial that never beat, started long ago, is stale
+    old.datetime_start = old.datetime_start - datetime.timedelta(seconds=3 * search.STALE_S)
+    assert search._stale(old) and not search._stale(st.get_trial(fresh._trial_id))
     waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
     assert len(waiting) == 1 and waiting[0].user_attrs["retry_of"] == stale.number
 

@@ -64,7 +64,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"#{k} trial {lay['trial']}: value {_values(lay['value'])}{test}, prior {lay['prior_score']:.4f}, "
               f"{lay['params']} parameters, {lay['layout']}")
         for p in lay["partitions"]:
-            print(f"    {p['name']:>{width}}: log2 min cut {p['log2_mincut']:7.2f}   cut runs through {p['explanation']}")
+            print(f"    {p['name']:>{width}}: log2 min cut {p['log2_mincut']:7.2f}   "
+                  f"cut runs through {p['explanation']}")
     return 0
 
 

@@ -183,7 +183,7 @@ def reap_dead_trials(study: optuna.Study) -> int:
     beats = not _optuna_heartbeat(study)
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         attrs = t.system_attrs
-        if beats and BEAT_KEY in attrs and time.time() - float(attrs[BEAT_KEY]) > STALE_S:
+        if beats and _stale(t):
             if _fail(study, t._trial_id):  # its worker, on whatever host, stopped beating
                 retry_trial(study, study._storage.get_trial(t._trial_id))
                 n += 1
@@ -209,6 +209,15 @@ def reap_dead_trials(study: optuna.Study) -> int:
     return n
 
 
+def _stale(t: FrozenTrial) -> bool:
+    """No beat for ``STALE_S`` seconds: the last beat, or the start when it never beat, is that old (the
+    workers' clocks must agree to within a few seconds, as NTP keeps them)."""
+    beat = t.system_attrs.get(BEAT_KEY)
+    if beat is not None:
+        return time.time() - float(beat) > STALE_S
+    return t.datetime_start is not None and (datetime.datetime.now() - t.datetime_start).total_seconds() > STALE_S
+
+
 def _optuna_heartbeat(study: optuna.Study) -> bool:
     """Whether the storage runs Optuna's own heartbeat (RDB storages opened here)."""
     st = study._storage
@@ -216,25 +225,25 @@ def _optuna_heartbeat(study: optuna.Study) -> bool:
 
 
 class _Beat:
-    """While a trial runs, stamp it every ``BEAT_S`` seconds (storages without Optuna's heartbeat)."""
+    """While a trial runs, stamp it every ``BEAT_S`` seconds, the first time ``BEAT_S`` after its start
+    (storages without Optuna's heartbeat; a trial of milliseconds writes nothing)."""
 
     def __init__(self, study: optuna.Study, trial_id: int) -> None:
         self._stop = threading.Event()
         self._study, self._id = study, trial_id
-        self._beat()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
-
-    def _beat(self) -> None:
-        self._study._storage.set_trial_system_attr(self._id, BEAT_KEY, time.time())
 
     def _run(self) -> None:
         while not self._stop.wait(BEAT_S):
             try:
-                self._beat()
+                self._study._storage.set_trial_system_attr(self._id, BEAT_KEY, time.time())
             except Exception:  # noqa: BLE001 - a finished trial, a storage hiccup: the next beat decides
-                if self._study._storage.get_trial(self._id).state.is_finished():
-                    return
+                try:
+                    if self._study._storage.get_trial(self._id).state.is_finished():
+                        return
+                except Exception:  # noqa: BLE001
+                    pass
 
     def stop(self) -> None:
         self._stop.set()
