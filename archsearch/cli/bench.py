@@ -91,7 +91,7 @@ def _build_on_storage(args: argparse.Namespace, task, space, settings, dev: str)
     machine train them; the table file is rewritten from the study as runs complete here and at the end."""
     from dataclasses import asdict
 
-    from archsearch.evidence.bench import open_table, save_table, sync_table, table_study
+    from archsearch.evidence.bench import open_table, planned_runs, save_table, sync_table, table_study
     from archsearch.search import study as search
     from archsearch.search.recipe import Recipe
     from archsearch.search.worker import cpu_threads, prepare, work_with_helpers
@@ -99,16 +99,17 @@ def _build_on_storage(args: argparse.Namespace, task, space, settings, dev: str)
     name = args.study_name or f"bench-{args.out.stem}"
     out = args.out.resolve()
     table = open_table(task, space, settings, out, None, dev)
-    recipe = Recipe.from_files(args.task, args.space, kind="bench", mode="bench", trials=1, epochs=settings.epochs,
-                               seed=settings.sample_seed, max_failures=10**6,
+    total = len(planned_runs(len(table["layouts"]), settings))  # the study is done when it holds them all
+    recipe = Recipe.from_files(args.task, args.space, kind="bench", mode="bench", trials=total,
+                               epochs=settings.epochs, seed=settings.sample_seed, max_failures=10**6,
                                bench={"settings": asdict(settings), "layouts": table["layouts"], "out": str(out)})
     threads = cpu_threads(args.threads)
     work = prepare(recipe, name, device=dev, runs_dir=args.runs_dir, threads=threads)
     storage = args.storage or search.default_storage(name, args.runs_dir)
     study = search.open_study(name, storage, fp=work.fingerprint, create=True)
+    study.set_user_attr("fingerprint", work.fingerprint)
     save_table(out, table)
-    total = table_study(table, settings, study)
-    work.recipe = recipe = Recipe(**{**asdict(recipe), "trials": total})
+    table_study(table, settings, study)
     recipe.store(study)
     from archsearch.search.dashboard import describe_study
 

@@ -318,10 +318,9 @@ def table_summary(table: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # -- a table built through an Optuna study: many workers, on many machines ------------------------------
-def table_study(table: dict[str, Any], settings: BenchSettings, study: Any) -> int:
+def table_study(table: dict[str, Any], settings: BenchSettings, study: Any) -> None:
     """Make ``study`` hold the table: runs the table already has become COMPLETE trials, every missing one
-    is enqueued (once: a run the study holds in any state but FAIL is not enqueued again). Returns the
-    number of runs the study must complete (all planned runs)."""
+    is enqueued (once: a run the study holds in any state but FAIL is not enqueued again)."""
     import optuna
     from optuna.distributions import IntDistribution
     from optuna.trial import TrialState
@@ -342,7 +341,6 @@ def table_study(table: dict[str, Any], settings: BenchSettings, study: Any) -> i
     for i, seed in todo_runs(table, settings):
         if (i, seed) not in held:
             study.enqueue_trial({"layout": i, "seed": seed})
-    return len(planned_runs(n, settings))
 
 
 def sync_table(study: Any, table: dict[str, Any], out: str | Path, extra: list[dict[str, Any]] = ()) -> dict[str, Any]:

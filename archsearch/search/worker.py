@@ -81,10 +81,14 @@ def prepare(recipe: Recipe, study_name: str, *, device: str = "auto", runs_dir: 
     prior = Prior.for_task(task, space, recipe.prior)
     directions = ["maximize"] * (len(task.partitions) if recipe.mode == "pareto" else 1)
     fp = fingerprint(task, space, recipe.mode, recipe.prior)
-    if recipe.kind == "bench":
-        from archsearch.evidence.bench import bench_objective
+    if recipe.kind == "bench":  # a table's study is also bound to its settings and layouts
+        import json
 
-        dev = _device(device)
+        from archsearch.evidence.bench import bench_objective
+        from archsearch.train.loop import resolve_device
+
+        fp = fingerprint(task, space, "bench:" + json.dumps(recipe.bench, sort_keys=True), recipe.prior)
+        dev = resolve_device(device)
         set_cpu_threads(dev, threads)
         objective = bench_objective(recipe, task, space, dev, runs_dir / ".cache")
         return Work(recipe, task, space, prior, objective, (), fp, directions, dev)
@@ -98,8 +102,9 @@ def prepare(recipe: Recipe, study_name: str, *, device: str = "auto", runs_dir: 
     from archsearch.search.guided import WARM_START, prior_floor
     from archsearch.search.objectives import TrainedSettings, trained_objective
     from archsearch.train.data import load_task_data
+    from archsearch.train.loop import resolve_device
 
-    dev = _device(device)
+    dev = resolve_device(device)
     set_cpu_threads(dev, threads)
     data = load_task_data(task, space.classes, space.in_channels, recipe.train, recipe.test,
                           cache_dir=runs_dir / ".cache", val=recipe.val)
@@ -111,12 +116,6 @@ def prepare(recipe: Recipe, study_name: str, *, device: str = "auto", runs_dir: 
         artifacts=runs_dir / study_name / "artifacts")
     objective, catch = trained_objective(task, space, prior, data, settings, on_epoch=on_epoch)
     return Work(recipe, task, space, prior, objective, catch, fp, directions, dev)
-
-
-def _device(name: str) -> str:
-    from archsearch.train.loop import resolve_device
-
-    return resolve_device(name)
 
 
 def sampler_for(work: Work, seed: int) -> optuna.samplers.BaseSampler:
