@@ -190,7 +190,7 @@ def test_bench_build_on_a_storage_with_a_worker_killed(files):
     table = files / "t.json"
     build = subprocess.Popen(
         _cli("bench", "build", str(files / "task.yaml"), str(files / "space.yaml"), "--out", str(table),
-             "--storage", storage, "--study-name", "tb", "--epochs", "3", "--band", "0.6", "--noise-layouts", "3",
+             "--storage", storage, "--study-name", "tb", "--epochs", "8", "--band", "0.6", "--noise-layouts", "3",
              "--runs-dir", str(files / "runs"), "--no-progress", "--threads", "1"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     _wait(lambda: _study_exists("tb", storage), 120, "the table's study", [build])
@@ -207,7 +207,7 @@ def test_bench_build_on_a_storage_with_a_worker_killed(files):
     planned = planned_runs(len(t["layouts"]), BenchSettings(**s))
     got = sorted((r["layout"], r["seed"]) for r in t["runs"])
     assert got == sorted(planned)  # every planned run, once
-    assert all("val_accuracy" in r and len(r["val_curve"]) == 3 for r in t["runs"])
+    assert all("val_accuracy" in r and len(r["val_curve"]) == 8 for r in t["runs"])
     study = _load("tb", storage)
     assert any(tr.state == TrialState.FAIL for tr in study.trials)  # the killed run ...
     assert len({r["layout"] for r in t["runs"]}) == len(t["layouts"])  # ... was trained again by the build
