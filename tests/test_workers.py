@@ -212,3 +212,7 @@ def test_bench_build_on_a_storage_with_a_worker_killed(files):
     assert any(tr.state == TrialState.FAIL for tr in study.trials)  # the killed run ...
     assert len({r["layout"] for r in t["runs"]}) == len(t["layouts"])  # ... was trained again by the build
     json.loads(table.read_text())  # plain JSON, whole
+    for cmd in (["show"], ["report", "--out", str(files / "rep")]):  # a table's study points to its table
+        got = subprocess.run(_cli(*cmd, "--study-name", "tb", "--storage", storage), capture_output=True, text=True,
+                             env=ENV)
+        assert got.returncode == 2 and "look at the table instead" in got.stderr and got.stderr.count("\n") == 1

@@ -120,7 +120,7 @@ def study_report(study: optuna.Study, out: str | Path, top: int = 5) -> list[Pat
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    recipe = Recipe.of(study)
+    recipe = Recipe.of_search(study)
     task, space = recipe.load()
     prior = Prior.for_task(task, space, recipe.prior)
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))

@@ -94,6 +94,16 @@ class Recipe:
         study.set_user_attr(RECIPE_KEY, self.to_json())
 
     @classmethod
+    def of_search(cls, study: optuna.Study) -> Recipe:
+        """:meth:`of`, refusing a benchmark table's study (its trials are runs, not layouts to rank: the
+        table file is what to look at)."""
+        recipe = cls.of(study)
+        if recipe.kind == "bench":
+            raise InputError(f"study '{study.study_name}' builds the table {recipe.bench.get('out')}: look at the "
+                             "table instead (bench show, bench eval, report --table)", field="--study-name")
+        return recipe
+
+    @classmethod
     def of(cls, study: optuna.Study) -> Recipe:
         """The recipe stored in ``study``, or a one-line error for a study made otherwise."""
         text = study.user_attrs.get(RECIPE_KEY)

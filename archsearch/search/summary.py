@@ -46,7 +46,7 @@ def best_layouts(study: optuna.Study, k: int = 3) -> dict[str, Any]:
     from archsearch.formats.layout_file import layout_from_dict
     from archsearch.search.recipe import RECIPE_KEY, Recipe
 
-    task = Recipe.of(study).load()[0] if isinstance(study.user_attrs.get(RECIPE_KEY), str) else None
+    task = Recipe.of_search(study).load()[0] if isinstance(study.user_attrs.get(RECIPE_KEY), str) else None
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     out = []
     for t in search.distinct_ranked(study)[:k]:
