@@ -76,22 +76,38 @@ def _running_of(name: str, storage: str, pid: int) -> bool:
 
 def _four_workers_one_killed(files, storage: str, n: int = 8) -> optuna.Study:
     """`search` on the storage, then three `worker`s; the first worker is killed (kill -9) in the middle of
-    a trial of its own. Returns the study after all have finished."""
+    a trial of its own. Returns the study after all have finished.
+
+    The order is held, not raced: `search` is paused (SIGSTOP) as soon as the study exists, so that on a
+    fast machine it cannot finish every trial before the victim's torch has even loaded; the victim is
+    frozen before it is killed, and killed only if it then holds a RUNNING trial (never between two)."""
     tmp = files
     common = ["--no-progress", "--runs-dir", str(tmp / "runs")]
     first = subprocess.Popen(_cli("search", str(tmp / "task.yaml"), str(tmp / "space.yaml"), "--study-name", "w",
                                   "--storage", storage, "--trials", str(n), "--epochs", "4", *common),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     _wait(lambda: _study_exists("w", storage), 120, "the study", [first])
-    workers = [subprocess.Popen(_cli("worker", "--study-name", "w", "--storage", storage, "--device", "cpu",
+    first.send_signal(signal.SIGSTOP)  # paused well inside the heartbeat's grace (30 s PostgreSQL, 60 s journal)
+
+    def worker() -> subprocess.Popen:
+        return subprocess.Popen(_cli("worker", "--study-name", "w", "--storage", storage, "--device", "cpu",
                                      "--threads", "1", *common),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
-               for _ in range(3)]
-    victim = workers[0]
-    _wait(lambda: _running_of("w", storage, victim.pid), 120, "a trial of the first worker", [victim])
+
+    victim = worker()
+    t0 = time.time()
+    while True:
+        _wait(lambda: _running_of("w", storage, victim.pid), 120 - (time.time() - t0), "a trial of the victim",
+              [victim])
+        victim.send_signal(signal.SIGSTOP)
+        if _running_of("w", storage, victim.pid):  # frozen in the middle of its own trial
+            break
+        victim.send_signal(signal.SIGCONT)  # it had just finished one: let it take the next
     victim.send_signal(signal.SIGKILL)
     victim.communicate(timeout=30)
-    for p in [first, *workers[1:]]:
+    first.send_signal(signal.SIGCONT)
+    workers = [worker() for _ in range(2)]
+    for p in [first, *workers]:
         out, err = p.communicate(timeout=600)
         assert p.returncode == 0, err
     return _load("w", storage)
