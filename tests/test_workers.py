@@ -87,29 +87,38 @@ def _four_workers_one_killed(files, storage: str, n: int = 8) -> optuna.Study:
                                   "--storage", storage, "--trials", str(n), "--epochs", "4", *common),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     _wait(lambda: _study_exists("w", storage), 120, "the study", [first])
-    first.send_signal(signal.SIGSTOP)  # paused well inside the heartbeat's grace (30 s PostgreSQL, 60 s journal)
+    first.send_signal(signal.SIGSTOP)  # paused for the victim's start-up: seconds, inside the heartbeats' grace
+    procs = [first]  # (30 s PostgreSQL, 60 s journal); were it longer, its trial would be retried like a dead one
 
     def worker() -> subprocess.Popen:
         return subprocess.Popen(_cli("worker", "--study-name", "w", "--storage", storage, "--device", "cpu",
                                      "--threads", "1", *common),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
 
-    victim = worker()
-    t0 = time.time()
-    while True:
-        _wait(lambda: _running_of("w", storage, victim.pid), 120 - (time.time() - t0), "a trial of the victim",
-              [victim])
-        victim.send_signal(signal.SIGSTOP)
-        if _running_of("w", storage, victim.pid):  # frozen in the middle of its own trial
-            break
-        victim.send_signal(signal.SIGCONT)  # it had just finished one: let it take the next
-    victim.send_signal(signal.SIGKILL)
-    victim.communicate(timeout=30)
-    first.send_signal(signal.SIGCONT)
-    workers = [worker() for _ in range(2)]
-    for p in [first, *workers]:
-        out, err = p.communicate(timeout=600)
-        assert p.returncode == 0, err
+    try:
+        victim = worker()
+        procs.append(victim)
+        t0 = time.time()
+        while True:
+            _wait(lambda: _running_of("w", storage, victim.pid), 120 - (time.time() - t0), "a trial of the victim",
+                  [victim])
+            victim.send_signal(signal.SIGSTOP)
+            if _running_of("w", storage, victim.pid):  # frozen in the middle of its own trial
+                break
+            victim.send_signal(signal.SIGCONT)  # it had just finished one: let it take the next
+        victim.send_signal(signal.SIGKILL)
+        victim.communicate(timeout=30)
+        first.send_signal(signal.SIGCONT)
+        workers = [worker() for _ in range(2)]
+        procs += workers
+        for p in [first, *workers]:
+            out, err = p.communicate(timeout=600)
+            assert p.returncode == 0, err
+    finally:  # a failed wait leaves no process behind, paused or not
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
     return _load("w", storage)
 
 
