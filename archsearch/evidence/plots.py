@@ -229,12 +229,14 @@ def plot_profile(report: dict, path: str | Path) -> Path:
 
 
 def plot_replay(report: dict, path: str | Path) -> Path:
-    """Median validation regret against trained trials per strategy, with its interquartile band."""
+    """Median validation regret against trained trials per strategy, with its interquartile band; each
+    strategy its own line style and width, so that curves lying on one another can be told apart."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.0, 4.2))
-    for name, f in report["strategies"].items():
+    styles = ["-", "-", "--", "-", ":"]  # curves that coincide (often at 0) stay visible
+    for i, (name, f) in enumerate(report["strategies"].items()):
         x = np.arange(1, len(f["regret_curve"]) + 1)
-        line, = ax.plot(x, f["regret_curve"], label=name)
+        line, = ax.plot(x, f["regret_curve"], label=name, ls=styles[i % len(styles)], lw=max(1.0, 2.6 - 0.4 * i))
         ax.fill_between(x, f["regret_q25"], f["regret_q75"], color=line.get_color(), alpha=0.15)
     ax.axhline(0.01, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("trained trials")
