@@ -91,6 +91,16 @@ def test_the_share_decays_and_follows_how_prior_draws_did(files):
     assert s.share(good[:10]) > s.share(good)  # and even a good one is trusted less as evidence grows
 
 
+def test_a_prior_no_better_than_the_base_gets_pibo_share(files):
+    """Closed form: when prior draws and base proposals reach the top quarter equally often, q = 1/2 and
+    the share is piBO's beta / (beta + n)."""
+    space, prior = _prior(files)
+    s = PriorGuidedSampler(space, prior, beta=10)
+    # 20 prior draws and 20 base proposals, interleaved in value: 5 of each in the top quarter of 40
+    even = [_frozen(i, float(i // 2), "prior" if i % 2 else "base") for i in range(40)]
+    assert s.share(even) == pytest.approx(10 / (10 + 40))
+
+
 def test_a_wrong_prior_is_overcome(files):
     """The prior favours wide layouts; the objective rewards narrow ones. After the first trials, the base
     sampler takes over, and the search finds the narrow optimum."""
