@@ -92,8 +92,9 @@ def test_the_share_decays_and_follows_how_prior_draws_did(files):
 
 
 def test_a_prior_no_better_than_the_base_gets_pibo_share(files):
-    """Closed form: when prior draws and base proposals reach the top quarter equally often, q = 1/2 and
-    the share is piBO's beta / (beta + n)."""
+    """Closed form: when the top quarter holds as many prior draws as base proposals, q = 1/2 and the
+    share is piBO's beta / (beta + n) (here, with as many of each source in all, a prior no better than
+    the base sampler)."""
     space, prior = _prior(files)
     s = PriorGuidedSampler(space, prior, beta=10)
     # 20 prior draws and 20 base proposals, interleaved in value: 5 of each in the top quarter of 40

@@ -87,8 +87,10 @@ def _four_workers_one_killed(files, storage: str, n: int = 8) -> optuna.Study:
                                   "--storage", storage, "--trials", str(n), "--epochs", "4", *common),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     _wait(lambda: _study_exists("w", storage), 120, "the study", [first])
-    first.send_signal(signal.SIGSTOP)  # paused for the victim's start-up: seconds, inside the heartbeats' grace
-    procs = [first]  # (30 s PostgreSQL, 60 s journal); were it longer, its trial would be retried like a dead one
+    # paused for the victim's start-up: seconds, inside the heartbeats' grace (30 s PostgreSQL, 60 s
+    # journal); were it longer, its trial would be retried like a dead one's
+    first.send_signal(signal.SIGSTOP)
+    procs = [first]
 
     def worker() -> subprocess.Popen:
         return subprocess.Popen(_cli("worker", "--study-name", "w", "--storage", storage, "--device", "cpu",
