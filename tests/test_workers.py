@@ -133,8 +133,9 @@ def _check_exactly_n_with_a_retry(study: optuna.Study, n: int = 8) -> None:
     assert killed, "the killed worker's trial should be marked FAIL"
     # retried by archsearch (`retry_of`) or by Optuna's heartbeat callback (`failed_trial`), whichever came first
     retried = {t.user_attrs.get("retry_of") for t in complete} | {t.system_attrs.get("failed_trial") for t in complete}
-    story = [(t.number, t.state.name, t.system_attrs.get("archsearch:pid"), t.user_attrs.get("retry_of"),
-              t.user_attrs.get("surplus"), t.user_attrs.get("duplicate_of")) for t in trials]
+    story = "\n".join(str((t.number, t.state.name, t.system_attrs.get("archsearch:pid"), t.user_attrs.get("retry_of"),
+                            t.system_attrs.get("failed_trial"), t.user_attrs.get("surplus"),
+                            t.user_attrs.get("duplicate_of"))) for t in trials)
     assert all(k.number in retried for k in killed), story  # ... and retried to completion: nothing lost
     for t in trials:
         assert t.state in (TrialState.COMPLETE, TrialState.FAIL) or t.user_attrs.get("surplus") or \
@@ -173,6 +174,71 @@ def test_a_stale_beat_on_a_journal_is_reaped_from_any_host(tmp_path, monkeypatch
     assert search._stale(old) and not search._stale(st.get_trial(fresh._trial_id))
     waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
     assert len(waiting) == 1 and waiting[0].user_attrs["retry_of"] == stale.number
+
+
+@pytest.mark.parametrize("kind", ["journal", "sqlite"])
+@pytest.mark.parametrize("writes", [False, True])
+def test_a_trial_failed_under_a_live_worker_is_dropped_not_fatal(tmp_path, capsys, kind, writes):
+    """A worker suspended beyond the heartbeat's grace finds, when it wakes, that another process failed its
+    trial as stale and retried it: it says so, drops that result and goes on (it used to stop with
+    Optuna's UpdateFinishedTrialError). ``writes``: the objective writes to its trial after that (as
+    training does each epoch), and the write itself raises."""
+    url = f"journal:{tmp_path / 'j.log'}" if kind == "journal" else f"sqlite:///{tmp_path / 's.db'}"
+    study = optuna.create_study(study_name="s", storage=search._storage(url), direction="maximize")
+    taken: list[int] = []
+
+    def objective(trial):
+        x = trial.suggest_int("x", 0, 99)
+        if not taken:  # the first trial: another process fails it and enqueues it again, as a reaper does
+            taken.append(trial.number)
+            assert search._fail(study, trial._trial_id)
+            search.retry_trial(study, study._storage.get_trial(trial._trial_id))
+            if writes:
+                trial.set_user_attr("epoch", 1)
+        return float(x)
+
+    outcome = search.run_study(study, objective, 3, progress=False)
+    trials = study.get_trials(deepcopy=False)
+    assert [t.state for t in trials].count(TrialState.COMPLETE) == 3 and outcome.stopped is None
+    assert trials[taken[0]].state == TrialState.FAIL
+    retry = [t for t in trials if t.user_attrs.get("retry_of") == taken[0]]
+    assert len(retry) == 1 and retry[0].state == TrialState.COMPLETE
+    assert retry[0].params == trials[taken[0]].params
+    assert f"trial {taken[0]} was finished by another process" in capsys.readouterr().err
+
+
+def test_a_fresh_trial_yields_to_a_retry_about_to_be_queued(tmp_path, monkeypatch):
+    """Failing a dead trial and queueing its retry are two writes: a fresh trial started between them
+    yields (for RETRY_HOLD_S) as it yields to a queued retry, so the retry, not a new proposal, gets the
+    last place. A trial that failed for a reason of its own, or long ago, holds nothing."""
+    st = search._storage(f"journal:{tmp_path / 'j.log'}")
+    study = optuna.create_study(study_name="h", storage=st, direction="maximize")
+    dist = {"x": optuna.distributions.IntDistribution(0, 9)}
+    study.add_trial(optuna.trial.create_trial(params={"x": 1}, distributions=dist, value=1.0))
+    dead = study.ask(dist)
+    assert search._fail(study, dead._trial_id)  # failed as dead; its retry not queued yet
+    fresh = study.ask(dist)
+    assert search._is_surplus(study, fresh, 2, starting=True)  # the last place is the retry's
+    assert not search._is_surplus(study, fresh, 3, starting=True)  # a place to spare: no yielding
+    assert not search._is_surplus(study, fresh, 2)  # the hold is for trials starting, not finishing
+    search.retry_trial(study, st.get_trial(dead._trial_id))
+    assert search._is_surplus(study, fresh, 2, starting=True)  # now queued: yields to it as before
+    st.set_trial_user_attr(fresh._trial_id, "surplus", True)  # ... and stands down, as run_study does
+    st.set_trial_state_values(fresh._trial_id, TrialState.PRUNED)
+    queued = study.ask()  # the retry, from the queue: it holds the place itself
+    queued.suggest_int("x", 0, 9)
+    assert queued.user_attrs["retry_of"] == dead.number and not search._is_surplus(study, queued, 2, starting=True)
+    st.set_trial_state_values(queued._trial_id, TrialState.FAIL)
+    queued_again = study.ask(dist)
+    assert search._is_surplus(study, queued_again, 2, starting=True)  # the retry died too: held again
+    monkeypatch.setattr(search, "RETRY_HOLD_S", 0.0)
+    assert not search._is_surplus(study, queued_again, 2, starting=True)  # ... for a while only
+    monkeypatch.undo()
+    own = study.ask(dist)  # failed for a reason of its own (the objective raised): not retried, holds nothing
+    st.set_trial_user_attr(own._trial_id, "fail_reason", "ValueError: bad layout")
+    assert search._fail(study, own._trial_id)
+    assert search._retries_pending([st.get_trial(own._trial_id)]) == 0
+    assert search._retries_pending([st.get_trial(queued._trial_id)]) == 1
 
 
 def test_the_study_carries_its_recipe(files, capsys):

@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,10 @@ __all__ = [
 #: an interrupted or killed trial is retried at most this many times
 MAX_RETRIES = 3
 UNTAGGED_GRACE_S = 5.0
+#: a trial failed as dead this recently, not yet queued again, keeps its place from fresh trials: failing a
+#: trial and queueing its retry are two writes (Optuna's heartbeat callback likewise), and a fresh trial
+#: started between them would otherwise take the retry's place
+RETRY_HOLD_S = 5.0
 #: storages without Optuna's heartbeat (journal files): a running trial's worker beats this often, and a
 #: trial whose last beat is older than ``STALE_S`` is failed and retried by any worker, on any host
 BEAT_S = 10.0
@@ -306,13 +310,34 @@ def _is_surplus(study: optuna.Study, trial: Trial, n: int, starting: bool = Fals
     ones, such as the retry of a trial whose worker died, so that the retry, not a new proposal, gets the
     place; a finished trial yields to none that has not run."""
     mine = trial._trial_id
-    states = (TrialState.COMPLETE, TrialState.RUNNING) + ((TrialState.WAITING,) if starting else ())
+    states = (TrialState.COMPLETE, TrialState.RUNNING) + ((TrialState.WAITING, TrialState.FAIL) if starting else ())
     trials = study._storage.get_all_trials(study._study_id, deepcopy=False, states=states)
     fresh = starting and "fixed_params" not in study._storage.get_trial(mine).system_attrs  # not from the queue
     ahead = sum(1 for t in trials if t.state == TrialState.COMPLETE
                 or (t.state == TrialState.WAITING and fresh)
                 or (t.state == TrialState.RUNNING and t._trial_id < mine and not t.user_attrs.get("surplus")))
+    if fresh and ahead < n:
+        ahead += _retries_pending(trials)
     return ahead >= n
+
+
+def _retries_pending(trials: Sequence[FrozenTrial]) -> int:
+    """FAIL trials failed as dead in the last ``RETRY_HOLD_S`` seconds whose retry is not queued yet."""
+    queued = {t.user_attrs.get("retry_of") for t in trials}
+    for t in trials:
+        queued.update(t.system_attrs.get("retry_history") or ())  # Optuna's heartbeat retries
+    now = datetime.datetime.now()
+    return sum(1 for t in trials if t.state == TrialState.FAIL and t.params and t.number not in queued
+               and not t.user_attrs.get("fail_reason") and t.datetime_complete is not None
+               and (now - t.datetime_complete).total_seconds() < RETRY_HOLD_S)
+
+
+class _Taken(RuntimeError):
+    """The running trial was finished by another process (failed as stale) while its objective ran."""
+
+
+def _taken(study: optuna.Study, trial: Trial) -> bool:
+    return study._storage.get_trial(trial._trial_id).state.is_finished()
 
 
 def _counts(study: optuna.Study) -> tuple[int, int]:
@@ -343,12 +368,12 @@ def run_study(
     """
     host, pid = socket.gethostname(), os.getpid()
     last: list[Trial] = []
+    gone: list[int] = []  # trials another process finished (failed as stale) while this one ran them
     own_heartbeat = _optuna_heartbeat(study)
 
-    def guarded(trial: Trial) -> Any:
+    def attempt(trial: Trial) -> Any:
         study._storage.set_trial_system_attr(trial._trial_id, "archsearch:host", host)
         study._storage.set_trial_system_attr(trial._trial_id, "archsearch:pid", pid)
-        last.append(trial)
         if _is_surplus(study, trial, trials, starting=True):  # the place was taken: stand down untrained
             trial.set_user_attr("surplus", True)
             raise optuna.TrialPruned(f"the study already holds {trials} trials")
@@ -356,17 +381,30 @@ def run_study(
         try:
             value = objective(trial)
         except catch as exc:  # the trial FAILs and the search goes on: keep the reason on the trial
-            if not trial.user_attrs.get("fail_reason"):
+            if not trial.user_attrs.get("fail_reason") and not _taken(study, trial):
                 trial.set_user_attr("fail_reason", " ".join(f"{type(exc).__name__}: {exc}".split())[:300])
             raise
         finally:
             if beat is not None:
                 beat.stop()
+        if _taken(study, trial):  # failed as stale meanwhile: Optuna's tell would raise
+            raise _Taken()
         if _is_surplus(study, trial, trials):  # the final check: another worker got there first
             trial.set_user_attr("surplus", True)
             trial.set_user_attr("surplus_value", value)
             raise optuna.TrialPruned(f"the study already holds {trials} trials")
         return value
+
+    def guarded(trial: Trial) -> Any:
+        last.append(trial)
+        try:
+            return attempt(trial)
+        except Exception as exc:
+            if _taken(study, trial):  # another process failed it as stale (its own writes may be what raised)
+                gone.append(trial.number)
+                if not isinstance(exc, _Taken):
+                    raise _Taken() from exc
+            raise
 
     before = _counts(study)[0]
     if before >= trials:
@@ -409,6 +447,19 @@ def run_study(
             last.clear()
             try:
                 study.optimize(guarded, n_trials=1, catch=catch)
+            except Exception as exc:
+                # another worker failed this trial as stale while it ran (this process stopped beating
+                # beyond the grace period: suspended, or cut off from the storage) and retried it; Optuna's
+                # tell then raises (ValueError, or UpdateFinishedTrialError when it lost the race by a hair):
+                # the result is dropped, the retry stands, and this worker goes on
+                taken = bool(last) and (bool(gone) and gone[-1] == last[-1].number or (
+                    isinstance(exc, optuna.exceptions.UpdateFinishedTrialError) and _taken(study, last[-1])))
+                if not taken:
+                    raise
+                say(f"trial {last[-1].number} was finished by another process while this one ran it (failed as "
+                    "stale: no heartbeat beyond the grace period; was this process suspended?); its result is "
+                    "dropped, and the process that failed it retries it")
+                continue
             except KeyboardInterrupt:
                 if last:
                     t = study._storage.get_trial(last[-1]._trial_id)
@@ -419,6 +470,8 @@ def run_study(
                 continue
             t = study._storage.get_trial(last[-1]._trial_id)
             if t.user_attrs.get("surplus"):
+                if "surplus_value" not in t.user_attrs:  # stood down untrained: the place is taken for now
+                    time.sleep(poll_s)
                 continue
             if t.state == TrialState.COMPLETE:
                 in_a_row, mine = 0, mine + 1
