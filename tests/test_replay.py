@@ -186,3 +186,32 @@ def test_workers_do_not_change_the_figures(files):
     one = replay(table, task, space, prior, ["random", "guided"], repeats=4, budget=5, seed=7)
     two = replay(table, task, space, prior, ["random", "guided"], repeats=4, budget=5, seed=7, workers=2)
     assert [(r.name, r.val, r.test) for r in one] == [(r.name, r.val, r.test) for r in two]
+
+
+def test_an_inverted_prior_ranks_worst_first_and_replays(files, capsys):
+    """`--invert-prior`: every score negated (per layout and in batches), so the exact ranking runs the
+    other way; prior-top's first proposal is then the prior's worst layout, also across processes."""
+    import pickle
+
+    from archsearch.prior.score import InvertedPrior
+
+    space, prior = _prior(files)
+    inv = InvertedPrior(prior)
+    lay = space.layout(0, 4, [2, 4, 8, 4])
+    assert inv(lay).score == -prior(lay).score and inv(lay).params == prior(lay).params
+    channels = np.array([[2, 4, 8, 4], [4, 4, 4, 4], [8, 2, 2, 8]])
+    assert np.array_equal(inv.score_many(lay, channels), -prior.score_many(lay, channels))
+    every = exhaustive_top(space, prior, 10_000)
+    worst = exhaustive_top(space, inv, 1)[0]
+    assert worst.score == -min(r.score for r in every)
+    assert pickle.loads(pickle.dumps(inv))(lay).score == inv(lay).score  # replay workers get a copy
+    table = _table(files, lambda ch: 0.5 + 0.01 * ch.sum() / 4)
+    lookup = {tuple(e["channels"]): r["val_accuracy"] for e, r in zip(table["layouts"], table["runs"], strict=True)}
+    argv = ["bench", "replay", str(files / "t.json"), "--repeats", "2", "--budget-trials", "4", "--strategies",
+            "prior-top", "guided", "--json", "--no-progress", "--invert-prior", "--workers", "2"]
+    assert run_cli(argv) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["prior_inverted"] is True
+    best = max(r["val_accuracy"] for r in table["runs"])
+    first = rep["strategies"]["prior-top"]["regret_curve"][0]
+    assert first == pytest.approx(best - lookup[worst.channels])

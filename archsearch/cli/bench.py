@@ -193,6 +193,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
         refuse_overwrite(args.plot, args.force, "--plot")
     prior = Prior.for_task(task, space, args.prior)
+    if args.invert_prior:
+        from archsearch.prior.score import InvertedPrior
+
+        prior = InvertedPrior(prior)
     strategies = list(dict.fromkeys(args.strategies))
     bar = None
     if not args.no_progress:
@@ -210,7 +214,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
             bar.close()
     figures = summarise(results, table, args.budget_trials)
     report = {"table": str(args.table), "repeats": args.repeats, "budget_trials": args.budget_trials,
-              "task": task.name, "prior": args.prior, "strategies": figures}
+              "task": task.name, "prior": args.prior, "prior_inverted": args.invert_prior, "strategies": figures}
     if args.plot:
         from archsearch.evidence.plots import plot_replay
 
@@ -221,7 +225,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(json_text(report))
         return 0
     print(f"{args.table}: {args.repeats} searches of {args.budget_trials} trained trials per strategy, prior "
-          f"{args.prior} of task {task.name}")
+          f"{args.prior}{' inverted' if args.invert_prior else ''} of task {task.name}")
     print(f"{'strategy':11} {'trials to within 1 point (median [q25, q75])':>44} "
           + " ".join(f"{'regret@' + k:>10}" for k in figures[strategies[0]]["regret_at"]) + "  never within")
     for name in strategies:
@@ -358,6 +362,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--task", help="the prior's task (default: the table's; another one makes a misleading prior)")
     r.add_argument("--space", help="the table's search space file (default: the one the table names)")
     add_prior_option(r)
+    r.add_argument("--invert-prior", action="store_true",
+                   help="the prior upside down, its worst layouts first: a deliberately wrong prior")
     r.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help="seed of the first repeat")
     r.add_argument("--workers", type=int_in(1, 256), default=1,
                    help="processes sharing the repeats (the figures do not depend on it)")

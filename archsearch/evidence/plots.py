@@ -242,7 +242,9 @@ def plot_replay(report: dict, path: str | Path) -> Path:
     ax.set_xlabel("trained trials")
     ax.set_ylabel("validation regret (table best - best found)")
     ax.set_yscale("symlog", linthresh=0.01)
-    ax.set_title(f"{Path(report['table']).name}: {report['repeats']} repeats, prior of {report['task']}", fontsize=9)
+    inverted = " inverted" if report.get("prior_inverted") else ""
+    ax.set_title(f"{Path(report['table']).name}: {report['repeats']} repeats, prior{inverted} of {report['task']}",
+                 fontsize=9)
     ax.legend(fontsize=8)
     return _save(plt, fig, path)
 

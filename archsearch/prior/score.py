@@ -27,7 +27,7 @@ partitions only::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -221,3 +221,25 @@ def _met(cuts: np.ndarray, needs: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         met = np.where(needs > 0, np.minimum(cuts, needs) / np.where(needs > 0, needs, 1.0), 1.0)
     return np.maximum(met, _FLOOR)
+
+
+class InvertedPrior:
+    """A prior upside down: every score negated, so its worst layouts rank first. A deliberately wrong
+    prior, to test that a prior-led search survives one (``bench replay --invert-prior``); everything
+    else (cuts, needs, the reference) is the wrapped prior's."""
+
+    def __init__(self, prior: Prior) -> None:
+        self.base = prior
+
+    def __getattr__(self, name: str):
+        if name == "base":  # not set yet (unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.base, name)
+
+    def __call__(self, layout: Layout) -> PriorResult:
+        res = self.base(layout)
+        return replace(res, score=-res.score)
+
+    def score_many(self, template: Layout, channels: np.ndarray, M: np.ndarray | int | None = None,
+                   chunk: int = 1 << 16) -> np.ndarray:
+        return -self.base.score_many(template, channels, M, chunk)
