@@ -87,8 +87,9 @@ def _four_workers_one_killed(files, storage: str, n: int = 8) -> optuna.Study:
                                   "--storage", storage, "--trials", str(n), "--epochs", "4", *common),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     _wait(lambda: _study_exists("w", storage), 120, "the study", [first])
-    # paused for the victim's start-up: seconds, inside the heartbeats' grace (30 s PostgreSQL, 60 s
-    # journal); were it longer, its trial would be retried like a dead one's
+    # paused for the victim's start-up: seconds, mostly inside the heartbeats' grace (30 s PostgreSQL, 60 s
+    # journal); when longer (a loaded machine), its running trial is failed and retried like a dead one's,
+    # and `search` drops that result and goes on (test_a_trial_failed_under_a_live_worker_is_dropped_not_fatal)
     first.send_signal(signal.SIGSTOP)
     procs = [first]
 

@@ -28,7 +28,7 @@ partitions only::
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -231,7 +231,7 @@ class InvertedPrior:
     def __init__(self, prior: Prior) -> None:
         self.base = prior
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         if name == "base":  # not set yet (unpickling): no recursion
             raise AttributeError(name)
         return getattr(self.base, name)

@@ -452,7 +452,7 @@ def run_study(
                 # beyond the grace period: suspended, or cut off from the storage) and retried it; Optuna's
                 # tell then raises (ValueError, or UpdateFinishedTrialError when it lost the race by a hair):
                 # the result is dropped, the retry stands, and this worker goes on
-                taken = bool(last) and (bool(gone) and gone[-1] == last[-1].number or (
+                taken = bool(last) and (last[-1].number in gone or (
                     isinstance(exc, optuna.exceptions.UpdateFinishedTrialError) and _taken(study, last[-1])))
                 if not taken:
                     raise
