@@ -242,6 +242,27 @@ def test_a_fresh_trial_yields_to_a_retry_about_to_be_queued(tmp_path, monkeypatc
     assert search._retries_pending([st.get_trial(queued._trial_id)]) == 1
 
 
+@pytest.mark.parametrize("suggested", [(), ("layout",), ("layout", "seed")])
+def test_a_queued_trial_killed_part_way_is_retried_whole(tmp_path, suggested):
+    """A planned run killed before, between or after its suggestions is queued again with every planned
+    parameter (it was once retried with only those it had suggested, and its seed drawn afresh: a table
+    then held a run nobody planned)."""
+    st = search._storage(f"journal:{tmp_path / 'j.log'}")
+    study = optuna.create_study(study_name="q", storage=st, direction="maximize")
+    study.enqueue_trial({"layout": 46, "seed": 0})
+    trial = study.ask()
+    for name in suggested:
+        trial.suggest_int(name, 0, 10_000)
+    assert search._fail(study, trial._trial_id)  # its worker was killed; a reaper fails it ...
+    assert search._retries_pending([st.get_trial(trial._trial_id)]) == 1
+    assert search.retry_trial(study, st.get_trial(trial._trial_id))  # ... and queues it again
+    retry = study.ask()
+    got = {n: retry.suggest_int(n, 0, 10_000) for n in ("layout", "seed")}
+    assert got == {"layout": 46, "seed": 0} and retry.user_attrs["retry_of"] == trial.number
+    fresh = study.ask()  # a fresh trial killed before suggesting anything has nothing to retry
+    assert search._fail(study, fresh._trial_id) and not search.retry_trial(study, st.get_trial(fresh._trial_id))
+
+
 def test_the_study_carries_its_recipe(files, capsys):
     """A worker needs only the study: the task and space travel in it as text, and are read from there
     (the files may be gone)."""

@@ -371,7 +371,8 @@ def bench_objective(recipe: Any, task: Task, space: Space, device: str, cache_di
     by_id = {e["id"]: space.layout(e["schedule"], e["M"], e["channels"]).to_dict() for e in layouts}
 
     def objective(trial: optuna.Trial) -> float:
-        if "fixed_params" not in trial.storage.get_trial(trial._trial_id).system_attrs:  # not a planned run
+        fixed = trial.storage.get_trial(trial._trial_id).system_attrs.get("fixed_params", {})
+        if not {"layout", "seed"} <= fixed.keys():  # not a planned run (whole): never train what nobody planned
             trial.set_user_attr("skipped", "no planned run left to take")
             raise optuna.TrialPruned("no planned run left")
         i = trial.suggest_int("layout", 0, max(len(layouts) - 1, 0))

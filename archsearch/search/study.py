@@ -157,13 +157,21 @@ def retry_trial(study: optuna.Study, trial: FrozenTrial) -> bool:
     """Enqueue ``trial``'s parameters again (an interrupted or killed trial), at most ``MAX_RETRIES``
     times along one chain of retries; returns whether it was enqueued."""
     retries = int(trial.user_attrs.get("retries", 0))
-    if retries >= MAX_RETRIES or not trial.params:
+    params = _intended_params(trial)
+    if retries >= MAX_RETRIES or not params:
         return False
     attrs = {"retry_of": trial.number, "retries": retries + 1}
     if trial.user_attrs.get("warm_start"):
         attrs["warm_start"] = True
-    study.enqueue_trial(dict(trial.params), user_attrs=attrs, skip_if_exists=False)
+    study.enqueue_trial(params, user_attrs=attrs, skip_if_exists=False)
     return True
+
+
+def _intended_params(trial: FrozenTrial) -> dict[str, Any]:
+    """The parameters ``trial`` was to run with: those it suggested, and for a trial taken from the queue
+    every queued one (a trial killed between two suggestions has suggested only some: a planned run of a
+    table must be retried whole, not with a seed drawn afresh)."""
+    return {**trial.system_attrs.get("fixed_params", {}), **trial.params}
 
 
 def _fail(study: optuna.Study, trial_id: int) -> bool:
@@ -327,7 +335,7 @@ def _retries_pending(trials: Sequence[FrozenTrial]) -> int:
     for t in trials:
         queued.update(t.system_attrs.get("retry_history") or ())  # Optuna's heartbeat retries
     now = datetime.datetime.now()
-    return sum(1 for t in trials if t.state == TrialState.FAIL and t.params and t.number not in queued
+    return sum(1 for t in trials if t.state == TrialState.FAIL and _intended_params(t) and t.number not in queued
                and not t.user_attrs.get("fail_reason") and t.datetime_complete is not None
                and (now - t.datetime_complete).total_seconds() < RETRY_HOLD_S)
 
