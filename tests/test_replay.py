@@ -74,32 +74,87 @@ def test_proposals_lie_in_the_space_and_record_their_source(files):
     assert len(drawn) == len(set(drawn))  # a prior draw never repeats a layout the study holds
 
 
-def _frozen(number: int, value: float, source: str) -> FrozenTrial:
+def _distinct(space, prior, n: int) -> list[dict]:
+    """The parameters of ``n`` layouts of the space with distinct prior scores, lowest score first."""
+    import itertools
+
+    from archsearch.search.objectives import layout_params
+
+    by_score = {}
+    for ch in itertools.product(space.channel_choices, repeat=4):
+        lay = space.layout(0, 4, list(ch))
+        if space.fits(lay.param_count()):
+            by_score.setdefault(prior(lay).score, layout_params(space, 0, 4, ch))
+    assert len(by_score) >= n
+    return [by_score[k] for k in sorted(by_score)[:n]]
+
+
+def _frozen(number: int, value: float, source: str, params: dict) -> FrozenTrial:
     return FrozenTrial(number=number, state=TrialState.COMPLETE, value=value, datetime_start=None,
-                       datetime_complete=None, params={}, distributions={}, user_attrs={},
+                       datetime_complete=None, params=params, distributions={}, user_attrs={},
                        system_attrs={SOURCE_KEY: source}, intermediate_values={}, trial_id=number)
 
 
-def test_the_share_decays_and_follows_how_prior_draws_did(files):
+def test_the_share_follows_how_the_prior_ranks_the_trained_trials(files):
+    """Closed forms: share = min(1, beta / (beta + n) * 2 q), q = 1 - p of the one-sided Kendall tau between
+    prior score and value. Below 3 trials q = 1/2 (piBO's decay); n trials in the prior's order have
+    p = 1 / n! exactly; in its reverse order p = 1 and the prior loses its share, whichever source they
+    came from; values all equal say nothing (q = 1/2)."""
+    from math import factorial
+
     space, prior = _prior(files)
-    s = PriorGuidedSampler(space, prior, beta=10)
+    s = PriorGuidedSampler(space, prior, beta=4)
+    params = _distinct(space, prior, 12)
     assert s.share([]) == 1.0
-    good = [_frozen(i, 1.0 if i % 2 else 0.0, "prior" if i % 2 else "base") for i in range(40)]
-    bad = [_frozen(i, 0.0 if i % 2 else 1.0, "prior" if i % 2 else "base") for i in range(40)]
-    assert s.share(bad) < s.share(good)
-    assert s.share(bad) < 0.05  # a prior whose draws never reach the top is nearly ignored after 40 trials
-    assert s.share(good[:10]) > s.share(good)  # and even a good one is trusted less as evidence grows
+    assert s.share([_frozen(i, float(i), "prior", params[i]) for i in range(2)]) == pytest.approx(4 / 6)
+    agree = [_frozen(i, float(i), "base" if i % 3 else "prior", params[i]) for i in range(12)]
+    assert s.share(agree) == pytest.approx(4 / 16 * 2 * (1 - 1 / factorial(12)))
+    disagree = [_frozen(i, -float(i), "prior", params[i]) for i in range(12)]
+    assert s.share(disagree) == pytest.approx(0.0, abs=1e-12)
+    flat = [_frozen(i, 0.5, "prior", params[i]) for i in range(12)]
+    assert s.share(flat) == pytest.approx(4 / 16)
+    assert s.share(agree[:6]) > s.share(agree)  # even a right prior is trusted less as evidence grows
+    minimise = [_frozen(i, -float(i), "prior", params[i]) for i in range(12)]  # lower is better: agrees
+    assert s.share(minimise, maximize=False) == pytest.approx(s.share(agree))
 
 
-def test_a_prior_no_better_than_the_base_gets_pibo_share(files):
-    """Closed form: when the top quarter holds as many prior draws as base proposals, q = 1/2 and the
-    share is piBO's beta / (beta + n) (here, with as many of each source in all, a prior no better than
-    the base sampler)."""
+def _study_of(trials: list[tuple], params: list[dict]) -> optuna.Study:
+    """(source, state, value[, user attributes]) per trial, trial i with ``params[i]``."""
+    study = optuna.create_study(direction="maximize")
+    dist = {k: optuna.distributions.CategoricalDistribution([2, 4, 8, 16]) for k in params[0]}
+    for i, (source, state, value, *attrs) in enumerate(trials):
+        study.add_trial(optuna.trial.create_trial(
+            params=params[i], distributions=dist, state=state,
+            value=value if state == TrialState.COMPLETE else None,
+            system_attrs={SOURCE_KEY: source}, user_attrs=attrs[0] if attrs else None))
+    return study
+
+
+def test_the_share_is_kept_over_trained_trials(files):
+    """The next trial is a prior draw when the prior's draws among trained and running trials fall short of
+    share x (their number + 1); here share = 1/2 (beta = n = 2). Untrained (pruned) base proposals do
+    not count, so a base sampler whose proposals are pruned is asked again, not replaced by the prior;
+    repeats answered from the study do not count; running trials do."""
     space, prior = _prior(files)
-    s = PriorGuidedSampler(space, prior, beta=10)
-    # 20 prior draws and 20 base proposals, interleaved in value: 5 of each in the top quarter of 40
-    even = [_frozen(i, float(i // 2), "prior" if i % 2 else "base") for i in range(40)]
-    assert s.share(even) == pytest.approx(10 / (10 + 40))
+    s = PriorGuidedSampler(space, prior, beta=2, seed=0)
+    params = _distinct(space, prior, 20)
+    C, P, R = TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING
+
+    def source(trials):
+        study = _study_of(trials, params)
+        trial = study.ask()
+        s.before_trial(study, study._storage.get_trial(trial._trial_id))
+        return study._storage.get_trial(trial._trial_id).system_attrs[SOURCE_KEY]
+
+    one_each = [("prior", C, 1.0), ("base", C, 0.0)]
+    assert s.share(_study_of(one_each, params).trials) == pytest.approx(0.5)
+    pruned = [("base", P, 0.0)] * 12
+    assert source(one_each) == "prior" and source(one_each + pruned) == "prior"  # 1 < 1/2 x 3
+    two_prior = [("prior", C, 1.0), ("prior", C, 0.0)]
+    assert source(two_prior) == "base" and source(two_prior + pruned) == "base"  # 2 >= 1/2 x 3
+    repeats = [("prior", C, 1.0, {"duplicate_of": 0})] * 3
+    assert source(one_each + repeats) == "prior"  # proposed again, not trained: not counted
+    assert source(one_each + [("prior", R, 0.0)]) == "base"  # a prior draw in training holds its place: 2 >= 2
 
 
 def test_a_wrong_prior_is_overcome(files):

@@ -82,19 +82,20 @@ def _one_search(space: Space, prior: Prior, lookup: dict[tuple, tuple[float, flo
 
     val: list[float] = []
     test: list[float] = []
-    seen: dict[tuple, float] = {}
+    seen: dict[tuple, tuple[float, int]] = {}  # layout: its value and the trial that "trained" it
 
     def objective(trial: optuna.Trial) -> float:
         lay = suggest_layout(trial, space)
         key = (space.schedules.index(lay.pools), lay.M, lay.channels)
-        if key in seen:  # proposed again: answered from the study, not trained
-            return seen[key]
+        if key in seen:  # proposed again: answered from the study, not trained (marked as a search marks it)
+            trial.set_user_attr("duplicate_of", seen[key][1])
+            return seen[key][0]
         got = lookup.get(key)
         if got is None:  # over the budget or outside the table's band: never trained
             raise optuna.TrialPruned()
         if floor > -np.inf and prior(lay).score < floor:
             raise optuna.TrialPruned()
-        seen[key] = got[0]
+        seen[key] = (got[0], trial.number)
         val.append(got[0])
         test.append(got[1])
         return got[0]

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from archsearch.train.data import Dataset
 
 __all__ = [
-    "TrainedSettings", "layout_params", "prior_objective", "record_layout", "suggest_layout", "trained_objective",
+    "TrainedSettings", "layout_params", "params_layout", "prior_objective", "record_layout", "suggest_layout",
+    "trained_objective",
 ]
 
 
@@ -53,6 +54,14 @@ def layout_params(space: Space, schedule: int, M: int, channels: Sequence[int]) 
         params["M"] = int(M)
     params.update({f"r{l}": int(c) for l, c in enumerate(channels)})
     return params
+
+
+def params_layout(space: Space, params: dict[str, Any]) -> Layout:
+    """The layout :func:`suggest_layout` reads from these trial parameters (the inverse of
+    :func:`layout_params`)."""
+    sched = int(params.get("schedule", 0))
+    return space.layout(sched, int(params.get("M", space.M[0])),
+                        [int(params[f"r{l}"]) for l in range(len(space.schedules[sched]))])
 
 
 def record_layout(trial: Trial, layout: Layout, space: Space, prior: Prior, task: Task) -> PriorResult:

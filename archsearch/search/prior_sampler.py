@@ -3,23 +3,36 @@ evidence accumulates.
 
 It mixes two proposal sources, in the manner of PriorBand (Mallik et al., NeurIPS 2023): a draw from the
 prior's distribution over layouts, or a proposal of a base sampler (multivariate TPE by default), which
-sees every finished trial, prior draws included. The prior's share of proposals decays with the number n
-of finished trials, as piBO (Hvarfner et al., ICLR 2022) lets the prior's weight decay as beta / n, and is
-scaled by how prior draws have done so far:
+sees every finished trial, prior draws included. The prior's share of the *trained* trials decays with
+their number n, as piBO (Hvarfner et al., ICLR 2022) lets the prior's weight decay as beta / n, and is
+scaled by how well the prior's ranking agrees with what training measured:
 
-    share(n) = min(1, beta / (beta + n) * 2 q),   q = (1 + prior draws in the top quarter) / (2 + top quarter)
+    share(n) = min(1, beta / (beta + n) * 2 q),   q = 1 - p,
 
-so a prior whose draws keep reaching the top keeps its share, and a wrong prior's share falls towards
-zero and TPE takes over. The prior's distribution is over its ``candidates`` best layouts (the exact
-ranking on a space small enough to enumerate, else the best of a large random pool), the k-th best drawn
-with probability proportional to exp(-k / spread), never a layout the study already holds.
+p the one-sided p-value of Kendall's tau between the prior's score and the value over the n trained,
+finished trials (every source; q = 1/2 below 3 trials). A prior whose ranking is no better than chance
+gets piBO's share beta / (beta + n) on average; one that agrees gets up to twice that; one that disagrees
+loses its share. The trials judge the prior on what it claims, the order of layouts, with every trained
+trial as evidence; a rule counting which source filled the top trials could not tell a bad prior from
+a busy one while nearly every trial was a prior draw.
 
-Lifecycle: ``before_trial`` decides the trial's source from the study (its finished trials and their
-``archsearch:source`` system attribute, set here for every trial) and a generator seeded by (seed, trial
-number), so any number of workers on one storage agree and nothing lives only in one process but the
-current trial's draw. ``infer_relative_search_space``, ``sample_relative`` and ``sample_independent``
-return the draw's parameters for a prior trial and delegate to the base sampler otherwise; ``after_trial``
-delegates.
+The share is kept over *trained* trials: a trial takes the prior's distribution when the prior's draws
+among the trained and running trials fall short of share x (their number + 1), else the base sampler's.
+A base proposal that is never trained (over the budget, proposed again) leaves the count as it was, so
+the next trial asks the base sampler again. (Decided per proposal, the prior's draws, all trained, had
+crowded out the base sampler's, many untrained, and a wrong prior kept its share.) A trial counts as
+trained when it is COMPLETE and not a repeat (user attribute ``duplicate_of``), or RUNNING.
+
+The prior's distribution is over its ``candidates`` best layouts (the exact ranking on a space small
+enough to enumerate, else the best of a large random pool), the k-th best drawn with probability
+proportional to exp(-k / spread), never a layout the study already holds.
+
+Lifecycle: ``before_trial`` decides the trial's source from the study (its trials and their
+``archsearch:source`` system attribute, set here for every trial) and draws with a generator seeded by
+(seed, trial number), so any number of workers on one storage agree and nothing lives only in one process
+but the current trial's draw and caches (prior scores; q until another trial finishes).
+``infer_relative_search_space``, ``sample_relative`` and ``sample_independent`` return the draw's
+parameters for a prior trial and delegate to the base sampler otherwise; ``after_trial`` delegates.
 """
 
 from __future__ import annotations
@@ -45,11 +58,11 @@ SOURCE_KEY = "archsearch:source"
 
 class PriorGuidedSampler(BaseSampler):
     """Draws from the prior's distribution with a share that decays and adapts (module docstring), else
-    from ``base``. ``beta``: how many trials the prior is worth (the share is 1/2 after ``beta`` trials,
-    before adaptation); ``spread``: the mean rank of a prior draw; ``candidates``: how many of the prior's
-    best layouts it draws from."""
+    from ``base``. ``beta``: how many trials the prior is worth (the share is 1/2 after ``beta`` trials
+    for a prior no better than chance); ``spread``: the mean rank of a prior draw; ``candidates``: how
+    many of the prior's best layouts it draws from."""
 
-    def __init__(self, space: Space, prior: Prior, base: BaseSampler | None = None, *, beta: float = 10.0,
+    def __init__(self, space: Space, prior: Prior, base: BaseSampler | None = None, *, beta: float = 20.0,
                  spread: float = 8.0, candidates: int = 256, seed: int = 0) -> None:
         from archsearch.prior.exhaustive import ranked_candidates
         from archsearch.search.objectives import layout_params
@@ -61,28 +74,56 @@ class PriorGuidedSampler(BaseSampler):
         ranked = ranked_candidates(space, prior, candidates, seed=seed)
         self.candidates = [layout_params(space, r.schedule, r.M, r.channels) for r in ranked]
         self._draws: dict[int, dict[str, Any] | None] = {}  # this process's trials in flight: their draw
+        self._space, self._prior = space, prior
+        self._scores: dict[tuple, float] = {}  # the prior's score of each layout seen (this process)
+        self._agreement: tuple[tuple, float] | None = None  # q for the last set of trained trials
+
+    def _score(self, params: dict[str, Any]) -> float:
+        from archsearch.search.objectives import params_layout
+
+        key = tuple(sorted(params.items()))
+        if key not in self._scores:
+            self._scores[key] = float(self._prior(params_layout(self._space, params)).score)
+        return self._scores[key]
+
+    def agreement(self, finished: Sequence[FrozenTrial], maximize: bool = True) -> float:
+        """q: one minus the one-sided p-value of Kendall's tau between prior score and value over the
+        trained, finished trials (1/2 below 3 trials, or when either side is constant)."""
+        from scipy.stats import kendalltau
+
+        if len(finished) < 3:
+            return 0.5
+        scores = [self._score(t.params) for t in finished]
+        values = [t.value if maximize else -t.value for t in finished]
+        key = (tuple(scores), tuple(values))  # unchanged while no trial finishes: proposals pruned, repeats
+        if self._agreement is not None and self._agreement[0] == key:
+            return self._agreement[1]
+        p = kendalltau(scores, values, alternative="greater").pvalue
+        q = 0.5 if np.isnan(p) else 1.0 - float(p)
+        self._agreement = (key, q)
+        return q
 
     # -- the decision, from the study alone -----------------------------------------------------------
     def share(self, finished: Sequence[FrozenTrial], maximize: bool = True) -> float:
-        """The prior's share of the next proposal, given the study's finished (COMPLETE) trials."""
+        """The prior's share of the trained trials, given the study's trained, finished ones."""
         n = len(finished)
         if n == 0:
             return 1.0
-        ranked = sorted(finished, key=lambda t: t.value if maximize else -t.value, reverse=True)
-        top = ranked[: max(1, n // 4)]
-        q = (1 + sum(t.system_attrs.get(SOURCE_KEY) == "prior" for t in top)) / (2 + len(top))
-        return min(1.0, self.beta / (self.beta + n) * 2 * q)
+        return min(1.0, self.beta / (self.beta + n) * 2 * self.agreement(finished, maximize))
 
     def _draw(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, Any] | None:
-        done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        rng = np.random.default_rng([self.seed, trial.number])
+        trials = study.get_trials(deepcopy=False)
+        done = [t for t in trials if t.state == TrialState.COMPLETE and "duplicate_of" not in t.user_attrs]
+        counted = done + [t for t in trials if t.state == TrialState.RUNNING and t.number != trial.number]
         maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
-        if rng.random() >= self.share(done, maximize):
+        drawn = sum(t.system_attrs.get(SOURCE_KEY) == "prior" for t in counted)
+        if drawn >= self.share(done, maximize) * (len(counted) + 1):
             return None
-        held = [t.params for t in study.get_trials(deepcopy=False) if t.number != trial.number]
+        held = [t.params for t in trials if t.number != trial.number]
         free = [i for i, p in enumerate(self.candidates) if p not in held]
         if not free:
             return None
+        rng = np.random.default_rng([self.seed, trial.number])
         weights = np.exp(-np.arange(len(free)) / self.spread)
         return dict(self.candidates[free[int(rng.choice(len(free), p=weights / weights.sum()))]])
 
