@@ -241,3 +241,18 @@ def _with_catch(run):
         return run(*a, **k)
 
     return wrapped
+
+
+@pytest.mark.parametrize("space_file", ["sequence-256.yaml", "cpu-32x32-grid.yaml", "mnist1d-32-grid.yaml"])
+def test_layout_params_and_params_layout_are_inverse(space_file):
+    """A layout's trial parameters read back, by a trial or by ``params_layout``, as the same layout (two
+    schedules of different depths, M choices and fixed M alike)."""
+    from archsearch.search.objectives import layout_params, params_layout, suggest_layout
+
+    space = load_space(ROOT / "search_spaces" / space_file)
+    layouts = space.random_layouts(40, seed=3)
+    assert layouts
+    for lay in layouts:
+        params = layout_params(space, space.schedules.index(lay.pools), lay.M, lay.channels)
+        assert params_layout(space, params) == lay
+        assert suggest_layout(optuna.trial.FixedTrial(params), space) == lay
