@@ -69,8 +69,10 @@ def _study_exists(name: str, storage: str) -> bool:
         return False
 
 
-def _running_of(name: str, storage: str, pid: int) -> bool:
-    return any(t.system_attrs.get("archsearch:pid") == pid
+def _running_of(name: str, storage: str, pid: int, begun: bool = False) -> bool:
+    """Whether process ``pid`` holds a RUNNING trial; ``begun``: one that has suggested its layout (a trial
+    killed before that has nothing to retry: a fresh one takes its place)."""
+    return any(t.system_attrs.get("archsearch:pid") == pid and (t.params or not begun)
                for t in _load(name, storage).get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
 
 
@@ -80,7 +82,8 @@ def _four_workers_one_killed(files, storage: str, n: int = 8) -> optuna.Study:
 
     The order is held, not raced: `search` is paused (SIGSTOP) as soon as the study exists, so that on a
     fast machine it cannot finish every trial before the victim's torch has even loaded; the victim is
-    frozen before it is killed, and killed only if it then holds a RUNNING trial (never between two)."""
+    frozen before it is killed, and killed only if it then holds a RUNNING trial that has suggested its layout
+    (never between two, nor before its layout: such a trial has nothing to retry)."""
     tmp = files
     common = ["--no-progress", "--runs-dir", str(tmp / "runs")]
     first = subprocess.Popen(_cli("search", str(tmp / "task.yaml"), str(tmp / "space.yaml"), "--study-name", "w",
@@ -103,10 +106,10 @@ def _four_workers_one_killed(files, storage: str, n: int = 8) -> optuna.Study:
         procs.append(victim)
         t0 = time.time()
         while True:
-            _wait(lambda: _running_of("w", storage, victim.pid), 120 - (time.time() - t0), "a trial of the victim",
-                  [victim])
+            _wait(lambda: _running_of("w", storage, victim.pid, begun=True), 120 - (time.time() - t0),
+                  "a trial of the victim", [victim])
             victim.send_signal(signal.SIGSTOP)
-            if _running_of("w", storage, victim.pid):  # frozen in the middle of its own trial
+            if _running_of("w", storage, victim.pid, begun=True):  # frozen in the middle of its own trial
                 break
             victim.send_signal(signal.SIGCONT)  # it had just finished one: let it take the next
         victim.send_signal(signal.SIGKILL)
