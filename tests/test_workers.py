@@ -51,13 +51,17 @@ def _load(name: str, storage: str) -> optuna.Study:
     return optuna.load_study(study_name=name, storage=search._storage(storage))
 
 
-def _wait(cond, timeout: float, what: str, procs=()) -> None:
-    t0 = time.time()
+def _wait(cond, timeout: float, what: str, procs=(), nudge=None) -> None:
+    """Poll ``cond`` until true; ``nudge``: called every 10 s without it (see its use)."""
+    t0 = last = time.time()
     while time.time() - t0 < timeout:
         if cond():
             return
         for p in procs:
             assert p.poll() is None, (what, p.communicate())
+        if nudge is not None and time.time() - last > 10:
+            nudge()
+            last = time.time()
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
 
@@ -101,13 +105,19 @@ def _four_workers_one_killed(files, storage: str, n: int = 8) -> optuna.Study:
                                      "--threads", "1", *common),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
 
+    def nudge() -> None:  # paused inside a storage transaction (PostgreSQL locks the study row while it
+        # creates a trial), `search` would hold every other process back: let it finish that, then pause it
+        first.send_signal(signal.SIGCONT)
+        time.sleep(0.3)
+        first.send_signal(signal.SIGSTOP)
+
     try:
         victim = worker()
         procs.append(victim)
         t0 = time.time()
         while True:
             _wait(lambda: _running_of("w", storage, victim.pid, begun=True), 120 - (time.time() - t0),
-                  "a trial of the victim", [victim])
+                  "a trial of the victim", [victim], nudge=nudge)
             victim.send_signal(signal.SIGSTOP)
             if _running_of("w", storage, victim.pid, begun=True):  # frozen in the middle of its own trial
                 break
