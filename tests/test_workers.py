@@ -221,6 +221,62 @@ def test_a_trial_failed_under_a_live_worker_is_dropped_not_fatal(tmp_path, capsy
     assert f"trial {taken[0]} was finished by another process" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("guided", [True, False])
+def test_a_trial_failed_before_its_objective_began_is_not_fatal(files, capsys, guided):
+    """The trial a process has just created is failed by another process before its objective begins (the
+    process was suspended in between: the reaper fails a trial still untagged after UNTAGGED_GRACE_S). The
+    prior-guided sampler's ``before_trial`` writes to the trial, so the write raised inside Optuna's ``ask``,
+    outside the objective, and ``search`` stopped with UpdateFinishedTrialError (CI, the PostgreSQL kill
+    test); now it says so and starts another. Without that write (TPE) the objective's first write raises."""
+    from archsearch.formats.space import load_space
+    from archsearch.formats.task import load_task
+    from archsearch.prior.score import Prior
+    from archsearch.search.objectives import suggest_layout
+    from archsearch.search.prior_sampler import PriorGuidedSampler
+
+    space = load_space(files / "space.yaml")
+    sampler = (PriorGuidedSampler(space, Prior.for_task(load_task(files / "task.yaml"), space), seed=0) if guided
+               else optuna.samplers.TPESampler(seed=0))
+    st = search._storage(f"journal:{files / 'j.log'}")
+    study = optuna.create_study(study_name="s", storage=st, direction="maximize", sampler=sampler)
+    create, taken = st.create_new_trial, []
+
+    def create_then_lose(study_id, template_trial=None):  # as a reaper on another machine would, at once
+        trial_id = create(study_id, template_trial)
+        if not taken:
+            taken.append(st.get_trial(trial_id).number)
+            assert search._fail(study, trial_id)
+        return trial_id
+
+    st.create_new_trial = create_then_lose
+    outcome = search.run_study(study, lambda t: float(sum(suggest_layout(t, space).channels)), 3, progress=False)
+    trials = study.get_trials(deepcopy=False)
+    assert [t.state for t in trials].count(TrialState.COMPLETE) == 3 and outcome.stopped is None
+    assert trials[taken[0]].state == TrialState.FAIL and not trials[taken[0]].params
+    err = capsys.readouterr().err
+    assert ("finished by another process before its objective began" in err) == guided
+    assert guided or f"trial {taken[0]} was finished by another process while this one ran it" in err
+
+
+def test_an_untagged_trial_is_reaped_after_its_grace_only(tmp_path, monkeypatch):
+    """A RUNNING trial never tagged with host and pid (its process died between Optuna creating it and the
+    objective starting) is failed and retried once UNTAGGED_GRACE_S has passed, whichever host made it; a
+    younger one is left for the next poll, without waiting for it."""
+    st = search._storage(f"journal:{tmp_path / 'j.log'}")
+    study = optuna.create_study(study_name="u", storage=st, direction="maximize")
+    untagged = study.ask()
+    untagged.suggest_int("x", 0, 9)
+    monkeypatch.setattr(time, "sleep", lambda s: pytest.fail(f"reap_dead_trials slept {s} s"))
+    assert search.reap_dead_trials(study) == 0  # young: left alone
+    assert st.get_trial(untagged._trial_id).state == TrialState.RUNNING
+    monkeypatch.setattr(search, "UNTAGGED_GRACE_S", 0.0)
+    assert search.reap_dead_trials(study) == 1
+    assert st.get_trial(untagged._trial_id).state == TrialState.FAIL
+    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    assert len(waiting) == 1 and waiting[0].user_attrs["retry_of"] == untagged.number
+    assert waiting[0].system_attrs["fixed_params"] == untagged.params
+
+
 def test_a_fresh_trial_yields_to_a_retry_about_to_be_queued(tmp_path, monkeypatch):
     """Failing a dead trial and queueing its retry are two writes: a fresh trial started between them
     yields (for RETRY_HOLD_S) as it yields to a queued retry, so the retry, not a new proposal, gets the

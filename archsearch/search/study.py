@@ -47,7 +47,10 @@ __all__ = [
 
 #: an interrupted or killed trial is retried at most this many times
 MAX_RETRIES = 3
-UNTAGGED_GRACE_S = 5.0
+#: a RUNNING trial not yet tagged with its host and pid this long after its start died before its objective
+#: began (its process was killed in between) and is failed and retried by any worker; long enough for a slow
+#: sampler on a loaded machine, and for clocks a little apart
+UNTAGGED_GRACE_S = 30.0
 #: a trial failed as dead this recently, not yet queued again, keeps its place from fresh trials: failing a
 #: trial and queueing its retry are two writes (Optuna's heartbeat callback likewise), and a fresh trial
 #: started between them would otherwise take the retry's place
@@ -187,9 +190,10 @@ def reap_dead_trials(study: optuna.Study) -> int:
     """Fail RUNNING trials that this host started from a process that no longer exists, and enqueue
     them again.
 
-    Trials are tagged with host and pid as their objective starts, milliseconds after Optuna creates
-    them; a RUNNING trial still untagged ``UNTAGGED_GRACE_S`` after its start died in between (a kill
-    at exactly that moment) and is failed too. Only the process that flips a trial to FAIL retries it.
+    Trials are tagged with host and pid as their objective starts, moments after Optuna creates them (the
+    sampler's ``before_trial`` runs in between); a RUNNING trial still untagged ``UNTAGGED_GRACE_S`` after
+    its start died in between (a kill at exactly that moment) and is failed too, from any host; a younger
+    one is left for the next call. Only the process that flips a trial to FAIL retries it.
     """
     host, n = socket.gethostname(), 0
     beats = not _optuna_heartbeat(study)
@@ -201,9 +205,8 @@ def reap_dead_trials(study: optuna.Study) -> int:
                 n += 1
             continue
         if "archsearch:pid" not in attrs and t.datetime_start is not None:
-            age = (datetime.datetime.now() - t.datetime_start).total_seconds()
-            if age < UNTAGGED_GRACE_S:
-                time.sleep(UNTAGGED_GRACE_S - age)
+            if (datetime.datetime.now() - t.datetime_start).total_seconds() < UNTAGGED_GRACE_S:
+                continue  # starting, most likely: looked at again at the next poll
             now = study._storage.get_trial(t._trial_id)
             if now.state != TrialState.RUNNING:
                 continue
@@ -460,8 +463,15 @@ def run_study(
                 # beyond the grace period: suspended, or cut off from the storage) and retried it; Optuna's
                 # tell then raises (ValueError, or UpdateFinishedTrialError when it lost the race by a hair):
                 # the result is dropped, the retry stands, and this worker goes on
-                taken = bool(last) and (last[-1].number in gone or (
-                    isinstance(exc, optuna.exceptions.UpdateFinishedTrialError) and _taken(study, last[-1])))
+                finished = isinstance(exc, optuna.exceptions.UpdateFinishedTrialError)
+                if not last and finished:
+                    # before its objective began: the trial this process had just created or taken from the
+                    # queue was failed by another process (untagged beyond UNTAGGED_GRACE_S, or no heartbeat),
+                    # and the sampler's first write to it raised; that process retries it, this one goes on
+                    say("a trial this process had just started was finished by another process before its "
+                        "objective began (failed as dead: was this process suspended?); starting another")
+                    continue
+                taken = bool(last) and (last[-1].number in gone or (finished and _taken(study, last[-1])))
                 if not taken:
                     raise
                 say(f"trial {last[-1].number} was finished by another process while this one ran it (failed as "
