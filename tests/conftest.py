@@ -11,6 +11,15 @@ from archsearch.core.layout import Layer, Layout
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: a space of 16x16 inputs small enough to search and train in seconds (the search and worker tests)
+TINY_SPACE = """name: tiny
+input_shape: [16, 16]
+M: 6
+pool: [2, 2]
+channels: {choices: [2, 4, 8, 16]}
+budget: {max_params: 900}
+"""
+
 
 @pytest.fixture
 def root() -> Path:

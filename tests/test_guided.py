@@ -10,6 +10,7 @@ import pytest
 from optuna.trial import TrialState
 
 from archsearch import cli
+from tests.conftest import TINY_SPACE
 
 TASK = """name: tiny
 input_shape: [16, 16]
@@ -18,13 +19,7 @@ partitions:
   - {name: lr, kind: left-right}
 data: {source: digits, digit_size: 8, train: 300, test: 100, seed: 0}
 """
-SPACE = """name: tiny
-input_shape: [16, 16]
-M: 6
-pool: [2, 2]
-channels: {choices: [2, 4, 8, 16]}
-budget: {max_params: 900}
-"""
+SPACE = TINY_SPACE
 
 
 @pytest.fixture

@@ -107,7 +107,9 @@ def test_profile_command_writes_a_task_with_needs(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("extra,field", [(["--pool", "3"], "--pool"), (["--pool", "2,2,2"], "--pool"),
-                                         (["--samples", "4"], "--samples")])
+                                         (["--samples", "4"], "--samples"), (["--theta", "0"], "--theta"),
+                                         (["--theta", "0.6"], "--theta"), (["--theta", "nan"], "--theta"),
+                                         (["--theta", "x"], "--theta")])
 def test_profile_refuses_bad_options(extra, field, tmp_path, capsys):
     assert run_cli(["profile", str(ROOT / "tasks" / "digits-local-32.yaml"), *extra]) == 2
     err = capsys.readouterr().err

@@ -16,7 +16,7 @@ import pytest
 from optuna.trial import TrialState
 
 from archsearch.search import study as search
-from tests.conftest import run_cli
+from tests.conftest import TINY_SPACE, run_cli
 from tests.test_postgres import postgres_url  # noqa: F401 - the fixture: a real server on loopback
 
 TASK = """name: tiny
@@ -26,13 +26,7 @@ partitions:
   - {name: lr, kind: left-right}
 data: {source: digits, digit_size: 8, train: 300, val: 100, test: 100, seed: 0}
 """
-SPACE = """name: tiny
-input_shape: [16, 16]
-M: 6
-pool: [2, 2]
-channels: {choices: [2, 4, 8, 16]}
-budget: {max_params: 900}
-"""
+SPACE = TINY_SPACE
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
 
 

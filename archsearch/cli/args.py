@@ -18,7 +18,8 @@ from archsearch.formats.validate import MAX_IMAGES, MAX_SEED, NAME_PATTERN
 
 __all__ = [
     "DEVICE_PATTERN", "PLOT_SUFFIXES", "STORAGE_HELP", "OneLineParser", "RunsBar", "add_threads_option",
-    "add_training_options", "device", "int_in", "plot_path", "storage_url", "study_name", "writable_dir",
+    "add_training_options", "device", "float_above_zero", "int_in", "plot_path", "storage_url", "study_name",
+    "writable_dir",
 ]
 
 #: what ``--device`` accepts; availability is checked by the command (it needs torch)
@@ -61,6 +62,21 @@ def int_in(low: int, high: int) -> Callable[[str], int]:
         return value
 
     parse.__name__ = "integer"
+    return parse
+
+
+def float_above_zero(high: float) -> Callable[[str], float]:
+    """An argparse type: a number in ``(0, high]``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text[:40]!r}") from None
+        if not 0.0 < value <= high:  # NaN fails too
+            raise argparse.ArgumentTypeError(f"must lie in (0, {high:g}], got {value}")
+        return value
+
     return parse
 
 

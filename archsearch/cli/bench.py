@@ -15,6 +15,7 @@ from archsearch.cli.args import (
     add_prior_option,
     add_threads_option,
     device,
+    float_above_zero,
     int_in,
     plot_path,
     signals_stop,
@@ -25,16 +26,6 @@ from archsearch.cli.args import (
 from archsearch.cli.search import device_or_error, load_task_space
 from archsearch.formats.validate import MAX_IMAGES, MAX_SEED
 from archsearch.formats.yamlio import InputError
-
-
-def _band(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text[:40]!r}") from None
-    if not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must lie in (0, 1], got {value}")
-    return value
 
 
 def _table_path(text: str) -> Path:
@@ -309,7 +300,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--noise-layouts", type=int_in(0, 100_000), default=d.noise_layouts,
                    help="with --seeds 1: layouts (a seeded subset) trained with a second seed, for the noise ceiling")
     b.add_argument("--epochs", type=int_in(1, 10_000), default=d.epochs, help="training epochs per run")
-    b.add_argument("--band", type=_band, default=d.band, help="layouts with LO x budget to budget parameters")
+    b.add_argument("--band", type=float_above_zero(1.0), default=d.band,
+                   help="layouts with LO x budget to budget parameters")
     b.add_argument("--workers", type=int_in(1, 256), default=1, help="training processes at once")
     b.add_argument("--storage", type=storage_url,
                    help="build through an Optuna study on this storage, so `archsearch worker` on any machine "

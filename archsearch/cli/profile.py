@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from archsearch.cli.args import int_in, plot_path, writable_dir
+from archsearch.cli.args import float_above_zero, int_in, plot_path, writable_dir
 from archsearch.formats.yamlio import InputError
 
 _SCALE = (
@@ -21,16 +21,6 @@ _SCALE = (
     "# windows {pool}; 1 bit = log2 of the separation rank. The task's partitions keep their weights; each\n"
     "# canonical level has weight 1.\n"
 )
-
-
-def _theta(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text[:40]!r}") from None
-    if not 0.0 < value <= 0.5:
-        raise argparse.ArgumentTypeError(f"must lie in (0, 0.5], got {value}")
-    return value
 
 
 def _pool(text: str) -> list[int]:
@@ -168,7 +158,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="training images in the sample (the entropy is at most ln of this)")
     p.add_argument("--windows", type=int_in(1, 4096), default=16, help="windows averaged per canonical level")
     p.add_argument("--pool", type=_pool, help="pooling window per axis, as the layouts pool (default: 2)")
-    p.add_argument("--theta", type=_theta, default=0.085, help="embedding angle, a fraction of pi (default 0.085)")
+    p.add_argument("--theta", type=float_above_zero(0.5), default=0.085,
+                   help="embedding angle, a fraction of pi (default 0.085)")
     p.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0, help="seed of the sample and the windows")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument("--plot", type=plot_path, metavar="FILE", help="bar chart of the needs per level (.png, .pdf, .svg)")
