@@ -208,9 +208,10 @@ def test_an_interrupted_training_trial_is_retried_on_resume(files, sig):
 
 @pytest.mark.slow
 def test_trained_search_takes_data_sizes(files, capsys):
-    assert _run(files, "sz", "--trials", "1", "--no-prior", "--train", "120", "--test", "40") == 0
+    assert _run(files, "sz", "--trials", "1", "--no-prior", "--train", "120", "--test", "40") == 0, \
+        capsys.readouterr().err  # failed once in a loaded run, its message lost: now it says why
     caches = list((files[2] / "runs" / ".cache").glob("digits-*.npz"))
-    assert len(caches) == 1
+    assert len(caches) == 1, sorted(p.name for p in (files[2] / "runs").rglob("*"))
     with np.load(caches[0]) as z:
         assert z["x_train"].shape[0] == 120 and z["x_test"].shape[0] == 40
 
