@@ -34,20 +34,25 @@ def files(tmp_path):
     return tmp_path
 
 
-def _table(files, accuracy) -> dict:
-    """A complete-grid table whose 'trained' accuracies are a known function of the channels."""
+def _grid(space):
+    """Every layout of the tiny space within its budget (schedule 0, M 4), with its channels."""
     import itertools
 
-    space = load_space(files / "space.yaml")
-    layouts, runs = [], []
     for ch in itertools.product(space.channel_choices, repeat=4):
         lay = space.layout(0, 4, list(ch))
         if space.fits(lay.param_count()):
-            i = len(layouts)
-            layouts.append({"id": i, "label": "grid", "schedule": 0, "M": 4, "channels": list(ch),
-                            "params": lay.param_count()})
-            acc = float(accuracy(np.array(ch)))
-            runs.append({"layout": i, "seed": 0, "val_accuracy": acc, "test_accuracy": acc - 0.01})
+            yield ch, lay
+
+
+def _table(files, accuracy) -> dict:
+    """A complete-grid table whose 'trained' accuracies are a known function of the channels."""
+    space = load_space(files / "space.yaml")
+    layouts, runs = [], []
+    for i, (ch, lay) in enumerate(_grid(space)):
+        layouts.append({"id": i, "label": "grid", "schedule": 0, "M": 4, "channels": list(ch),
+                        "params": lay.param_count()})
+        acc = float(accuracy(np.array(ch)))
+        runs.append({"layout": i, "seed": 0, "val_accuracy": acc, "test_accuracy": acc - 0.01})
     table = {"format": FORMAT, "task": {"name": "tiny", "file": str(files / "task.yaml")},
              "space": {"name": "tiny-grid", "file": str(files / "space.yaml"), "complete_grid": True},
              "settings": {}, "layouts": layouts, "runs": runs}
@@ -76,15 +81,11 @@ def test_proposals_lie_in_the_space_and_record_their_source(files):
 
 def _distinct(space, prior, n: int) -> list[dict]:
     """The parameters of ``n`` layouts of the space with distinct prior scores, lowest score first."""
-    import itertools
-
     from archsearch.search.objectives import layout_params
 
     by_score = {}
-    for ch in itertools.product(space.channel_choices, repeat=4):
-        lay = space.layout(0, 4, list(ch))
-        if space.fits(lay.param_count()):
-            by_score.setdefault(prior(lay).score, layout_params(space, 0, 4, ch))
+    for ch, lay in _grid(space):
+        by_score.setdefault(prior(lay).score, layout_params(space, 0, 4, ch))
     assert len(by_score) >= n
     return [by_score[k] for k in sorted(by_score)[:n]]
 
