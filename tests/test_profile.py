@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archsearch.core.partitions import canonical_levels, tree_windows
 from archsearch.formats.task import load_task
@@ -15,6 +17,10 @@ from archsearch.prior.profile import (
     entanglement_entropies,
     log_gram,
     measure_profile,
+    meet_entropies,
+    meet_levels,
+    meet_split,
+    meet_surrogate,
     surrogate_correlations,
 )
 from tests.conftest import ROOT, run_cli
@@ -85,6 +91,66 @@ def test_measure_profile_covers_every_level_and_partition():
     assert prof.samples == 100 and prof.rows[-1].name == "odd-even"
     assert all(r.need_bits == pytest.approx(r.entropy / np.log(2)) for r in prof.rows)
     assert len(canonical_windows((16,), 2)) == 4 and canonical_levels((16,)) == [1, 2, 3]
+    assert [r.level for r in prof.meets] == [1, 2, 3, 4] and [r.windows for r in prof.meets] == [3, 3, 2, 1]
+    assert prof.meets[0].surrogate == pytest.approx(1.0)  # the equal pairs meet at level 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([((16,), 2), ((27,), 3), ((8, 8), 2), ((4, 8), (2, 2)), ((9, 27), 3), ((12,), 2)]),
+       st.data())
+def test_every_pair_of_inputs_meets_at_exactly_one_level(grid, data):
+    """The pairs meeting at each level partition all pairs: same window there, different children, and
+    never in one child; each window is split by the parity sides, each child on one side only."""
+    shape, pool = grid
+    levels = meet_levels(shape, pool)
+    n = int(np.prod(shape))
+    i, j = data.draw(st.integers(0, n - 1)), data.draw(st.integers(0, n - 1))
+    splits = [meet_split(shape, k, pool) for k in levels]
+    meets = [k for k, (w, c, _) in zip(levels, splits, strict=True) if w[i] == w[j] and c[i] != c[j]]
+    whole = all(len(np.unique(w)) == 1 for w, _, _ in splits[-1:])
+    if i != j and whole:
+        assert len(meets) == 1  # the top window holds every input: each pair meets somewhere, once
+    assert len(meets) <= 1 and (i != j or not meets)
+    for w, c, side in splits:
+        for win in np.unique(w):
+            assert side[w == win].any() and not side[w == win].all()
+        for ch in np.unique(c):
+            assert len(np.unique(side[c == ch])) == 1 and len(np.unique(w[c == ch])) == 1
+
+
+def test_meet_levels_include_the_whole_grid():
+    assert meet_levels((32,)) == [1, 2, 3, 4, 5] and meet_levels((32, 32)) == [1, 2, 3, 4, 5]
+    assert meet_levels((12,)) == [1, 2] and meet_levels((27,), 3) == [1, 2, 3]
+    with pytest.raises(ValueError, match="level 3"):
+        meet_split((12,), 3)
+
+
+def test_neighbouring_pairs_meet_at_the_first_level_and_scrambled_ones_higher():
+    """Inputs 2i and 2i+1 equal, pairs independent: every pair meeting at level 1 has |corr| = 1, every
+    other pair only sampling noise. With the partners placed 8 apart the strong pairs meet at the top."""
+    x, _ = _pairs(4000)
+    noise = np.sqrt(2 / (np.pi * 4000))
+    per_level = [meet_surrogate(x, (16,), k) for k in meet_levels((16,))]
+    assert per_level[0] == pytest.approx(1.0, abs=1e-9)
+    assert all(v == pytest.approx(noise, abs=0.02) for v in per_level[1:])
+    apart = x[:, np.r_[np.arange(0, 16, 2), np.arange(1, 16, 2)]]  # partner of input i: i + 8
+    np.testing.assert_allclose(apart[:, :8], apart[:, 8:])
+    per_level = [meet_surrogate(apart, (16,), k) for k in meet_levels((16,))]
+    assert per_level[-1] == pytest.approx((8 + 56 * noise) / 64, abs=0.02)  # 8 of its 64 pairs are partners
+    assert all(v == pytest.approx(noise, abs=0.02) for v in per_level[:-1])
+
+
+def test_a_child_that_never_varies_meets_nothing():
+    """Odd inputs constant: each first-level window is a product across its children (entropy 0), while
+    at level 2 two varying, label-bearing inputs meet (input 2 copies input 0, which the label reads)."""
+    rng = np.random.default_rng(3)
+    x = rng.random((150, 8))
+    x[:, 1::2] = 0.4
+    x[:, 2] = x[:, 0]
+    y = (x[:, 0] > 0.5).astype(int)
+    first = meet_entropies(x, y, (8,), 1)
+    assert first.shape == (4,) and np.abs(first).max() < 1e-6
+    assert meet_entropies(x, y, (8,), 2, windows=[0])[0] > 0.05
 
 
 def test_profile_command_writes_a_task_with_needs(tmp_path, capsys):
@@ -96,6 +162,8 @@ def test_profile_command_writes_a_task_with_needs(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert [r["level"] for r in report["levels"]] == [1, 2, 3, 4]
     assert [p["name"] for p in report["partitions"]] == load_task(task).names
+    assert [r["level"] for r in report["meets"]] == [1, 2, 3, 4, 5]
+    assert all(0 <= r["surrogate_per_pair"] <= 1 and r["bits"] >= 0 for r in report["meets"])
     profiled = load_task(out)
     assert profiled.states_canonical and not np.isnan(profiled.needs).any()
     by_name = {p.name: p for p in profiled.partitions}

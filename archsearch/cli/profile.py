@@ -119,6 +119,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
                     "surrogate": r.surrogate} for r in prof.rows if r.level is not None],
         "partitions": [{"name": r.name, "entropy_nats": r.entropy, "need_bits": r.need_bits,
                         "surrogate": r.surrogate} for r in prof.rows if r.level is None],
+        "meets": [{"level": r.level, "windows": r.windows, "entropy_nats": r.entropy, "bits": r.need_bits,
+                   "surrogate_per_pair": r.surrogate} for r in prof.meets],
     }
     if args.out is not None:
         raw, _ = read_yaml(args.task)
@@ -140,6 +142,12 @@ def cmd_profile(args: argparse.Namespace) -> int:
     for r in prof.rows:
         name = f"canonical level {r.level}" if r.level is not None else r.name
         print(f"{name:24} {r.windows:>7} {r.entropy:>14.3f} {r.need_bits:>11.3f} {r.surrogate:>10.1f}")
+    if prof.meets:
+        print("where correlations meet: each level-k window's children against each other")
+        print(f"{'level':24} {'windows':>7} {'entropy (nats)':>14} {'bits':>11} {'|corr|/pair':>11}")
+        for r in prof.meets:
+            print(f"{'meet level ' + str(r.level):24} {r.windows:>7} {r.entropy:>14.3f} {r.need_bits:>11.3f} "
+                  f"{r.surrogate:>11.3f}")
     for what, path in (("profiled task", args.out), ("picture", args.plot)):
         if path is not None:
             print(f"wrote {what} {path}")

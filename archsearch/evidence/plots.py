@@ -209,22 +209,37 @@ def plot_eval(report: dict, acc: np.ndarray, scores: dict[str, np.ndarray], path
 
 def plot_profile(report: dict, path: str | Path) -> Path:
     """The measured needs: bits per canonical level (fine to coarse), then per task partition, with the
-    surrogate beside them on its own axis."""
+    surrogate beside them on its own axis; below, where correlations meet (bits and |corr| per pair by
+    level), when the report has meet levels."""
     plt = _plt()
-    levels, parts = report["levels"], report["partitions"]
+    levels, parts, meets = report["levels"], report["partitions"], report.get("meets", [])
     names = [f"level {r['level']}" for r in levels] + [r["name"] for r in parts]
     bits = [r["need_bits"] for r in levels + parts]
     sur = [r["surrogate"] for r in levels + parts]
     colours = ["tab:blue"] * len(levels) + ["tab:orange"] * len(parts)
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(max(7.0, 0.9 * len(names) * 2), 3.8))
+    rows = 2 if meets else 1
+    fig, axes = plt.subplots(rows, 2, figsize=(max(7.0, 0.9 * len(names) * 2), 3.8 * rows), squeeze=False)
+    ax, bx = axes[0]
     ax.bar(range(len(names)), bits, color=colours)
     ax.set_ylabel("need (bits = entropy / ln 2)")
     bx.bar(range(len(names)), sur, color=colours)
     bx.set_ylabel("surrogate: sum |corr| across the cut")
     for a in (ax, bx):
         a.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    if meets:
+        cx, dx = axes[1]
+        k = [r["level"] for r in meets]
+        cx.bar(k, [r["bits"] for r in meets], color="tab:green")
+        cx.set_ylabel("bits across a window's children")
+        dx.bar(k, [r["surrogate_per_pair"] for r in meets], color="tab:green")
+        dx.set_ylabel("mean |corr| of pairs meeting there")
+        for a in (cx, dx):
+            a.set_xticks(k, [f"meet {v}" for v in k])
+            a.set_xlabel("level (fine to coarse)")
     fig.suptitle(f"{report['task']}: {report['samples']} images, theta {report['theta']} "
-                 "(blue: canonical levels, orange: the task's partitions)", fontsize=9)
+                 "(blue: canonical levels, orange: the task's partitions, green: where correlations meet)",
+                 fontsize=9)
+    fig.tight_layout()
     return _save(plt, fig, path)
 
 

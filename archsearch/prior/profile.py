@@ -16,6 +16,14 @@ for a locally connected neural network?"):
   report nearly zero everywhere.
 * **The surrogate:** the sum of absolute Pearson correlations between the inputs on the two sides.
 
+Besides each window against the rest, the profile measures where correlations *meet* in the pooling tree:
+at level k, each window of the k-th pooling split into its children (the windows of level k - 1, by the
+parity of their index, so two children in 1D and a checkerboard of them in 2D), with the data restricted to
+the window: the correlation the level-k pooling must combine. Its surrogate is the mean |Pearson
+correlation| over the pairs of inputs that first share a window at level k (each pair of inputs meets at
+exactly one level, so these pairs partition all pairs). A window against the rest mixes what its inputs
+share with their neighbours at every scale; the meets separate the scales.
+
 Gram matrices are products over inputs, so their logs are sums over inputs: computed once per input
 block with matrix products (log cos expanded to its tenth-order Taylor polynomial; the remainder is
 below 1e-8 per input for theta <= 0.1) and reused: side B's is the whole minus side A's.
@@ -34,7 +42,8 @@ from archsearch.core.partitions import canonical
 
 __all__ = [
     "DEFAULT_THETA", "LevelProfile", "PartitionProfile", "canonical_windows", "entanglement_entropies",
-    "log_gram", "measure_profile", "surrogate_correlations",
+    "log_gram", "measure_profile", "meet_entropies", "meet_levels", "meet_split", "meet_surrogate",
+    "surrogate_correlations",
 ]
 
 #: the embedding angle (as a fraction of pi) of Alexander et al.'s measurements
@@ -160,6 +169,69 @@ def canonical_windows(shape: Sequence[int], level: int, pool: int | Sequence[int
     return np.stack(masks)
 
 
+def meet_levels(shape: Sequence[int], pool: int | Sequence[int] = 2) -> list[int]:
+    """Levels k >= 1 whose windows (pool^k per axis) tile the grid, the whole grid included: the levels
+    where inputs meet in a pooling tree by ``pool``."""
+    shape = tuple(int(s) for s in shape)
+    win = (int(pool),) * len(shape) if isinstance(pool, int) else tuple(int(p) for p in pool)
+    if len(win) != len(shape) or any(w < 2 for w in win):
+        raise ValueError(f"pool must be {len(shape)} sizes >= 2, got {pool!r}")
+    levels, k = [], 1
+    while all(g % (w ** k) == 0 for g, w in zip(shape, win, strict=True)):
+        levels.append(k)
+        k += 1
+    return levels
+
+
+def meet_split(shape: Sequence[int], level: int,
+               pool: int | Sequence[int] = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per input (flat, row-major): its window at ``level`` (pool^level per axis), its child window (level
+    - 1) and its side when each window is split into its children by the parity of their index sum (True:
+    even). Children of one window never share a side with all their siblings: every window is split."""
+    shape = tuple(int(s) for s in shape)
+    win = (int(pool),) * len(shape) if isinstance(pool, int) else tuple(int(p) for p in pool)
+    if level not in meet_levels(shape, win):
+        raise ValueError(f"level {level} does not tile {list(shape)} with windows of {list(win)}^level")
+    grids = np.indices(shape)
+    window = np.ravel_multi_index(tuple(g // w ** level for g, w in zip(grids, win, strict=True)),
+                                  tuple(s // w ** level for s, w in zip(shape, win, strict=True))).ravel()
+    child_index = tuple(g // w ** (level - 1) for g, w in zip(grids, win, strict=True))
+    child = np.ravel_multi_index(child_index, tuple(s // w ** (level - 1) for s, w in zip(shape, win, strict=True)))
+    side = (sum(child_index) % 2 == 0).ravel()
+    return window, child.ravel(), side
+
+
+def meet_surrogate(x: np.ndarray, shape: Sequence[int], level: int, pool: int | Sequence[int] = 2) -> float:
+    """Mean |Pearson correlation| over the pairs of inputs that first share a window at ``level`` (same
+    window, different children); constant inputs count as uncorrelated."""
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    window, child, _ = meet_split(shape, level, pool)
+    xc = x - x.mean(axis=0)
+    sd = np.sqrt((xc ** 2).sum(axis=0))
+    live = sd > 0
+    z = np.zeros_like(xc)
+    z[:, live] = xc[:, live] / sd[live]
+    corr = np.abs(z.T @ z)
+    pairs = (window[:, None] == window[None, :]) & (child[:, None] != child[None, :])
+    return float(corr[pairs].mean())
+
+
+def meet_entropies(x: np.ndarray, y: np.ndarray, shape: Sequence[int], level: int,
+                   pool: int | Sequence[int] = 2, windows: Sequence[int] | None = None,
+                   theta: float = DEFAULT_THETA) -> np.ndarray:
+    """Entanglement entropy (nats) of the data restricted to each level-``level`` window, across its
+    children split by parity (:func:`meet_split`); ``windows``: which windows (default: all)."""
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    window, _, side = meet_split(shape, level, pool)
+    signs = _label_signs(np.asarray(y))
+    chosen = np.unique(window) if windows is None else np.asarray(windows)
+    out = np.empty(len(chosen))
+    for i, w in enumerate(chosen):
+        a, b = (window == w) & side, (window == w) & ~side
+        out[i] = _entropy(_factor(log_gram(x[:, a], theta)), _factor(log_gram(x[:, b], theta)), signs)
+    return out
+
+
 @dataclass(frozen=True)
 class PartitionProfile:
     """What the data carries across one partition: entropy (nats, and bits = the need), surrogate."""
@@ -167,8 +239,8 @@ class PartitionProfile:
     name: str
     entropy: float
     surrogate: float
-    level: int | None = None  #: canonical level, None for a task's own partition
-    windows: int = 1  #: windows averaged over (canonical levels)
+    level: int | None = None  #: canonical (or meet) level, None for a task's own partition
+    windows: int = 1  #: windows averaged over (canonical and meet levels)
 
     @property
     def need_bits(self) -> float:
@@ -183,13 +255,17 @@ class LevelProfile:
     theta: float
     pool: tuple[int, ...]
     rows: tuple[PartitionProfile, ...] = field(default_factory=tuple)
+    #: per meet level (fine to coarse): entropy across each window's children, and as ``surrogate`` the
+    #: mean |correlation| per pair of inputs meeting there (not a sum across a cut, as in ``rows``)
+    meets: tuple[PartitionProfile, ...] = field(default_factory=tuple)
 
 
 def measure_profile(x: np.ndarray, y: np.ndarray, shape: Sequence[int], masks: np.ndarray, names: Sequence[str],
                     pool: int | Sequence[int] = 2, samples: int = 256, windows: int = 16,
                     theta: float = DEFAULT_THETA, seed: int = 0) -> LevelProfile:
     """The profile of a data sample: every canonical level of pooling by ``pool`` (entropy and surrogate
-    averaged over up to ``windows`` of its windows, a seeded choice) and each of the task's partitions.
+    averaged over up to ``windows`` of its windows, a seeded choice), each of the task's partitions, and
+    every meet level (entropy averaged over up to ``windows`` windows; surrogate over all pairs).
 
     ``x``: (n, *shape) inputs (scaled here to [0, 1] by the sample's range), ``y``: (n,) labels; the first
     ``samples`` of a seeded shuffle are used.
@@ -216,4 +292,11 @@ def measure_profile(x: np.ndarray, y: np.ndarray, shape: Sequence[int], masks: n
         ent = entanglement_entropies(xs, ys, masks, theta)
         sur = surrogate_correlations(xs, masks)
         rows += [PartitionProfile(str(n), float(e), float(s)) for n, e, s in zip(names, ent, sur, strict=True)]
-    return LevelProfile(len(take), theta, win, tuple(rows))
+    meets = []
+    for k in meet_levels(shape, win):
+        count = int(np.prod([g // w ** k for g, w in zip(shape, win, strict=True)]))
+        chosen = np.sort(rng.permutation(count)[:windows])
+        ent = meet_entropies(xs, ys, shape, k, win, chosen, theta)
+        meets.append(PartitionProfile(f"meet-{k}", float(ent.mean()), meet_surrogate(xs, shape, k, win), k,
+                                      len(chosen)))
+    return LevelProfile(len(take), theta, win, tuple(rows), tuple(meets))
