@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archsearch.core.partitions import canonical_levels, tree_windows
+from archsearch.core.partitions import canonical_levels, tiles, tree_windows
 from archsearch.formats.task import load_task
 from archsearch.prior.profile import (
     canonical_windows,
@@ -19,6 +19,7 @@ from archsearch.prior.profile import (
     measure_profile,
     meet_entropies,
     meet_levels,
+    meet_needs,
     meet_split,
     meet_surrogate,
     surrogate_correlations,
@@ -153,11 +154,96 @@ def test_a_child_that_never_varies_meets_nothing():
     assert meet_entropies(x, y, (8,), 2, windows=[0])[0] > 0.05
 
 
+@pytest.mark.parametrize("shape,pool", [((32,), 2), ((16, 16), 2), ((27,), 3), ((9, 9), 3)])
+def test_a_meet_level_is_the_tiles_partition_of_its_children(shape, pool):
+    """What ``profile --out`` writes (``kind: tiles``, size pool^(k-1)) is the split the meet measures."""
+    for k in meet_levels(shape, pool):
+        _, _, side = meet_split(shape, k, pool)
+        np.testing.assert_array_equal(tiles(shape, pool ** (k - 1)).ravel(), side)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.just(0.0) | st.floats(1e-6, 1e4), st.floats(0.1, 1e3)), min_size=1, max_size=8))
+def test_meet_needs_follow_the_correlation_and_the_reference_meets_them_on_average(levels):
+    totals, reference = np.array(levels).T
+    needs = meet_needs(totals, reference)
+    if totals.sum() == 0:
+        assert (needs == 0).all()
+        return
+    assert np.mean(needs / reference) == pytest.approx(1.0)
+    np.testing.assert_allclose(needs * totals.sum(), totals * needs.sum(), rtol=1e-9, atol=1e-9)
+
+
+def test_meet_needs_refuse_bad_input():
+    for totals, ref in (([1.0], [1.0, 2.0]), ([], []), ([1.0], [0.0]), ([-1.0], [1.0])):
+        with pytest.raises(ValueError):
+            meet_needs(totals, ref)
+
+
+def test_profile_command_writes_meets_with_needs_for_a_budget(tmp_path, capsys):
+    from archsearch.formats.space import load_space
+    from archsearch.prior.score import Prior
+
+    out, task = tmp_path / "local-profiled.yaml", ROOT / "tasks" / "digits-local-32.yaml"
+    space = ROOT / "search_spaces" / "cpu-32x32-grid.yaml"
+    argv = ["profile", str(task), "--samples", "64", "--windows", "2", "--space", str(space), "--out", str(out),
+            "--runs-dir", str(tmp_path), "--json"]
+    assert run_cli(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    original, profiled = load_task(task), load_task(out)
+    assert profiled.names == original.names + [f"meet-{k}" for k in range(1, 6)]
+    mine = profiled.partitions[: len(original.partitions)]
+    assert all(p.need is None for p in mine) and [p.weight for p in mine] == list(original.weights)
+    meets = profiled.partitions[len(original.partitions):]
+    assert [p.need for p in meets] == pytest.approx([r["need_bits"] for r in report["meets"]], abs=1e-3)
+    assert all(p.weight == 1.0 and p.kind == "tiles" for p in meets)
+    reference = Prior.for_space(np.stack([p.mask for p in meets]), np.ones(5), load_space(space)).reference_log2
+    assert np.mean([p.need for p in meets] / reference) == pytest.approx(1.0, abs=1e-3)
+    totals = [r["surrogate_total"] for r in report["meets"]]
+    # windows x 6 pairs of children x (inputs per child)^2; every pair of the 1024 inputs meets once
+    assert [r["pairs"] for r in report["meets"]] == [4 ** (5 - k) * 6 * 16 ** (k - 1) for k in range(1, 6)]
+    assert sum(r["pairs"] for r in report["meets"]) == 1024 * 1023 // 2
+    assert np.argmax(totals) == np.argmax([p.need for p in meets])
+
+
+def test_the_shipped_profiled_task_is_what_profile_writes(tmp_path):
+    """benchmarks/evals/profiled/ holds what `profile --space --out` wrote at its defaults: regenerated
+    here, every partition and need is the same (the evaluations beside it were made with these files)."""
+    import yaml
+
+    out = tmp_path / "p.yaml"
+    argv = ["profile", str(ROOT / "tasks" / "digits-local-32.yaml"), "--space",
+            str(ROOT / "search_spaces" / "cpu-32x32-grid.yaml"), "--out", str(out), "--runs-dir", str(tmp_path)]
+    assert run_cli(argv) == 0
+    shipped = yaml.safe_load((ROOT / "benchmarks" / "evals" / "profiled" / "digits-local-32.yaml").read_text())
+    again = yaml.safe_load(out.read_text())
+    assert [p["name"] for p in again["partitions"]] == [p["name"] for p in shipped["partitions"]]
+    for mine, theirs in zip(again["partitions"], shipped["partitions"], strict=True):
+        assert mine.get("need") == pytest.approx(theirs.get("need"), abs=2e-3)
+        assert {k: v for k, v in mine.items() if k != "need"} == {k: v for k, v in theirs.items() if k != "need"}
+
+
+def test_profile_out_needs_a_space_that_pools_as_it_does(tmp_path, capsys):
+    task = str(ROOT / "tasks" / "digits-local-32.yaml")
+    assert run_cli(["profile", task, "--out", str(tmp_path / "p.yaml")]) == 2
+    assert "--space" in capsys.readouterr().err
+    other = tmp_path / "space.yaml"
+    other.write_text((ROOT / "search_spaces" / "cpu-32x32-grid.yaml").read_text()
+                     .replace("pool: [2, 2]", "schedules: [[[4, 4], [2, 2], [2, 2], [2, 2]]]"))
+    argv = ["profile", task, "--samples", "16", "--windows", "1", "--runs-dir", str(tmp_path), "--space", str(other)]
+    assert run_cli(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "schedules" in err and "space.yaml" in err
+    assert run_cli([*argv[:-1], str(ROOT / "search_spaces" / "mnist1d-32-grid.yaml")]) == 2
+    assert "input_shape" in capsys.readouterr().err
+    assert not (tmp_path / "p.yaml").exists()
+
+
 def test_profile_command_writes_a_task_with_needs(tmp_path, capsys):
     out, plot = tmp_path / "local-profiled.yaml", tmp_path / "profile.png"
     task = ROOT / "tasks" / "digits-local-32.yaml"
     argv = ["profile", str(task), "--samples", "64", "--windows", "2", "--out", str(out), "--plot", str(plot),
-            "--runs-dir", str(tmp_path), "--json"]
+            "--needs", "entropy", "--runs-dir", str(tmp_path), "--json"]
     assert run_cli(argv) == 0
     report = json.loads(capsys.readouterr().out)
     assert [r["level"] for r in report["levels"]] == [1, 2, 3, 4]

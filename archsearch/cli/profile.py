@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from archsearch.cli.args import float_above_zero, int_in, plot_path, writable_dir
@@ -20,6 +21,13 @@ _SCALE = (
     "# data tensor (Alexander et al., NeurIPS 2023) over {samples} training images, theta = {theta}, pooling\n"
     "# windows {pool}; 1 bit = log2 of the separation rank. The task's partitions keep their weights; each\n"
     "# canonical level has weight 1.\n"
+)
+_MEETS = (
+    "# Needs measured by `archsearch profile` (archsearch {version}) for the budget of {space}: one partition\n"
+    "# per level where the data's correlations meet (each level-k window split into its children, kind tiles),\n"
+    "# weight 1, need n_k = C_k / mean_j(C_j / c_ref_j): C_k the summed |correlation| of the pairs of inputs\n"
+    "# meeting at level k ({samples} training images), c_ref_k the reference layout's capacity across it (bits).\n"
+    "# The task's own partitions are as written.\n"
 )
 
 
@@ -64,6 +72,47 @@ def profiled_task(raw: dict[str, Any], profile: Any, names: list[str]) -> dict[s
     return out
 
 
+def meets_task(raw: dict[str, Any], levels: list[int], pool: int, needs: np.ndarray) -> dict[str, Any]:
+    """The task file's mapping with one partition per meet level (``kind: tiles`` of the level's children,
+    weight 1, its need in bits) after the task's own partitions; a name the task already uses is prefixed."""
+    out = copy.deepcopy(raw)
+    taken = {str(e.get("name")) for e in out["partitions"]}
+    for k, need in zip(levels, needs, strict=True):
+        name = f"meet-{k}" if f"meet-{k}" not in taken else f"profiled-meet-{k}"
+        out["partitions"].append({"name": name, "kind": "tiles", "size": int(pool) ** (k - 1), "weight": 1.0,
+                                  "need": round(float(need), 3)})
+    return out
+
+
+def _space_for_meets(space_path: str, task: Any, pool: int | list[int]) -> Any:
+    """The search space whose budget the meet needs are for, checked before any data is read: same input
+    shape, and a first schedule that pools by ``pool`` at every layer (the tree the meets are measured in)."""
+    from archsearch.formats.space import load_space
+
+    space = load_space(space_path)
+    if tuple(space.input_shape) != tuple(task.input_shape):
+        raise InputError(f"input_shape {list(space.input_shape)} does not match the task's {list(task.input_shape)}",
+                         space_path, "input_shape")
+    win = tuple([pool] * len(task.input_shape) if isinstance(pool, int) else pool)
+    if len(set(win)) > 1:
+        raise InputError("needs where correlations meet take one pooling window for every axis", field="--pool")
+    if any(tuple(w) != win for w in space.schedules[0]):
+        raise InputError(f"the needs are where correlations meet in the space's pooling tree: its first schedule "
+                         f"must pool by {list(win)} at every layer (--pool)", space_path, "schedules")
+    return space
+
+
+def _meet_needs(space: Any, task: Any, prof: Any) -> np.ndarray:
+    """Needs per meet level for the budget of ``space`` (see :func:`archsearch.prior.profile.meet_needs`)."""
+    from archsearch.core.partitions import tiles
+    from archsearch.prior.profile import meet_needs
+    from archsearch.prior.score import Prior
+
+    masks = np.stack([tiles(tuple(task.input_shape), prof.pool[0] ** (r.level - 1)) for r in prof.meets])
+    reference = Prior.for_space(masks, np.ones(len(masks)), space).reference_log2
+    return meet_needs([r.surrogate_total for r in prof.meets], reference)
+
+
 def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
@@ -87,6 +136,9 @@ def cmd_profile(args: argparse.Namespace) -> int:
     pool: int | list[int] = 2 if args.pool is None else args.pool[0] if len(args.pool) == 1 else args.pool
     if isinstance(pool, list) and len(pool) != len(task.input_shape):
         raise InputError(f"--pool gives {len(pool)} sizes for a {len(task.input_shape)}D input", field="--pool")
+    if args.out is not None and args.needs == "meets" and args.space is None:
+        raise InputError("--out writes needs for a budget: give --space SPACE.yaml (or --needs entropy)",
+                         field="--space")
     if args.out is not None:
         refuse_overwrite(args.out, args.force, "--out")
         if Path(args.out).resolve() == Path(args.task).resolve():
@@ -100,10 +152,9 @@ def cmd_profile(args: argparse.Namespace) -> int:
             raise InputError(f"pooling by {pool} has no canonical level on {list(task.input_shape)}", field="--pool")
     except PartitionError as exc:
         raise InputError(str(exc), field="--pool") from None
+    space = _space_for_meets(args.space, task, pool) if args.space is not None else None
     data = load_data(task.data, task.input_shape, args.runs_dir / ".cache")
     own = [p for p in task.partitions if p.kind != "canonical"]
-    import numpy as np
-
     masks = np.stack([p.mask for p in own]) if own else np.zeros((0, *task.input_shape), bool)
     from threadpoolctl import threadpool_limits
 
@@ -113,6 +164,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
         prof = measure_profile(data.train.x, data.train.y, task.input_shape, masks, [p.name for p in own],
                                pool=pool, samples=args.samples, windows=args.windows, theta=args.theta,
                                seed=args.seed)
+    meet_needs = _meet_needs(space, task, prof) if space is not None else None
     report = {
         "task": task.name, "samples": prof.samples, "theta": prof.theta, "pool": list(prof.pool),
         "levels": [{"level": r.level, "windows": r.windows, "entropy_nats": r.entropy, "need_bits": r.need_bits,
@@ -120,13 +172,20 @@ def cmd_profile(args: argparse.Namespace) -> int:
         "partitions": [{"name": r.name, "entropy_nats": r.entropy, "need_bits": r.need_bits,
                         "surrogate": r.surrogate} for r in prof.rows if r.level is None],
         "meets": [{"level": r.level, "windows": r.windows, "entropy_nats": r.entropy, "bits": r.need_bits,
-                   "surrogate_per_pair": r.surrogate} for r in prof.meets],
+                   "surrogate_per_pair": r.surrogate, "pairs": r.pairs, "surrogate_total": r.surrogate_total,
+                   **({} if meet_needs is None else {"need_bits": float(meet_needs[i])})}
+                  for i, r in enumerate(prof.meets)],
     }
     if args.out is not None:
         raw, _ = read_yaml(args.task)
-        text = _SCALE.format(version=__version__, samples=prof.samples, theta=prof.theta,
-                             pool="x".join(map(str, prof.pool)))
-        text += yaml.safe_dump(profiled_task(raw, prof, [p.name for p in own]), sort_keys=False, width=110)
+        if args.needs == "meets":
+            text = _MEETS.format(version=__version__, samples=prof.samples, space=Path(args.space).name)
+            out = meets_task(raw, [r.level for r in prof.meets], prof.pool[0], meet_needs)
+        else:
+            text = _SCALE.format(version=__version__, samples=prof.samples, theta=prof.theta,
+                                 pool="x".join(map(str, prof.pool)))
+            out = profiled_task(raw, prof, [p.name for p in own])
+        text += yaml.safe_dump(out, sort_keys=False, width=110)
         _write_atomic(Path(args.out), text)
         load_task(args.out)  # what was written reads back as a valid task
     if args.plot is not None:
@@ -144,10 +203,13 @@ def cmd_profile(args: argparse.Namespace) -> int:
         print(f"{name:24} {r.windows:>7} {r.entropy:>14.3f} {r.need_bits:>11.3f} {r.surrogate:>10.1f}")
     if prof.meets:
         print("where correlations meet: each level-k window's children against each other")
-        print(f"{'level':24} {'windows':>7} {'entropy (nats)':>14} {'bits':>11} {'|corr|/pair':>11}")
-        for r in prof.meets:
+        need_head = "" if meet_needs is None else f" {'need (bits)':>11}"
+        print(f"{'level':24} {'windows':>7} {'entropy (nats)':>14} {'bits':>11} {'|corr|/pair':>11} "
+              f"{'sum |corr|':>10}{need_head}")
+        for i, r in enumerate(prof.meets):
+            need = "" if meet_needs is None else f" {meet_needs[i]:>11.2f}"
             print(f"{'meet level ' + str(r.level):24} {r.windows:>7} {r.entropy:>14.3f} {r.need_bits:>11.3f} "
-                  f"{r.surrogate:>11.3f}")
+                  f"{r.surrogate:>11.3f} {r.surrogate_total:>10.1f}{need}")
     for what, path in (("profiled task", args.out), ("picture", args.plot)):
         if path is not None:
             print(f"wrote {what} {path}")
@@ -162,9 +224,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                    "optionally write the task back with these needs (bits).")
     p.add_argument("task", help="task spec (YAML) with a data section")
     p.add_argument("--out", type=_out_path, metavar="TASK-profiled.yaml", help="write the task with measured needs")
+    p.add_argument("--space", metavar="SPACE.yaml",
+                   help="the search space whose budget the needs are for (its reference layout); --out needs it")
+    p.add_argument("--needs", choices=("meets", "entropy"), default="meets",
+                   help="what --out writes: meets (default): one partition per level where correlations meet, "
+                        "needs from the summed |corr| meeting there, scaled to the space's reference; entropy: "
+                        "each partition's and canonical level's entropy in bits, as measured")
     p.add_argument("--samples", type=int_in(8, 4096), default=256,
                    help="training images in the sample (the entropy is at most ln of this)")
-    p.add_argument("--windows", type=int_in(1, 4096), default=16, help="windows averaged per canonical level")
+    p.add_argument("--windows", type=int_in(1, 4096), default=16, help="windows averaged per canonical and meet level")
     p.add_argument("--pool", type=_pool, help="pooling window per axis, as the layouts pool (default: 2)")
     p.add_argument("--theta", type=float_above_zero(0.5), default=0.085,
                    help="embedding angle, a fraction of pi (default 0.085)")
@@ -176,4 +244,4 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_profile)
 
 
-__all__ = ["add_commands", "cmd_profile", "profiled_task"]
+__all__ = ["add_commands", "cmd_profile", "meets_task", "profiled_task"]

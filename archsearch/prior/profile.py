@@ -24,6 +24,10 @@ correlation| over the pairs of inputs that first share a window at level k (each
 exactly one level, so these pairs partition all pairs). A window against the rest mixes what its inputs
 share with their neighbours at every scale; the meets separate the scales.
 
+**Needs from where correlations meet** (:func:`meet_needs`, what ``profile --out`` writes): level k's need
+is proportional to C_k, the summed |correlation| of the pairs meeting there, scaled so that the budget's
+reference layout meets the needs on average over the levels: n_k = C_k / mean_j (C_j / c_ref_j).
+
 Gram matrices are products over inputs, so their logs are sums over inputs: computed once per input
 block with matrix products (log cos expanded to its tenth-order Taylor polynomial; the remainder is
 below 1e-8 per input for theta <= 0.1) and reused: side B's is the whole minus side A's.
@@ -42,7 +46,7 @@ from archsearch.core.partitions import canonical
 
 __all__ = [
     "DEFAULT_THETA", "LevelProfile", "PartitionProfile", "canonical_windows", "entanglement_entropies",
-    "log_gram", "measure_profile", "meet_entropies", "meet_levels", "meet_split", "meet_surrogate",
+    "log_gram", "measure_profile", "meet_entropies", "meet_levels", "meet_needs", "meet_split", "meet_surrogate",
     "surrogate_correlations",
 ]
 
@@ -216,6 +220,19 @@ def meet_surrogate(x: np.ndarray, shape: Sequence[int], level: int, pool: int | 
     return float(corr[pairs].mean())
 
 
+def meet_needs(totals: Sequence[float], reference: Sequence[float]) -> np.ndarray:
+    """Needs (bits) per meet level from ``totals`` (C_k, summed |correlation| of the pairs meeting at
+    level k) and the reference layout's capacity across each level's split (c_ref_k, bits):
+    n_k = C_k / mean_j(C_j / c_ref_j). Proportional to where the data's correlation meets; on average over
+    the levels the reference has exactly what it needs (mean n_k / c_ref_k = 1)."""
+    c = np.asarray(totals, dtype=float)
+    ref = np.asarray(reference, dtype=float)
+    if c.shape != ref.shape or not len(c) or (c < 0).any() or (ref <= 0).any():
+        raise ValueError(f"need one total >= 0 and one reference capacity > 0 per level; got {c}, {ref}")
+    scale = float(np.mean(c / ref))
+    return c / scale if scale > 0 else np.zeros_like(c)
+
+
 def meet_entropies(x: np.ndarray, y: np.ndarray, shape: Sequence[int], level: int,
                    pool: int | Sequence[int] = 2, windows: Sequence[int] | None = None,
                    theta: float = DEFAULT_THETA) -> np.ndarray:
@@ -241,6 +258,12 @@ class PartitionProfile:
     surrogate: float
     level: int | None = None  #: canonical (or meet) level, None for a task's own partition
     windows: int = 1  #: windows averaged over (canonical and meet levels)
+    pairs: int = 0  #: meet levels: the pairs of inputs meeting there (``surrogate`` is their mean |corr|)
+
+    @property
+    def surrogate_total(self) -> float:
+        """Meet levels: the summed |correlation| of the pairs meeting there."""
+        return self.surrogate * self.pairs
 
     @property
     def need_bits(self) -> float:
@@ -297,6 +320,8 @@ def measure_profile(x: np.ndarray, y: np.ndarray, shape: Sequence[int], masks: n
         count = int(np.prod([g // w ** k for g, w in zip(shape, win, strict=True)]))
         chosen = np.sort(rng.permutation(count)[:windows])
         ent = meet_entropies(xs, ys, shape, k, win, chosen, theta)
+        window, child, _ = meet_split(shape, k, win)
+        pairs = int(((window[:, None] == window[None, :]) & (child[:, None] != child[None, :])).sum() // 2)
         meets.append(PartitionProfile(f"meet-{k}", float(ent.mean()), meet_surrogate(xs, shape, k, win), k,
-                                      len(chosen)))
+                                      len(chosen), pairs))
     return LevelProfile(len(take), theta, win, tuple(rows), tuple(meets))
