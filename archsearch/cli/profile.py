@@ -220,8 +220,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("profile", help="measure the correlation a task's data carries across each partition",
                        description="Measure, from the task's training images, the entanglement entropy of the "
                                    "empirical data tensor (and the summed |correlation| surrogate) across every "
-                                   "canonical level of the pooling tree and each of the task's partitions; "
-                                   "optionally write the task back with these needs (bits).")
+                                   "canonical level of the pooling tree and each of the task's partitions, and "
+                                   "where correlations meet at every level; optionally (--space, --out) write the task "
+                                   "back with needs for the space's budget.")
     p.add_argument("task", help="task spec (YAML) with a data section")
     p.add_argument("--out", type=_out_path, metavar="TASK-profiled.yaml", help="write the task with measured needs")
     p.add_argument("--space", metavar="SPACE.yaml",
