@@ -203,7 +203,8 @@ def test_profile_command_writes_meets_with_needs_for_a_budget(tmp_path, capsys):
     # windows x 6 pairs of children x (inputs per child)^2; every pair of the 1024 inputs meets once
     assert [r["pairs"] for r in report["meets"]] == [4 ** (5 - k) * 6 * 16 ** (k - 1) for k in range(1, 6)]
     assert sum(r["pairs"] for r in report["meets"]) == 1024 * 1023 // 2
-    assert np.argmax(totals) == np.argmax([p.need for p in meets])
+    needs = np.array([p.need for p in meets])
+    np.testing.assert_allclose(needs / totals, needs[-1] / totals[-1], rtol=1e-2)  # in proportion to C_k
 
 
 def test_the_shipped_profiled_task_is_what_profile_writes(tmp_path):
