@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from archsearch.evidence.bench import BenchSettings, candidate_layouts, load_table, planned_runs
-from archsearch.evidence.evaluate import evaluate, noise_ceiling, rank_stats, top_k_regret
+from archsearch.evidence.evaluate import evaluate, layer_preferences, noise_ceiling, rank_stats, top_k_regret
 from archsearch.formats.space import load_space
 from archsearch.formats.yamlio import InputError
 from tests.conftest import ROOT, run_cli
@@ -133,6 +133,9 @@ def test_build_show_eval_and_resume_after_kill(files, capsys):
         assert {"kendall_tau", "tau_ci", "spearman", "top1_regret", "top5_regret"} <= set(st)
         assert 0 <= st["top5_regret"] <= st["top1_regret"] <= 1
     assert rep["noise_ceiling"]["layouts"] == 4
+    depth = len(table["layouts"][0]["channels"])
+    assert set(rep["layer_preference"]) == {"trained", *rep["predictors"]}
+    assert all(len(v) == depth for v in rep["layer_preference"].values())
 
 
 def test_bad_tables_are_one_line(tmp_path, capsys):
@@ -149,6 +152,20 @@ def test_bad_tables_are_one_line(tmp_path, capsys):
     assert "is a folder" in capsys.readouterr().err
     assert run_cli(["bench", "build", "t.yaml", "s.yaml", "--out", str(tmp_path / "x.json"), "--band", "0"]) == 2
     assert "argument --band: must lie in (0, 1]" in capsys.readouterr().err
+
+
+def test_layer_preferences_read_the_layer_a_value_follows():
+    """On a full grid of widths each layer's width is independent of the others': a value that follows
+    one layer's width correlates 1 with it and exactly 0 with every other layer."""
+    import itertools
+
+    grid = np.array(list(itertools.product([4, 8, 16], repeat=3)))
+    prefs = layer_preferences(grid, {"first": np.log2(grid[:, 0]), "last, inverted": -grid[:, 2] * 1.0,
+                                     "flat": np.ones(len(grid))})
+    assert prefs["first"] == pytest.approx([1.0, 0.0, 0.0], abs=1e-12)
+    assert prefs["last, inverted"] == pytest.approx([0.0, 0.0, -1.0], abs=1e-12)
+    assert all(np.isnan(prefs["flat"]))
+    assert layer_preferences([[4, 8], [4, 8, 16]], {"x": np.ones(2)}) is None  # depths differ: no layers to compare
 
 
 def test_rank_statistics_closed_cases():

@@ -231,7 +231,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from archsearch.evidence.bench import load_table, table_summary
-    from archsearch.evidence.evaluate import evaluate, noise_ceiling, predictor_scores
+    from archsearch.evidence.evaluate import evaluate, layer_preferences, noise_ceiling, predictor_scores
     from archsearch.formats.task import load_task
     from archsearch.train.data import load_task_data
 
@@ -248,10 +248,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     acc = np.array([r["val_accuracy"] for r in rows])
     stats = evaluate(acc, scores, seed=args.seed)
     ceiling = noise_ceiling(table, seed=args.seed)
+    layers = layer_preferences([r["channels"] for r in rows], {"trained": acc, **scores})
     report = {"table": str(args.table), "task": task.name, "layouts": len(rows),
               "noise_ceiling_tau": ceiling["kendall_tau"], "noise_ceiling": ceiling,
               "best_val_accuracy": float(acc.max()),
-              "predictors": {name: st.to_dict() for name, st in stats.items()}}
+              "predictors": {name: st.to_dict() for name, st in stats.items()},
+              "layer_preference": layers}
     if args.plot:
         from archsearch.evidence.outputs import refuse_overwrite
         from archsearch.evidence.plots import plot_eval
@@ -273,6 +275,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"{name:9} {st.kendall_tau:+8.3f} [{st.tau_ci[0]:+.3f}, {st.tau_ci[1]:+.3f}] "
               f"{st.spearman:+8.3f} [{st.spearman_ci[0]:+.3f}, {st.spearman_ci[1]:+.3f}] "
               f"{st.top1_regret:13.4f} {st.top5_regret:13.4f}")
+    if layers is not None:
+        print("what each asks of each layer: Spearman's rho of the layer's width with accuracy / score")
+        print(f"{'':9} " + " ".join(f"{'layer ' + str(i + 1):>8}" for i in range(len(layers['trained']))))
+        for name, row in layers.items():
+            print(f"{name:9} " + " ".join(f"{v:>+8.2f}" for v in row))
     if args.plot:
         print(f"wrote {args.plot}")
     return 0

@@ -87,6 +87,31 @@ def noise_ceiling(table: dict[str, Any], resamples: int = 2000, seed: int = 0) -
     return {"layouts": len(pairs), "kendall_tau": tau, "tau_ci": list(ci)}
 
 
+def layer_preferences(channels: list[list[int]] | np.ndarray, values: dict[str, np.ndarray]
+                      ) -> dict[str, list[float]] | None:
+    """What each of ``values`` (name -> one value per layout: trained accuracy, a predictor's score) asks of
+    each layer: Spearman's rho between the layer's width and the value, over the layouts. Where a predictor
+    and training disagree layer by layer is where it misjudges. None when the layouts differ in depth; NaN
+    for a layer whose width never varies."""
+    from scipy import stats
+
+    if not len(channels) or len({len(c) for c in channels}) != 1:
+        return None
+    widths = np.asarray(channels, dtype=float)
+    out = {}
+    for name, value in values.items():
+        value = np.asarray(value, dtype=float)
+        row = []
+        for layer in widths.T:
+            ok = np.isfinite(value)
+            if np.ptp(layer[ok]) == 0 or np.ptp(value[ok]) == 0:
+                row.append(float("nan"))
+            else:
+                row.append(float(stats.spearmanr(layer[ok], value[ok]).statistic))
+        out[name] = row
+    return out
+
+
 def evaluate(acc: np.ndarray, scores: dict[str, np.ndarray], resamples: int = 2000, seed: int = 0
              ) -> dict[str, PredictorStats]:
     """Every predictor in ``scores`` (name -> one score per layout) against ``acc`` (mean validation
