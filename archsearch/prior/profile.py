@@ -144,17 +144,22 @@ def entanglement_entropies(x: np.ndarray, y: np.ndarray, masks: np.ndarray,
     return out
 
 
-def surrogate_correlations(x: np.ndarray, masks: np.ndarray) -> np.ndarray:
-    """Sum of |Pearson correlation| between every input on side A and every input on side B (constant
-    inputs count as uncorrelated)."""
+def _abs_correlation(x: np.ndarray) -> np.ndarray:
+    """|Pearson correlation| between every two inputs (columns) of ``x``; a constant input correlates 0."""
     x = np.asarray(x, dtype=np.float64)
-    masks = np.asarray(masks, dtype=bool).reshape(len(masks), -1)
     xc = x - x.mean(axis=0)
     sd = np.sqrt((xc ** 2).sum(axis=0))
     live = sd > 0
     z = np.zeros_like(xc)
     z[:, live] = xc[:, live] / sd[live]
-    corr = np.abs(z.T @ z)
+    return np.abs(z.T @ z)
+
+
+def surrogate_correlations(x: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Sum of |Pearson correlation| between every input on side A and every input on side B (constant
+    inputs count as uncorrelated)."""
+    masks = np.asarray(masks, dtype=bool).reshape(len(masks), -1)
+    corr = _abs_correlation(x)
     return np.array([corr[np.ix_(m, ~m)].sum() for m in masks])
 
 
@@ -208,16 +213,14 @@ def meet_split(shape: Sequence[int], level: int,
 def meet_surrogate(x: np.ndarray, shape: Sequence[int], level: int, pool: int | Sequence[int] = 2) -> float:
     """Mean |Pearson correlation| over the pairs of inputs that first share a window at ``level`` (same
     window, different children); constant inputs count as uncorrelated."""
-    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    corr = _abs_correlation(np.asarray(x, dtype=np.float64).reshape(len(x), -1))
+    return float(corr[_meeting(shape, level, pool)].mean())
+
+
+def _meeting(shape: Sequence[int], level: int, pool: int | Sequence[int]) -> np.ndarray:
+    """(n, n) booleans: inputs i and j first share a window at ``level`` (same window, different children)."""
     window, child, _ = meet_split(shape, level, pool)
-    xc = x - x.mean(axis=0)
-    sd = np.sqrt((xc ** 2).sum(axis=0))
-    live = sd > 0
-    z = np.zeros_like(xc)
-    z[:, live] = xc[:, live] / sd[live]
-    corr = np.abs(z.T @ z)
-    pairs = (window[:, None] == window[None, :]) & (child[:, None] != child[None, :])
-    return float(corr[pairs].mean())
+    return (window[:, None] == window[None, :]) & (child[:, None] != child[None, :])
 
 
 def meet_needs(totals: Sequence[float], reference: Sequence[float]) -> np.ndarray:
@@ -320,8 +323,7 @@ def measure_profile(x: np.ndarray, y: np.ndarray, shape: Sequence[int], masks: n
         count = int(np.prod([g // w ** k for g, w in zip(shape, win, strict=True)]))
         chosen = np.sort(rng.permutation(count)[:windows])
         ent = meet_entropies(xs, ys, shape, k, win, chosen, theta)
-        window, child, _ = meet_split(shape, k, win)
-        pairs = int(((window[:, None] == window[None, :]) & (child[:, None] != child[None, :])).sum() // 2)
+        pairs = int(_meeting(shape, k, win).sum() // 2)
         meets.append(PartitionProfile(f"meet-{k}", float(ent.mean()), meet_surrogate(xs, shape, k, win), k,
                                       len(chosen), pairs))
     return LevelProfile(len(take), theta, win, tuple(rows), tuple(meets))
