@@ -101,9 +101,9 @@ def layer_preferences(channels: list[list[int]] | np.ndarray, values: dict[str, 
     out = {}
     for name, value in values.items():
         value = np.asarray(value, dtype=float)
+        ok = np.isfinite(value)
         row = []
         for layer in widths.T:
-            ok = np.isfinite(value)
             if np.ptp(layer[ok]) == 0 or np.ptp(value[ok]) == 0:
                 row.append(float("nan"))
             else:

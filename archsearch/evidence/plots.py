@@ -239,7 +239,6 @@ def plot_profile(report: dict, path: str | Path) -> Path:
     fig.suptitle(f"{report['task']}: {report['samples']} images, theta {report['theta']} "
                  "(blue: canonical levels, orange: the task's partitions, green: where correlations meet)",
                  fontsize=9)
-    fig.tight_layout()
     return _save(plt, fig, path)
 
 

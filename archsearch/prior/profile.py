@@ -319,11 +319,12 @@ def measure_profile(x: np.ndarray, y: np.ndarray, shape: Sequence[int], masks: n
         sur = surrogate_correlations(xs, masks)
         rows += [PartitionProfile(str(n), float(e), float(s)) for n, e, s in zip(names, ent, sur, strict=True)]
     meets = []
+    corr = _abs_correlation(xs)  # once for every level: each level reads its own pairs of it
     for k in meet_levels(shape, win):
         count = int(np.prod([g // w ** k for g, w in zip(shape, win, strict=True)]))
         chosen = np.sort(rng.permutation(count)[:windows])
         ent = meet_entropies(xs, ys, shape, k, win, chosen, theta)
-        pairs = int(_meeting(shape, k, win).sum() // 2)
-        meets.append(PartitionProfile(f"meet-{k}", float(ent.mean()), meet_surrogate(xs, shape, k, win), k,
-                                      len(chosen), pairs))
+        meeting = _meeting(shape, k, win)
+        meets.append(PartitionProfile(f"meet-{k}", float(ent.mean()), float(corr[meeting].mean()), k,
+                                      len(chosen), int(meeting.sum() // 2)))
     return LevelProfile(len(take), theta, win, tuple(rows), tuple(meets))
