@@ -15,7 +15,14 @@ import numpy as np
 import pytest
 
 from archsearch.evidence.bench import BenchSettings, candidate_layouts, load_table, planned_runs
-from archsearch.evidence.evaluate import evaluate, layer_preferences, noise_ceiling, rank_stats, top_k_regret
+from archsearch.evidence.evaluate import (
+    PREDICTORS,
+    evaluate,
+    layer_preferences,
+    noise_ceiling,
+    rank_stats,
+    top_k_regret,
+)
 from archsearch.formats.space import load_space
 from archsearch.formats.yamlio import InputError
 from tests.conftest import ROOT, run_cli
@@ -128,7 +135,7 @@ def test_build_show_eval_and_resume_after_kill(files, capsys):
                     str(files / "space.yaml"), "--json", "--runs-dir", str(files / "runs")]) == 0
     rep = json.loads(capsys.readouterr().out)
     assert rep["layouts"] == len(table["layouts"])
-    assert set(rep["predictors"]) == {"prior", "prior-ratio", "params", "naswot", "synflow", "meco", "random"}
+    assert set(rep["predictors"]) == set(PREDICTORS)
     for st in rep["predictors"].values():
         assert {"kendall_tau", "tau_ci", "spearman", "top1_regret", "top5_regret"} <= set(st)
         assert 0 <= st["top5_regret"] <= st["top1_regret"] <= 1
@@ -136,6 +143,20 @@ def test_build_show_eval_and_resume_after_kill(files, capsys):
     depth = len(table["layouts"][0]["channels"])
     assert set(rep["layer_preference"]) == {"trained", *rep["predictors"]}
     assert all(len(v) == depth for v in rep["layer_preference"].values())
+
+
+def test_eval_of_the_priors_alone_needs_no_torch():
+    """``--predictors`` picks what is scored; the priors alone read no images and import no torch."""
+    table = ROOT / "benchmarks" / "tables" / "mnist1d-32.json"
+    code = ("import json, sys; from archsearch import cli; import io, contextlib; buf = io.StringIO()\n"
+            "with contextlib.redirect_stdout(buf):\n"
+            f"    rc = cli.main(['bench', 'eval', {str(table)!r}, '--predictors', 'prior', 'random', '--json'])\n"
+            "print(json.dumps({'rc': rc, 'torch': 'torch' in sys.modules, 'rep': json.loads(buf.getvalue())}))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    out = json.loads(res.stdout)
+    assert out["rc"] == 0 and not out["torch"], res.stderr
+    assert set(out["rep"]["predictors"]) == {"prior", "random"}
+    assert set(out["rep"]["layer_preference"]) == {"trained", "prior", "random"}
 
 
 def test_bad_tables_are_one_line(tmp_path, capsys):

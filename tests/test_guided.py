@@ -10,6 +10,7 @@ import pytest
 from optuna.trial import TrialState
 
 from archsearch import cli
+from archsearch.evidence.evaluate import PREDICTORS
 from tests.conftest import TINY_SPACE
 
 TASK = """name: tiny
@@ -111,7 +112,7 @@ def test_verify_json_and_plot(files, capsys):
         assert isinstance(lay["prior_score"], float) and len(lay["val_accuracy"]) == len(lay["test_accuracy"]) == 2
     scores = [lay["prior_score"] for lay in rep["layouts"]]
     assert len(set(scores)) > 1  # spread over the prior's range
-    assert set(rep["predictors"]) == {"prior", "prior-ratio", "params", "naswot", "synflow", "meco", "random"}
+    assert set(rep["predictors"]) == set(PREDICTORS)
     table = json.loads(open(rep["table"]).read())  # verify is a small benchmark table, evaluated
     assert table["format"] == "archsearch-bench-table/1" and len(table["runs"]) == 4 * 2
     assert plot.read_bytes()[:4] == b"\x89PNG"

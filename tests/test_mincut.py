@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archsearch.core.layout import Layer, Layout
-from archsearch.core.mincut import cut_bonds_flow, explain_mincut, log2_mincut, log2_mincut_flow
-from archsearch.core.network import tensor_network
+from archsearch.core.mincut import cut_bonds_flow, explain_mincut, log2_mincut, log2_mincut_flow, log2_output_cut
+from archsearch.core.network import INPUT, tensor_network
 from archsearch.core.partitions import family_mask
 from tests.conftest import layouts, layouts_and_masks
 
@@ -24,6 +24,22 @@ def test_tree_dp_equals_max_flow(case):
     g = tensor_network(lay)
     flow = np.array([log2_mincut_flow(g, m) for m in masks])
     np.testing.assert_allclose(dp, flow, rtol=0, atol=1e-9)
+
+
+@settings(max_examples=80, deadline=None)
+@given(layouts(max_window=8))
+def test_output_cut_is_the_max_flow_between_the_input_and_the_output(lay):
+    """The whole input against the output: tie the output G to one extra input by a bond too wide to cut;
+    max flow between it and every real input is the closed form (the narrowest level of bonds)."""
+    g = tensor_network(lay)
+    n = lay.n_inputs
+    g.add_node(("x", n), kind=INPUT, index=n, pos=())
+    g.add_node(("answer",), kind="bond", dim=2**60, capacity=60.0, layer=lay.depth)
+    g.add_edge(("answer",), ("x", n))
+    g.add_edge(("answer",), "G")
+    mask = np.ones(n + 1, bool)
+    mask[n] = False
+    assert log2_output_cut(lay) == pytest.approx(log2_mincut_flow(g, mask), abs=1e-9)
 
 
 @settings(max_examples=60, deadline=None)

@@ -96,7 +96,7 @@ def test_capacity_beyond_the_need_buys_nothing():
     masks = tree_windows((16,), [(2,)] * 4)  # levels 1..3: windows of 2, 4, 8
     needs = np.array([2.0, 2.0, 2.0])  # 4 channels at each level meet them
     base = _chain([4, 4, 4, 4])
-    prior = Prior(masks, np.ones(3), base, needs=needs, canonical=False)
+    prior = Prior(masks, np.ones(3), base, needs=needs, canonical=False, output=False)
     assert prior(base).score == 1.0
     assert prior(_chain([64, 64, 64, 64])).score == 1.0  # 16x the channels: no more score
     np.testing.assert_allclose(log2_mincut(base, masks), [2.0, 2.0, 2.0])
@@ -110,7 +110,7 @@ def test_a_bottleneck_anywhere_costs_in_closed_form():
     masks = tree_windows((16,), [(2,)] * 4)
     needs, weights = np.array([4.0, 4.0, 4.0]), np.array([1.0, 2.0, 1.0])
     ref = _chain([16, 16, 16, 16])
-    prior = Prior(masks, weights, ref, needs=needs, canonical=False)
+    prior = Prior(masks, weights, ref, needs=needs, canonical=False, output=False)
     for level in range(3):
         channels = [16, 16, 16, 16]
         channels[level] = 2
@@ -122,10 +122,35 @@ def test_a_bottleneck_anywhere_costs_in_closed_form():
         assert prior(_chain(channels)).score == pytest.approx(expect)
         assert expect < 1.0
     # the ratio variant rewards capacity without limit; the needs variant stops at the need
-    ratio, needs_prior = Prior(masks, np.ones(3), ref, kind="ratio"), Prior(masks, np.ones(3), ref, needs=needs)
+    ratio = Prior(masks, np.ones(3), ref, kind="ratio")
+    needs_prior = Prior(masks, np.ones(3), ref, needs=needs, output=False)
     wide = _chain([64, 64, 64, 64])
     # level 1 is held to 4 bits by its two inputs (log2 M each); levels 2 and 3 reach log2 64 = 6
     assert ratio(wide).score == pytest.approx((4 + 6 + 6) / 4 / 3) and needs_prior(wide).score == 1.0
+
+
+def test_the_output_needs_the_reference_and_the_answer():
+    """The whole input against the output, in closed form on the chain: its capacity is the narrowest
+    level of bonds, min(16 log2 M, 8 log2 r_0, 4 log2 r_1, 2 log2 r_2, log2 r_3); its need is the
+    reference's (at least log2(classes)); it enters the geometric mean with weight 1."""
+    masks = tree_windows((16,), [(2,)] * 4)[:2]  # windows of 2 and 4: their cuts never read r_3
+    needs = np.array([2.0, 2.0])  # met by 4 channels
+    ref = _chain([32, 32, 32, 32])  # output: log2 32 = 5 bits, above log2 10
+    prior = Prior(masks, np.ones(2), ref, needs=needs, canonical=False)
+    for last in [2, 4, 8, 16, 32, 64]:
+        res = prior(_chain([8, 8, 8, last]))
+        cap = min(16 * 2.0, 8 * 3.0, 4 * 3.0, 2 * 3.0, np.log2(last))
+        assert res.ratios.tolist() == [1.0, 1.0]  # every partition of the inputs is met
+        assert res.output_log2 == pytest.approx(cap) and res.output_need == pytest.approx(5.0)
+        assert res.score == pytest.approx(2.0 ** (np.log2(min(cap, 5.0) / 5.0) / 3))
+    # a layer of 2 channels low down starves the output too: 4 windows x 1 bit
+    assert prior(_chain([8, 2, 8, 64])).output_log2 == pytest.approx(4.0)
+    # a narrow reference still needs log2(classes) bits at the output
+    narrow = Prior(masks, np.ones(2), _chain([4, 4, 4, 4]), canonical=False)
+    assert narrow(ref).output_need == pytest.approx(np.log2(10))
+    off = Prior(masks, np.ones(2), ref, needs=needs, canonical=False, output=False)
+    assert off(_chain([8, 8, 8, 2])).score == 1.0 and np.isnan(off(ref).output_log2)
+    assert np.isnan(Prior(masks, np.ones(2), ref, kind="ratio")(ref).output_need)
 
 
 def test_canonical_floor_sees_an_upper_bottleneck():
@@ -146,7 +171,7 @@ def test_canonical_floor_sees_an_upper_bottleneck():
 def test_declared_needs_are_used_and_zero_needs_are_met():
     masks = tree_windows((16,), [(2,)] * 4)
     ref = _chain([16, 16, 16, 16])
-    prior = Prior(masks, np.ones(3), ref, needs=np.array([np.nan, 1.0, 0.0]), canonical=False)
+    prior = Prior(masks, np.ones(3), ref, needs=np.array([np.nan, 1.0, 0.0]), canonical=False, output=False)
     np.testing.assert_allclose(prior.needs, [4.0, 1.0, 0.0])
     # caps 4, 1 and 0 bits: the reference need, a declared 1 bit, and a need of 0 are all met
     assert prior(_chain([16, 16, 2, 1])).score == pytest.approx(1.0)

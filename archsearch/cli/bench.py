@@ -231,9 +231,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from archsearch.evidence.bench import load_table, table_summary
-    from archsearch.evidence.evaluate import evaluate, layer_preferences, noise_ceiling, predictor_scores
+    from archsearch.evidence.evaluate import PEERS, evaluate, layer_preferences, noise_ceiling, predictor_scores
     from archsearch.formats.task import load_task
-    from archsearch.train.data import load_task_data
 
     table = load_table(args.table)
     task, space = _task_space(args, table)
@@ -241,10 +240,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if len(rows) < 3:
         raise InputError(f"only {len(rows)} layout(s) trained so far; eval needs at least 3", args.table, "runs")
     s = table["settings"]
-    # the table's own task supplies the images the data-dependent peers look at
-    data = load_task_data(load_task(table["task"]["file"]) if args.task else task, space.classes, space.in_channels,
-                          s["train"], s["test"], args.runs_dir / ".cache", val=s["val"])
-    scores = predictor_scores(rows, task, space, data, s["model"], args.seed)
+    data = None
+    if any(p in PEERS for p in args.predictors):
+        from archsearch.train.data import load_task_data
+
+        # the table's own task supplies the images the data-dependent peers look at
+        data = load_task_data(load_task(table["task"]["file"]) if args.task else task, space.classes,
+                              space.in_channels, s["train"], s["test"], args.runs_dir / ".cache", val=s["val"])
+    scores = predictor_scores(rows, task, space, data, s["model"], args.seed, args.predictors)
     acc = np.array([r["val_accuracy"] for r in rows])
     stats = evaluate(acc, scores, seed=args.seed)
     ceiling = noise_ceiling(table, seed=args.seed)
@@ -269,17 +272,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
           f"accuracy {acc.max():.4f}")
     print(f"noise ceiling (seed 0 against seed 1 on {ceiling['layouts']} layouts): Kendall tau "
           f"{ceiling['kendall_tau']:+.3f} [{ceiling['tau_ci'][0]:+.3f}, {ceiling['tau_ci'][1]:+.3f}]")
-    print(f"{'predictor':9} {'Kendall tau [95% CI]':>26} {'Spearman [95% CI]':>26} {'top-1 regret':>13} "
+    print(f"{'predictor':15} {'Kendall tau [95% CI]':>26} {'Spearman [95% CI]':>26} {'top-1 regret':>13} "
           f"{'top-5 regret':>13}")
     for name, st in sorted(stats.items(), key=lambda kv: -np.nan_to_num(kv[1].kendall_tau, nan=-9)):
-        print(f"{name:9} {st.kendall_tau:+8.3f} [{st.tau_ci[0]:+.3f}, {st.tau_ci[1]:+.3f}] "
+        print(f"{name:15} {st.kendall_tau:+8.3f} [{st.tau_ci[0]:+.3f}, {st.tau_ci[1]:+.3f}] "
               f"{st.spearman:+8.3f} [{st.spearman_ci[0]:+.3f}, {st.spearman_ci[1]:+.3f}] "
               f"{st.top1_regret:13.4f} {st.top5_regret:13.4f}")
     if layers is not None:
         print("what each asks of each layer: Spearman's rho of the layer's width with accuracy / score")
-        print(f"{'':9} " + " ".join(f"{'layer ' + str(i + 1):>8}" for i in range(len(layers['trained']))))
+        print(f"{'':15} " + " ".join(f"{'layer ' + str(i + 1):>8}" for i in range(len(layers['trained']))))
         for name, row in layers.items():
-            print(f"{name:9} " + " ".join(f"{v:>+8.2f}" for v in row))
+            print(f"{name:15} " + " ".join(f"{v:>+8.2f}" for v in row))
     if args.plot:
         print(f"wrote {args.plot}")
     return 0
@@ -333,6 +336,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--force", action="store_true", help="overwrite an existing --plot file")
     s.set_defaults(func=cmd_show)
 
+    from archsearch.evidence.evaluate import PREDICTORS
+
     e = cmds.add_parser("eval", help="every predictor against a table: tau, rho, regret, noise ceiling",
                         description="Score every layout of a table with every predictor and compare with the "
                                     "trained validation accuracies.")
@@ -340,6 +345,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--task", help="score with this task's partitions (default: the table's task file)")
     e.add_argument("--space", help="the table's search space file (default: the one the table names)")
     e.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help="seed of the bootstrap, ties, random floor")
+    e.add_argument("--predictors", nargs="+", choices=PREDICTORS, default=list(PREDICTORS), metavar="NAME",
+                   help=f"which to score (default: all of {', '.join(PREDICTORS)}; the prior's alone take "
+                        "seconds, the peers build and run a network per layout)")
     e.add_argument("--json", action="store_true", help="one JSON object on stdout")
     e.add_argument("--plot", type=plot_path, metavar="FILE", help="a scatter per predictor (.png, .pdf, .svg)")
     e.add_argument("--force", action="store_true", help="overwrite an existing --plot file")

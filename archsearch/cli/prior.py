@@ -72,6 +72,8 @@ def _report(task, layout, budget: int | None = None, space_path: str | None = No
         # the canonical floor of the layout's own pooling tree (needs, when the task lists none itself)
         "canonical": [{"level": k + 1, "log2_mincut": float(c), "need": float(n)}
                       for k, (c, n) in enumerate(zip(res.canonical_log2, res.canonical_needs, strict=True))],
+        # the whole input against the output (needs only): the narrowest level of bonds
+        "output": None if kind != "needs" else {"log2_mincut": res.output_log2, "need": res.output_need},
     }
 
 
@@ -87,6 +89,10 @@ def _print_table(rep: dict[str, Any], with_rank: bool) -> None:
         rows.append([f"canonical {c['level']}", "1", f"{c['log2_mincut']:.2f}", f"{c['need']:.2f}",
                      f"{c['need']:.2f} (ref)", *([""] if with_rank else []), "window of pooling {} vs rest".format(
                          c["level"])])
+    if rep["output"] is not None:
+        o = rep["output"]
+        rows.append(["output", "1", f"{o['log2_mincut']:.2f}", f"{o['need']:.2f}", f"{o['need']:.2f} (ref)",
+                     *([""] if with_rank else []), "whole input vs output (narrowest level of bonds)"])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     print(f"task {rep['task']}   layout {rep['layout']}")
     for n, r in enumerate(rows):

@@ -23,7 +23,8 @@ from archsearch.core.layout import Layout
 if TYPE_CHECKING:  # networkx is imported only where the general min cut runs
     import networkx as nx
 
-__all__ = ["CutExplanation", "explain_mincut", "log2_mincut", "log2_mincut_flow", "cut_bonds_flow"]
+__all__ = ["CutExplanation", "cut_bonds_flow", "explain_mincut", "log2_mincut", "log2_mincut_flow", "log2_output_cut",
+           "output_positions"]
 
 _TIE = 1e-9
 
@@ -120,6 +121,31 @@ def log2_mincut(layout: Layout, masks: np.ndarray) -> np.ndarray:
     [2.0, 4.0]
     """
     return log2_mincut_tree(layout, tree_masks(layout, masks))
+
+
+def output_positions(layout: Layout) -> np.ndarray:
+    """Bonds per level of the tree, (D+1,): the input bonds (one per input), then each layer's pooling
+    bonds (one per window it pools)."""
+    grids = layout.grids()
+    return np.array([layout.n_inputs] + [int(np.prod(g)) for g in grids[1:]], dtype=float)
+
+
+def log2_output_cut(layout: Layout) -> float:
+    """log2 of the cheapest cut between every input and the output: the whole input against the
+    classifier's answer. A tree's cheapest such cut takes one whole level of bonds, so it is the min over
+    levels of (bonds at the level) x log2 (their width): n log2 M, then per layer windows x log2 r.
+
+    Examples
+    --------
+    >>> from archsearch.core.layout import Layout
+    >>> lay = Layout.uniform((8,), M=2, channels=4, pools=[2, 2, 2])
+    >>> log2_output_cut(lay.with_channels([16, 16, 2]))  # the last bond, 1 bit
+    1.0
+    >>> log2_output_cut(lay.with_channels([16, 2, 8]))  # both bonds of layer 1, 1 bit each
+    2.0
+    """
+    widths = np.log2([layout.M] + [ly.channels for ly in layout.layers])
+    return float((output_positions(layout) * widths).min())
 
 
 @dataclass(frozen=True)

@@ -10,17 +10,19 @@ other's on the layouts trained twice. A seeded random predictor is the floor.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 __all__ = [
-    "PREDICTORS", "PredictorStats", "evaluate", "noise_ceiling", "predictor_scores", "rank_stats", "top_k_regret",
+    "PEERS", "PREDICTORS", "PredictorStats", "evaluate", "noise_ceiling", "predictor_scores", "rank_stats",
+    "top_k_regret",
 ]
 
 #: the predictors every evaluation compares, in the order reported
-PREDICTORS = ("prior", "prior-ratio", "params", "naswot", "synflow", "meco", "random")
+PREDICTORS = ("prior", "prior-no-output", "prior-ratio", "params", "naswot", "synflow", "meco", "random")
 
 
 @dataclass(frozen=True)
@@ -124,25 +126,38 @@ def evaluate(acc: np.ndarray, scores: dict[str, np.ndarray], resamples: int = 20
     return out
 
 
+#: the predictors that build torch models and read training images
+PEERS = ("naswot", "synflow", "meco")
+
+
 def predictor_scores(rows: list[dict], task: Any, space: Any, data: Any, model: str = "convnet",
-                     seed: int = 0) -> dict[str, np.ndarray]:
-    """One score per layout of ``rows`` for every predictor: the prior (``needs``, and ``ratio`` as
-    ``prior-ratio``), parameter count, NASWOT, SynFlow,
-    MeCo (the three at initialisation, seed 0, on training images), and a seeded random floor."""
+                     seed: int = 0, names: Sequence[str] = PREDICTORS) -> dict[str, np.ndarray]:
+    """One score per layout of ``rows`` for each predictor in ``names`` (default all): the prior (``needs``;
+    the same without the output term, the design before 0.5, as ``prior-no-output``; ``ratio`` as
+    ``prior-ratio``), parameter count, NASWOT, SynFlow, MeCo (the three at initialisation, seed 0, on
+    training images: ``data`` is read only for them), and a seeded random floor."""
     from archsearch.prior.score import Prior
-    from archsearch.train.models import build_model
-    from archsearch.train.peers import meco, naswot, synflow
 
     layouts = [space.layout(r["schedule"], r["M"], r["channels"]) for r in rows]
-    needs, ratio = Prior.for_task(task, space, "needs"), Prior.for_task(task, space, "ratio")
-    batch = data.train.x[:128]
-    return {
-        "prior": np.array([needs(lay).score for lay in layouts]),
-        "prior-ratio": np.array([ratio(lay).score for lay in layouts]),
-        "params": np.array([float(lay.param_count()) for lay in layouts]),
-        "naswot": np.array([naswot(build_model(lay, model, seed=0), batch) for lay in layouts]),
-        "synflow": np.array([synflow(build_model(lay, model, seed=0), lay.input_shape, lay.in_channels)
-                             for lay in layouts]),
-        "meco": np.array([meco(build_model(lay, model, seed=0), batch) for lay in layouts]),
-        "random": np.random.default_rng(seed).random(len(layouts)),
+    makers: dict[str, Callable[[], np.ndarray]] = {
+        "prior": lambda: _prior_scores(Prior.for_task(task, space, "needs"), layouts),
+        "prior-no-output": lambda: _prior_scores(Prior.for_space(
+            task.masks, task.weights, space, output=False, **Prior.task_options(task)), layouts),
+        "prior-ratio": lambda: _prior_scores(Prior.for_task(task, space, "ratio"), layouts),
+        "params": lambda: np.array([float(lay.param_count()) for lay in layouts]),
+        "random": lambda: np.random.default_rng(seed).random(len(layouts)),
     }
+    if any(n in PEERS for n in names):
+        from archsearch.train.models import build_model
+        from archsearch.train.peers import meco, naswot, synflow
+
+        batch = data.train.x[:128]
+        makers["naswot"] = lambda: np.array([naswot(build_model(lay, model, seed=0), batch) for lay in layouts])
+        makers["synflow"] = lambda: np.array([synflow(build_model(lay, model, seed=0), lay.input_shape,
+                                                      lay.in_channels) for lay in layouts])
+        makers["meco"] = lambda: np.array([meco(build_model(lay, model, seed=0), batch) for lay in layouts])
+    return {name: makers[name]() for name in PREDICTORS if name in names}
+
+
+def _prior_scores(prior: Any, layouts: list) -> np.ndarray:
+    return np.array([prior(lay).score for lay in layouts])

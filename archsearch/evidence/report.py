@@ -89,6 +89,8 @@ def _layout_sections(task: Task, prior: Prior, layouts: list[Layout], labels: li
     names = [p.name for p in task.partitions] + [f"canonical level {k + 1}" for k in range(len(res.canonical_log2))]
     capacity = [float(v) for v in res.log2_mincut] + [float(v) for v in res.canonical_log2]
     need = [float(v) for v in res.needs] + [float(v) for v in res.canonical_needs]
+    if not np.isnan(res.output_log2):
+        names, capacity, need = [*names, "output"], [*capacity, res.output_log2], [*need, res.output_need]
     plot_needs(names, capacity, need, out / "needs.png",
                title=f"{labels[0]}: capacity against the needs (prior {prior.kind} score {res.score:.3f})")
     ex = explain_mincut(best, task.masks)

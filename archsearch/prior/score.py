@@ -6,12 +6,14 @@ Two variants, both built from a layout's capacity across each partition p, c_p =
 
     coverage = 2 ** ( sum_p w_p log2( min(c_p, n_p) / n_p ) / sum_p w_p )
 
-over the task's partitions *and* the canonical partitions of the layout's own pooling tree (each window
-of the k-th pooling against the rest, k = 1 .. depth-1, weight 1 each: every classifier must carry what a
-window holds up to the output), unless the task lists canonical partitions itself. The need n_p is the
-task's ``need:`` (bits) where it states one, else the capacity of the *reference* across p: the uniform
-layout (every hidden layer equally wide) on the same schedule and M, as wide as the budget allows. A
-window's need is at least log2(classes) bits: it must pass its evidence about the class upwards. So
+over the task's partitions, the canonical partitions of the layout's own pooling tree (each window of
+the k-th pooling against the rest, k = 1 .. depth-1, weight 1 each: every classifier must carry what a
+window holds up to the output), unless the task lists canonical partitions itself, and the family's top
+level, the whole input against the output (weight 1; its capacity is :func:`log2_output_cut`, the
+narrowest level of bonds: here usually the last layer). The need n_p is the task's ``need:`` (bits) where
+it states one, else the capacity of the *reference* across p: the uniform layout (every hidden layer
+equally wide) on the same schedule and M, as wide as the budget allows. A window's need, and the output's,
+is at least log2(classes) bits: it must pass its evidence about the class upwards. So
 (a) capacity beyond the need buys nothing, (b) a deficit anywhere costs, multiplicatively (halving the
 capacity of one partition costs as much wherever it happens: 2 bits, a bond of 4 channels, under a need
 of 4 bits costs a factor 2 ** (-w_p / W), W the total weight, however much the other partitions have),
@@ -34,7 +36,7 @@ import numpy as np
 
 from archsearch.core.batched import SharedTree, log2_widths, mincut_many, shared_tree
 from archsearch.core.layout import Layout
-from archsearch.core.mincut import log2_mincut, log2_mincut_tree, tree_masks
+from archsearch.core.mincut import log2_mincut, log2_mincut_tree, log2_output_cut, output_positions, tree_masks
 from archsearch.core.partitions import tree_windows
 
 if TYPE_CHECKING:
@@ -75,7 +77,8 @@ class PriorResult:
     """A layout's score with what it is made of: per task partition its capacity (``log2_mincut``), its
     need (bits; ``ratio``: the reference's capacity) and ``ratios`` (``needs``: the met fraction
     min(c, n) / n; ``ratio``: c / max(c_ref, 1)); per canonical level of the layout's tree the same
-    (empty when the task lists its own or the variant is ``ratio``)."""
+    (empty when the task lists its own or the variant is ``ratio``); the whole input against the output
+    (``output_log2``, ``output_need``; NaN when the variant is ``ratio`` or the prior leaves it out)."""
 
     score: float
     log2_mincut: np.ndarray
@@ -84,6 +87,8 @@ class PriorResult:
     needs: np.ndarray = field(default_factory=lambda: np.zeros(0))
     canonical_log2: np.ndarray = field(default_factory=lambda: np.zeros(0))
     canonical_needs: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    output_log2: float = float("nan")
+    output_need: float = float("nan")
 
 
 class Prior:
@@ -94,12 +99,13 @@ class Prior:
     ``kind``: ``needs`` or ``ratio`` (see the module); ``canonical``: add the canonical partitions of each
     layout's pooling tree (weight 1 per level; off when the task lists its own); ``max_params``: the
     budget the canonical references are drawn under (default: the reference's size); ``windows``: which
-    of the task's partitions are canonical windows (their needs are raised to log2(classes)).
+    of the task's partitions are canonical windows (their needs are raised to log2(classes)); ``output``:
+    add the whole input against the output (``needs`` only; off: the design before 0.5, kept to compare).
     """
 
     def __init__(self, masks: np.ndarray, weights: np.ndarray, reference: Layout, *,
                  needs: np.ndarray | None = None, kind: str = "needs", canonical: bool = True,
-                 max_params: int | None = None, windows: np.ndarray | None = None) -> None:
+                 max_params: int | None = None, windows: np.ndarray | None = None, output: bool = True) -> None:
         self.masks = np.asarray(masks, dtype=bool)
         self.weights = np.asarray(weights, dtype=float)
         if self.weights.shape != (len(self.masks),) or (self.weights < 0).any() or self.weights.sum() <= 0:
@@ -118,6 +124,7 @@ class Prior:
         if windows is not None:
             self.needs = np.where(np.asarray(windows, dtype=bool), np.maximum(self.needs, self.answer), self.needs)
         self.canonical = canonical and kind == "needs"
+        self.output = output and kind == "needs"
         self.max_params = reference.param_count() if max_params is None else int(max_params)
         self._denominator = np.maximum(self.reference_log2, 1.0)
         self._flat: dict[tuple, np.ndarray] = {}  # masks in tree order, per pooling schedule
@@ -150,9 +157,10 @@ class Prior:
         """The prior of ``task`` over ``space``: its partitions, weights and declared needs."""
         return cls.for_space(task.masks, task.weights, space, kind=kind, **cls.task_options(task))
 
-    def _canonical(self, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
-        """The layout's canonical masks (tree order) and their needs: the capacity, across each, of the
-        widest uniform layout on the layout's own schedule and M within the budget."""
+    def _canonical(self, layout: Layout) -> tuple[np.ndarray, np.ndarray, float]:
+        """The layout's canonical masks (tree order), their needs and the output's need: the capacity,
+        across each, of the widest uniform layout on the layout's own schedule and M within the budget
+        (at least log2(classes))."""
         key = (layout.pools, layout.M)
         got = self._tree.get(key)
         if got is None:
@@ -160,7 +168,7 @@ class Prior:
             ref = uniform_at_budget(layout, self.max_params)
             flat = tree_masks(layout, masks) if len(masks) else np.zeros((0, layout.n_inputs), bool)
             needs = np.maximum(log2_mincut_tree(ref, flat), self.answer) if len(masks) else np.zeros(0)
-            got = self._tree[key] = (flat, needs)
+            got = self._tree[key] = (flat, needs, max(log2_output_cut(ref), self.answer))
         return got
 
     def __call__(self, layout: Layout) -> PriorResult:
@@ -175,13 +183,21 @@ class Prior:
         met = _met(cuts, self.needs)
         total, weight = float(np.log2(met) @ self.weights), float(self.weights.sum())
         c_cuts = c_needs = np.zeros(0)
-        if self.canonical:
-            c_flat, c_needs = self._canonical(layout)
-            if len(c_flat):
+        out_cut = out_need = float("nan")
+        if self.canonical or self.output:
+            c_flat, c_needs, o_need = self._canonical(layout)
+            if self.canonical and len(c_flat):
                 c_cuts = log2_mincut_tree(layout, c_flat)
                 total += float(np.log2(_met(c_cuts, c_needs)).sum())
                 weight += len(c_cuts)
-        return PriorResult(2.0 ** (total / weight), cuts, met, layout.param_count(), self.needs, c_cuts, c_needs)
+            else:
+                c_needs = np.zeros(0)
+            if self.output:
+                out_cut, out_need = log2_output_cut(layout), o_need
+                total += float(np.log2(_met(np.array(out_cut), np.array(out_need))))
+                weight += 1
+        return PriorResult(2.0 ** (total / weight), cuts, met, layout.param_count(), self.needs, c_cuts, c_needs,
+                           out_cut, out_need)
 
 
     def score_many(self, template: Layout, channels: np.ndarray, M: np.ndarray | int | None = None,
@@ -192,26 +208,31 @@ class Prior:
         shared structure (:mod:`archsearch.core.batched`)."""
         channels = np.asarray(channels, dtype=np.int64).reshape(-1, template.depth)
         m = np.broadcast_to(np.asarray(template.M if M is None else M, dtype=np.int64), (len(channels),))
-        canonical = self._canonical(template) if self.canonical else (np.zeros((0, 1), bool), np.zeros(0))
+        _, c_needs, o_need = self._canonical(template)
         key = (template.pools, template.input_shape)
         tree = self._shared.get(key)
         if tree is None:
             masks = self.masks
-            if self.canonical and len(canonical[1]):
+            if self.canonical and len(c_needs):
                 masks = np.concatenate([masks, tree_windows(template.input_shape, template.pools)])
             tree = self._shared[key] = shared_tree(template, masks)
+        positions = output_positions(template)
         out = np.empty(len(channels))
         P = len(self.masks)
         for s in range(0, len(channels), chunk):
-            cuts = mincut_many(tree, log2_widths(m[s:s + chunk], channels[s:s + chunk]))
+            widths = log2_widths(m[s:s + chunk], channels[s:s + chunk])
+            cuts = mincut_many(tree, widths)
             if self.kind == "ratio":
                 out[s:s + chunk] = (cuts[:, :P] / self._denominator) @ self.weights / self.weights.sum()
                 continue
             total = np.log2(_met(cuts[:, :P], self.needs)) @ self.weights
             weight = self.weights.sum()
             if cuts.shape[1] > P:
-                total = total + np.log2(_met(cuts[:, P:], canonical[1])).sum(axis=1)
+                total = total + np.log2(_met(cuts[:, P:], c_needs)).sum(axis=1)
                 weight += cuts.shape[1] - P
+            if self.output:
+                total = total + np.log2(_met((widths * positions).min(axis=1), np.array(o_need)))
+                weight += 1
             out[s:s + chunk] = 2.0 ** (total / weight)
         return out
 
