@@ -53,6 +53,25 @@ def test_score_many_equals_the_prior(task, kind):
     np.testing.assert_allclose(many, one, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("kind", PRIORS)
+def test_score_many_with_an_m_per_layout_equals_the_prior(tmp_path, kind):
+    """The canonical levels' and the output's needs come from a reference drawn per M; a batch mixing Ms
+    scores each layout with its own."""
+    path = tmp_path / "space.yaml"  # a budget wide enough that the reference's widths exceed log2(classes)
+    path.write_text("name: wide\ninput_shape: [16]\nM: [1, 3, 4, 9]\npool: 2\nchannels: {choices: [2, 8, 32, 64]}\n"
+                    "budget: {max_params: 9000}\n")
+    space = load_space(path)
+    task_path = tmp_path / "task.yaml"
+    task_path.write_text("name: t\ninput_shape: [16]\npartitions:\n  - {name: lr, kind: left-right}\n")
+    prior = Prior.for_task(load_task(task_path), space, kind)
+    template = space.layout(0, 3, [2] * 4)
+    rng = np.random.default_rng(3)
+    channels, Ms = rng.choice([2, 8, 32, 64], size=(40, 4)), rng.choice([1, 3, 4, 9], size=40)
+    many = prior.score_many(template, channels, Ms, chunk=16)
+    one = [prior(space.layout(0, int(m), [int(c) for c in ch])).score for m, ch in zip(Ms, channels, strict=True)]
+    np.testing.assert_allclose(many, one, rtol=0, atol=1e-12)
+
+
 def test_param_counts_match_the_layouts():
     space = load_space(ROOT / "search_spaces" / "cpu-32x32-grid.yaml")
     channels = np.random.default_rng(1).choice([4, 8, 16, 32, 64], size=(50, 5))

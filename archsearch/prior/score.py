@@ -199,21 +199,24 @@ class Prior:
         return PriorResult(2.0 ** (total / weight), cuts, met, layout.param_count(), self.needs, c_cuts, c_needs,
                            out_cut, out_need)
 
-
     def score_many(self, template: Layout, channels: np.ndarray, M: np.ndarray | int | None = None,
                    chunk: int = 1 << 16) -> np.ndarray:
         """Scores of many layouts on ``template``'s schedule at once: ``channels`` (L, depth), ``M`` one per
-        layout or one for all (default: the template's). Equal to calling the prior on each layout
+        layout or one for all (default: the template's; only its schedule and shape are read). Equal to
+        calling the prior on each layout
         (tests hold it so), hundreds of times faster: the DP runs once per batch on the schedule's
         shared structure (:mod:`archsearch.core.batched`)."""
         channels = np.asarray(channels, dtype=np.int64).reshape(-1, template.depth)
         m = np.broadcast_to(np.asarray(template.M if M is None else M, dtype=np.int64), (len(channels),))
-        _, c_needs, o_need = self._canonical(template)
+        # the canonical levels' and the output's needs depend on M (the reference is drawn per M): per layout
+        ms = np.unique(m)
+        per_m = [self._canonical(replace(template, M=int(u)))[1:] for u in ms]
+        c_needs, o_needs = np.stack([c for c, _ in per_m]), np.array([o for _, o in per_m])
         key = (template.pools, template.input_shape)
         tree = self._shared.get(key)
         if tree is None:
             masks = self.masks
-            if self.canonical and len(c_needs):
+            if self.canonical and c_needs.shape[1]:
                 masks = np.concatenate([masks, tree_windows(template.input_shape, template.pools)])
             tree = self._shared[key] = shared_tree(template, masks)
         positions = output_positions(template)
@@ -221,6 +224,7 @@ class Prior:
         P = len(self.masks)
         for s in range(0, len(channels), chunk):
             widths = log2_widths(m[s:s + chunk], channels[s:s + chunk])
+            which = np.searchsorted(ms, m[s:s + chunk])
             cuts = mincut_many(tree, widths)
             if self.kind == "ratio":
                 out[s:s + chunk] = (cuts[:, :P] / self._denominator) @ self.weights / self.weights.sum()
@@ -228,10 +232,10 @@ class Prior:
             total = np.log2(_met(cuts[:, :P], self.needs)) @ self.weights
             weight = self.weights.sum()
             if cuts.shape[1] > P:
-                total = total + np.log2(_met(cuts[:, P:], c_needs)).sum(axis=1)
+                total = total + np.log2(_met(cuts[:, P:], c_needs[which])).sum(axis=1)
                 weight += cuts.shape[1] - P
             if self.output:
-                total = total + np.log2(_met((widths * positions).min(axis=1), np.array(o_need)))
+                total = total + np.log2(_met((widths * positions).min(axis=1), o_needs[which]))
                 weight += 1
             out[s:s + chunk] = 2.0 ** (total / weight)
         return out
