@@ -22,7 +22,7 @@ __all__ = [
     "layout_from_dict", "load_layout", "load_space", "load_task", "log2_mincut", "log2_mincut_flow",
     "param_count", "separation_rank", "uniform_at_budget",
 ]
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 
 def __getattr__(name: str) -> Any:
