@@ -158,8 +158,12 @@ def _abs_correlation(x: np.ndarray) -> np.ndarray:
 def surrogate_correlations(x: np.ndarray, masks: np.ndarray) -> np.ndarray:
     """Sum of |Pearson correlation| between every input on side A and every input on side B (constant
     inputs count as uncorrelated)."""
+    return _across(_abs_correlation(x), masks)
+
+
+def _across(corr: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Per mask, the sum of ``corr`` over the pairs (i on side A, j on side B)."""
     masks = np.asarray(masks, dtype=bool).reshape(len(masks), -1)
-    corr = _abs_correlation(x)
     return np.array([corr[np.ix_(m, ~m)].sum() for m in masks])
 
 
@@ -305,21 +309,21 @@ def measure_profile(x: np.ndarray, y: np.ndarray, shape: Sequence[int], masks: n
     span = xs.max() - xs.min()
     xs = (xs - xs.min()) / (span if span > 0 else 1.0)
     ys = np.asarray(y)[take]
+    corr = _abs_correlation(xs)  # once: every level, partition and meet reads its own pairs of it
     rows: list[PartitionProfile] = []
     win = (int(pool),) * len(shape) if isinstance(pool, int) else tuple(int(p) for p in pool)
     for k in canonical_levels(shape, win):
         all_windows = canonical_windows(shape, k, win)
         chosen = all_windows[np.sort(rng.permutation(len(all_windows))[:windows])].reshape(-1, xs.shape[1])
         ent = entanglement_entropies(xs, ys, chosen, theta)
-        sur = surrogate_correlations(xs, chosen)
+        sur = _across(corr, chosen)
         rows.append(PartitionProfile(f"level-{k}", float(ent.mean()), float(sur.mean()), k, len(chosen)))
     masks = np.asarray(masks, dtype=bool).reshape(len(masks), -1)
     if len(masks):
         ent = entanglement_entropies(xs, ys, masks, theta)
-        sur = surrogate_correlations(xs, masks)
+        sur = _across(corr, masks)
         rows += [PartitionProfile(str(n), float(e), float(s)) for n, e, s in zip(names, ent, sur, strict=True)]
     meets = []
-    corr = _abs_correlation(xs)  # once for every level: each level reads its own pairs of it
     for k in meet_levels(shape, win):
         count = int(np.prod([g // w ** k for g, w in zip(shape, win, strict=True)]))
         chosen = np.sort(rng.permutation(count)[:windows])

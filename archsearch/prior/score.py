@@ -203,15 +203,15 @@ class Prior:
                    chunk: int = 1 << 16) -> np.ndarray:
         """Scores of many layouts on ``template``'s schedule at once: ``channels`` (L, depth), ``M`` one per
         layout or one for all (default: the template's; only its schedule and shape are read). Equal to
-        calling the prior on each layout
-        (tests hold it so), hundreds of times faster: the DP runs once per batch on the schedule's
-        shared structure (:mod:`archsearch.core.batched`)."""
+        calling the prior on each layout (tests hold it so), hundreds of times faster: the DP runs once
+        per batch on the schedule's shared structure (:mod:`archsearch.core.batched`)."""
         channels = np.asarray(channels, dtype=np.int64).reshape(-1, template.depth)
         m = np.broadcast_to(np.asarray(template.M if M is None else M, dtype=np.int64), (len(channels),))
         # the canonical levels' and the output's needs depend on M (the reference is drawn per M): per layout
         ms = np.unique(m)
-        per_m = [self._canonical(replace(template, M=int(u)))[1:] for u in ms]
-        c_needs, o_needs = np.stack([c for c, _ in per_m]), np.array([o for _, o in per_m])
+        per_m = [self._canonical(replace(template, M=int(u)))[1:] for u in ms] if self.kind == "needs" else []
+        c_needs = np.stack([c for c, _ in per_m]) if per_m else np.zeros((1, 0))
+        o_needs = np.array([o for _, o in per_m])
         key = (template.pools, template.input_shape)
         tree = self._shared.get(key)
         if tree is None:
