@@ -22,6 +22,7 @@ from archsearch.prior.profile import (
     meet_needs,
     meet_split,
     meet_surrogate,
+    meet_weights,
     surrogate_correlations,
 )
 from tests.conftest import ROOT, run_cli
@@ -205,6 +206,46 @@ def test_profile_command_writes_meets_with_needs_for_a_budget(tmp_path, capsys):
     assert sum(r["pairs"] for r in report["meets"]) == 1024 * 1023 // 2
     needs = np.array([p.need for p in meets])
     np.testing.assert_allclose(needs / totals, needs[-1] / totals[-1], rtol=1e-2)  # in proportion to C_k
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.just(0.0) | st.floats(1e-6, 1e4), min_size=1, max_size=8))
+def test_meet_weights_are_each_levels_share_with_mean_one(totals):
+    w = meet_weights(totals)
+    totals = np.array(totals)
+    if totals.sum() == 0:
+        assert (w == 0).all()
+        return
+    assert w.mean() == pytest.approx(1.0)
+    np.testing.assert_allclose(w * totals.sum(), totals * w.sum(), rtol=1e-9, atol=1e-12)
+
+
+def test_meet_weights_closed_form_and_bad_input():
+    np.testing.assert_allclose(meet_weights([1.0, 2.0, 3.0]), [0.5, 1.0, 1.5])
+    for bad in ([], [-1.0, 2.0], [np.nan]):
+        with pytest.raises(ValueError):
+            meet_weights(bad)
+
+
+def test_profile_command_writes_meets_weighted_by_their_share(tmp_path, capsys):
+    """``--needs share``: the meet partitions carry each level's share of the summed |corr| as weight and
+    state no need (the prior's is the reference's capacity); no space is needed, the task's own
+    partitions are as written."""
+    out, task = tmp_path / "local-share.yaml", ROOT / "tasks" / "digits-local-32.yaml"
+    argv = ["profile", str(task), "--samples", "64", "--windows", "2", "--needs", "share", "--out", str(out),
+            "--runs-dir", str(tmp_path), "--json"]
+    assert run_cli(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    original, profiled = load_task(task), load_task(out)
+    assert profiled.names == original.names + [f"meet-{k}" for k in range(1, 6)]
+    meets = profiled.partitions[len(original.partitions):]
+    assert all(p.need is None for p in profiled.partitions) and all(p.kind == "tiles" for p in meets)
+    assert [p.weight for p in profiled.partitions[: len(original.partitions)]] == list(original.weights)
+    totals = np.array([r["surrogate_total"] for r in report["meets"]])
+    weights = np.array([p.weight for p in meets])
+    np.testing.assert_allclose(weights, totals / totals.mean(), atol=1e-3)
+    assert [r["weight"] for r in report["meets"]] == pytest.approx(weights, abs=1e-3)
+    assert "C_k the summed |correlation|" in out.read_text()
 
 
 def test_the_shipped_profiled_task_is_what_profile_writes(tmp_path):

@@ -288,6 +288,86 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _side(path: str, task_file: str | None, space_file: str | None):
+    """One side of a contrast: the table, its task (``task_file``, else the table's), its space, its rows."""
+    from archsearch.evidence.bench import load_table, table_summary
+
+    table = load_table(path)
+    task, space = _task_space(argparse.Namespace(task=task_file, space=space_file), table)
+    return table, task, space, table_summary(table)
+
+
+def cmd_contrast(args: argparse.Namespace) -> int:
+    from archsearch.evidence.contrast import change_ceiling, contrast, shared_layouts
+    from archsearch.evidence.evaluate import PEERS, predictor_scores
+    from archsearch.formats.task import load_task
+
+    table_a, task_a, space, rows_a = _side(args.table_a, args.task_a, args.space)
+    table_b, task_b, _, rows_b = _side(args.table_b, args.task_b, args.space)
+    for key in ("name", "schedules", "max_params"):
+        if table_a["space"].get(key) != table_b["space"].get(key):
+            raise InputError(f"the tables are on different spaces ({key} {table_a['space'].get(key)!r} against "
+                             f"{table_b['space'].get(key)!r}): a contrast compares the same layouts on two tasks",
+                             args.table_b, f"space.{key}")
+    if table_a["settings"].get("model") != table_b["settings"].get("model"):
+        raise InputError("the tables trained different models", args.table_b, "settings.model")
+    rows_a, rows_b = shared_layouts(rows_a, rows_b)
+    if len(rows_a) < 3:
+        raise InputError(f"only {len(rows_a)} layout(s) trained on both tables; a contrast needs at least 3",
+                         args.table_b, "runs")
+    scores = []
+    for table, task, rows in ((table_a, task_a, rows_a), (table_b, task_b, rows_b)):
+        data = None
+        if any(p in PEERS for p in args.predictors):
+            from archsearch.train.data import load_task_data
+
+            s = table["settings"]  # each table's own data for the peers that look at images
+            data = load_task_data(load_task(table["task"]["file"]), space.classes, space.in_channels, s["train"],
+                                  s["test"], args.runs_dir / ".cache", val=s["val"])
+        scores.append(predictor_scores(rows, task, space, data, table["settings"]["model"], args.seed,
+                                       args.predictors))
+    acc_a = np.array([r["val_accuracy"] for r in rows_a])
+    acc_b = np.array([r["val_accuracy"] for r in rows_b])
+    channels = [r["channels"] for r in rows_a]
+    result = contrast(acc_a, acc_b, scores[0], scores[1], channels, args.top, args.seed)
+    for entry in (result["training"], *result["predictors"].values()):
+        entry["top1_a"], entry["top1_b"] = channels[entry["top1_a"]], channels[entry["top1_b"]]
+    report = {"table_a": str(args.table_a), "table_b": str(args.table_b), "task_a": task_a.name,
+              "task_b": task_b.name, "layouts": len(rows_a), "top": args.top,
+              "change_ceiling": change_ceiling(table_a, table_b, seed=args.seed), **result}
+    if args.plot:
+        from archsearch.evidence.outputs import refuse_overwrite
+        from archsearch.evidence.plots import plot_contrast
+
+        refuse_overwrite(args.plot, args.force, "--plot")
+        plot_contrast(report, acc_a, acc_b, scores[0], scores[1], args.plot)
+    if args.json:
+        from archsearch.evidence.outputs import json_text
+
+        print(json_text(report))
+        return 0
+    ceiling, train = report["change_ceiling"], report["training"]
+    print(f"{task_a.name} ({args.table_a}) against {task_b.name} ({args.table_b}): {len(rows_a)} layouts on both")
+    print(f"training reorders: Kendall tau {train['between_tau']:+.3f} between the two; keeps {train['top_kept']} of "
+          f"its top {args.top}; best {train['top1_a']} -> {train['top1_b']}")
+    print(f"noise ceiling of the change (seed 0 against seed 1 on {ceiling['layouts']} layouts): Kendall tau "
+          f"{ceiling['kendall_tau']:+.3f} [{ceiling['tau_ci'][0]:+.3f}, {ceiling['tau_ci'][1]:+.3f}]")
+    print(f"{'predictor':15} {'its change vs training [95% CI]':>33} {'reorders':>9} {'top kept':>9}  top pick")
+    for name, st in sorted(report["predictors"].items(), key=lambda kv: -np.nan_to_num(kv[1]["change_tau"], nan=-9)):
+        moved = (f"{st['change_tau']:+8.3f} [{st['change_ci'][0]:+.3f}, {st['change_ci'][1]:+.3f}]"
+                 if np.isfinite(st["change_tau"]) else f"{'unchanged (same scores)':>24}")
+        top = f"{st['top1_a']} -> {st['top1_b']}" if st["top1_a"] != st["top1_b"] else f"{st['top1_a']} on both"
+        print(f"{name:15} {moved:>33} {st['between_tau']:>+9.3f} {st['top_kept']:>6}/{args.top:<2}  {top}")
+    if report["layer_shift"] is not None:
+        print("how each shifts what it asks of each layer: Spearman's rho of the width on B minus on A")
+        print(f"{'':15} " + " ".join(f"{'layer ' + str(i + 1):>8}" for i in range(len(channels[0]))))
+        for name, row in report["layer_shift"].items():
+            print(f"{name:15} " + " ".join(f"{v:>+8.2f}" for v in row))
+    if args.plot:
+        print(f"wrote {args.plot}")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     from archsearch.evidence.bench import BenchSettings
 
@@ -355,6 +435,26 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e.set_defaults(func=cmd_eval)
 
     from archsearch.evidence.replay import STRATEGIES
+
+    c = cmds.add_parser("contrast", help="two tables of one space on two tasks: does a predictor reorder as "
+                                         "training does?",
+                        description="Compare a task with its control (MNIST-1D against its scrambled twin, local "
+                                    "against global digits) on the layouts both tables trained: how each "
+                                    "predictor's ordering changes against how training's does.")
+    c.add_argument("table_a", help="the first table (.json)")
+    c.add_argument("table_b", help="the second table (.json), same search space")
+    c.add_argument("--task-a", help="score side A with this task (default: table A's task file)")
+    c.add_argument("--task-b", help="score side B with this task (default: table B's task file)")
+    c.add_argument("--space", help="the tables' search space file (default: the one table A names)")
+    c.add_argument("--predictors", nargs="+", choices=PREDICTORS, default=list(PREDICTORS), metavar="NAME",
+                   help=f"score only these (default all: {', '.join(PREDICTORS)}); the priors alone take seconds")
+    c.add_argument("--top", type=int_in(1, 10_000), default=10, help="how many top picks are compared")
+    c.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help="seed of the bootstrap, ties, random floor")
+    c.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    c.add_argument("--plot", type=plot_path, metavar="FILE", help="each one's change against training's")
+    c.add_argument("--force", action="store_true", help="overwrite an existing --plot file")
+    c.add_argument("--runs-dir", type=writable_dir, default=Path("runs"), help="where the data cache is")
+    c.set_defaults(func=cmd_contrast)
 
     r = cmds.add_parser("replay", help="replay whole searches against a complete-grid table (nothing trains)",
                         description="Replay searches against a complete-grid table: each strategy's sampler "

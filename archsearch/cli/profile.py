@@ -29,6 +29,13 @@ _MEETS = (
     "# meeting at level k ({samples} training images), c_ref_k the reference layout's capacity across it (bits).\n"
     "# The task's own partitions are as written.\n"
 )
+_SHARE = (
+    "# Weights measured by `archsearch profile` (archsearch {version}): one partition per level where the data's\n"
+    "# correlations meet (each level-k window split into its children, kind tiles), weight w_k = C_k / mean_j C_j:\n"
+    "# C_k the summed |correlation| of the pairs of inputs meeting at level k ({samples} training images). No need\n"
+    "# is stated: the prior's is the reference layout's capacity for the search's budget. The task's own\n"
+    "# partitions are as written.\n"
+)
 
 
 def _pool(text: str) -> list[int]:
@@ -72,15 +79,20 @@ def profiled_task(raw: dict[str, Any], profile: Any, names: list[str]) -> dict[s
     return out
 
 
-def meets_task(raw: dict[str, Any], levels: list[int], pool: int, needs: np.ndarray) -> dict[str, Any]:
+def meets_task(raw: dict[str, Any], levels: list[int], pool: int, needs: np.ndarray | None = None,
+               weights: np.ndarray | None = None) -> dict[str, Any]:
     """The task file's mapping with one partition per meet level (``kind: tiles`` of the level's children,
-    weight 1, its need in bits) after the task's own partitions; a name the task already uses is prefixed."""
+    its weight (default 1) and its need in bits, if given) after the task's own partitions; a name the
+    task already uses is prefixed."""
     out = copy.deepcopy(raw)
     taken = {str(e.get("name")) for e in out["partitions"]}
-    for k, need in zip(levels, needs, strict=True):
+    for i, k in enumerate(levels):
         name = f"meet-{k}" if f"meet-{k}" not in taken else f"profiled-meet-{k}"
-        out["partitions"].append({"name": name, "kind": "tiles", "size": int(pool) ** (k - 1), "weight": 1.0,
-                                  "need": round(float(need), 3)})
+        entry = {"name": name, "kind": "tiles", "size": int(pool) ** (k - 1),
+                 "weight": 1.0 if weights is None else round(float(weights[i]), 3)}
+        if needs is not None:
+            entry["need"] = round(float(needs[i]), 3)
+        out["partitions"].append(entry)
     return out
 
 
@@ -127,7 +139,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
     from archsearch.evidence.outputs import json_text, refuse_overwrite
     from archsearch.formats.task import load_task
     from archsearch.formats.yamlio import read_yaml
-    from archsearch.prior.profile import measure_profile
+    from archsearch.prior.profile import measure_profile, meet_weights
     from archsearch.train.data import load_data
 
     task = load_task(args.task)
@@ -165,6 +177,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
                                pool=pool, samples=args.samples, windows=args.windows, theta=args.theta,
                                seed=args.seed)
     meet_needs = _meet_needs(space, task, prof) if space is not None else None
+    weights = meet_weights([r.surrogate_total for r in prof.meets]) if prof.meets else np.zeros(0)
     report = {
         "task": task.name, "samples": prof.samples, "theta": prof.theta, "pool": list(prof.pool),
         "levels": [{"level": r.level, "windows": r.windows, "entropy_nats": r.entropy, "need_bits": r.need_bits,
@@ -173,14 +186,17 @@ def cmd_profile(args: argparse.Namespace) -> int:
                         "surrogate": r.surrogate} for r in prof.rows if r.level is None],
         "meets": [{"level": r.level, "windows": r.windows, "entropy_nats": r.entropy, "bits": r.need_bits,
                    "surrogate_per_pair": r.surrogate, "pairs": r.pairs, "surrogate_total": r.surrogate_total,
-                   **({} if meet_needs is None else {"need_bits": float(meet_needs[i])})}
+                   "weight": float(weights[i]), **({} if meet_needs is None else {"need_bits": float(meet_needs[i])})}
                   for i, r in enumerate(prof.meets)],
     }
     if args.out is not None:
         raw, _ = read_yaml(args.task)
         if args.needs == "meets":
             text = _MEETS.format(version=__version__, samples=prof.samples, space=Path(args.space).name)
-            out = meets_task(raw, [r.level for r in prof.meets], prof.pool[0], meet_needs)
+            out = meets_task(raw, [r.level for r in prof.meets], prof.pool[0], needs=meet_needs)
+        elif args.needs == "share":
+            text = _SHARE.format(version=__version__, samples=prof.samples)
+            out = meets_task(raw, [r.level for r in prof.meets], prof.pool[0], weights=weights)
         else:
             text = _SCALE.format(version=__version__, samples=prof.samples, theta=prof.theta,
                                  pool="x".join(map(str, prof.pool)))
@@ -205,11 +221,11 @@ def cmd_profile(args: argparse.Namespace) -> int:
         print("where correlations meet: each level-k window's children against each other")
         need_head = "" if meet_needs is None else f" {'need (bits)':>11}"
         print(f"{'level':24} {'windows':>7} {'entropy (nats)':>14} {'bits':>11} {'|corr|/pair':>11} "
-              f"{'sum |corr|':>10}{need_head}")
+              f"{'sum |corr|':>10} {'weight':>7}{need_head}")
         for i, r in enumerate(prof.meets):
             need = "" if meet_needs is None else f" {meet_needs[i]:>11.2f}"
             print(f"{'meet level ' + str(r.level):24} {r.windows:>7} {r.entropy:>14.3f} {r.need_bits:>11.3f} "
-                  f"{r.surrogate:>11.3f} {r.surrogate_total:>10.1f}{need}")
+                  f"{r.surrogate:>11.3f} {r.surrogate_total:>10.1f} {weights[i]:>7.2f}{need}")
     for what, path in (("profiled task", args.out), ("picture", args.plot)):
         if path is not None:
             print(f"wrote {what} {path}")
@@ -227,10 +243,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=_out_path, metavar="TASK-profiled.yaml", help="write the task with measured needs")
     p.add_argument("--space", metavar="SPACE.yaml",
                    help="the search space whose budget the needs are for (its reference layout); --out needs it")
-    p.add_argument("--needs", choices=("meets", "entropy"), default="meets",
+    p.add_argument("--needs", choices=("meets", "share", "entropy"), default="meets",
                    help="what --out writes: meets (default): one partition per level where correlations meet, "
-                        "needs from the summed |corr| meeting there, scaled to the space's reference; entropy: "
-                        "each partition's and canonical level's entropy in bits, as measured")
+                        "needs from the summed |corr| meeting there, scaled to the space's reference; share: the "
+                        "same partitions weighted by their share of the summed |corr|, no need stated (the "
+                        "reference's capacity); entropy: each partition's and canonical level's entropy in bits")
     p.add_argument("--samples", type=int_in(8, 4096), default=256,
                    help="training images in the sample (the entropy is at most ln of this)")
     p.add_argument("--windows", type=int_in(1, 4096), default=16, help="windows averaged per canonical and meet level")

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "PEERS", "PREDICTORS", "PredictorStats", "evaluate", "noise_ceiling", "predictor_scores", "rank_stats",
-    "top_k_regret",
+    "PEERS", "PREDICTORS", "PredictorStats", "evaluate", "noise_ceiling", "predictor_scores", "rank_order",
+    "rank_stats", "seed_accuracies", "top_k_regret",
 ]
 
 #: the predictors every evaluation compares, in the order reported
@@ -65,23 +65,33 @@ def rank_stats(score: np.ndarray, acc: np.ndarray, resamples: int = 2000, seed: 
     return tau, ci(taus), rho, ci(rhos)
 
 
+def rank_order(score: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Indices of ``score`` from the highest down (NaN last), ties broken by a seeded random order."""
+    score = np.asarray(score, float)
+    tiebreak = np.random.default_rng(seed).random(len(score))
+    return np.lexsort((tiebreak, -np.nan_to_num(score, nan=-np.inf)))
+
+
 def top_k_regret(score: np.ndarray, acc: np.ndarray, k: int, seed: int = 0) -> float:
     """The best accuracy in the table minus the best among the ``k`` layouts ``score`` ranks highest
     (ties in ``score`` broken by a seeded random order)."""
-    score, acc = np.asarray(score, float), np.asarray(acc, float)
-    tiebreak = np.random.default_rng(seed).random(len(score))
-    order = np.lexsort((tiebreak, -np.nan_to_num(score, nan=-np.inf)))
-    return float(acc.max() - acc[order[:k]].max())
+    acc = np.asarray(acc, float)
+    return float(acc.max() - acc[rank_order(score, seed)[:k]].max())
+
+
+def seed_accuracies(table: dict[str, Any]) -> dict[int, dict[int, float]]:
+    """Per layout id, the validation accuracy of each seed that finished."""
+    by: dict[int, dict[int, float]] = {}
+    for r in table["runs"]:
+        if "val_accuracy" in r:
+            by.setdefault(r["layout"], {})[r["seed"]] = r["val_accuracy"]
+    return by
 
 
 def noise_ceiling(table: dict[str, Any], resamples: int = 2000, seed: int = 0) -> dict[str, Any]:
     """Kendall's tau between two seeds' validation accuracies, over the layouts trained with both: the
     best ordering any predictor of one run's outcome could hope for."""
-    by: dict[int, dict[int, float]] = {}
-    for r in table["runs"]:
-        if "val_accuracy" in r:
-            by.setdefault(r["layout"], {})[r["seed"]] = r["val_accuracy"]
-    pairs = [(v[0], v[1]) for v in by.values() if 0 in v and 1 in v]
+    pairs = [(v[0], v[1]) for v in seed_accuracies(table).values() if 0 in v and 1 in v]
     if len(pairs) < 3:
         return {"layouts": len(pairs), "kendall_tau": float("nan"), "tau_ci": [float("nan")] * 2}
     a, b = np.array(pairs).T

@@ -207,6 +207,38 @@ def plot_eval(report: dict, acc: np.ndarray, scores: dict[str, np.ndarray], path
     return _save(plt, fig, path)
 
 
+def plot_contrast(report: dict, acc_a: np.ndarray, acc_b: np.ndarray, scores_a: dict[str, np.ndarray],
+                  scores_b: dict[str, np.ndarray], path: str | Path) -> Path:
+    """First panel: each layout's accuracy percentile on A against on B (how training reorders); then one
+    panel per predictor: its change of percentile (B minus A) against training's."""
+    from archsearch.evidence.contrast import change, percentiles
+
+    plt = _plt()
+    n = 1 + len(scores_a)
+    cols = min(n, 3)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.8 * cols, 3.3 * rows), squeeze=False)
+    ax = axes[0][0]
+    ax.plot(percentiles(acc_a), percentiles(acc_b), "o", ms=3, alpha=0.6, color="tab:gray")
+    ax.set_title(f"training: tau {report['training']['between_tau']:+.2f} between the tasks", fontsize=8)
+    ax.set_xlabel(f"percentile on {report['task_a']}", fontsize=7)
+    ax.set_ylabel(f"percentile on {report['task_b']}", fontsize=7)
+    trained = change(acc_a, acc_b)
+    for k, name in enumerate(scores_a, start=1):
+        ax = axes[k // cols][k % cols]
+        ax.plot(change(scores_a[name], scores_b[name]), trained, "o", ms=3, alpha=0.6)
+        st = report["predictors"][name]
+        ax.set_title(f"{name}: change tau {st['change_tau']:+.2f}" if np.isfinite(st["change_tau"])
+                     else f"{name}: scores unchanged", fontsize=8)
+        ax.set_xlabel(f"{name}: change of percentile", fontsize=7)
+        ax.set_ylabel("training: change of percentile", fontsize=7)
+    for j in range(n, rows * cols):
+        axes[j // cols][j % cols].axis("off")
+    fig.suptitle(f"{report['task_a']} -> {report['task_b']}: {report['layouts']} layouts; noise ceiling of the "
+                 f"change {report['change_ceiling']['kendall_tau']:+.2f}", fontsize=9)
+    return _save(plt, fig, path)
+
+
 def plot_profile(report: dict, path: str | Path) -> Path:
     """The measured needs: bits per canonical level (fine to coarse), then per task partition, with the
     surrogate beside them on its own axis; below, where correlations meet (bits and |corr| per pair by

@@ -240,6 +240,17 @@ def meet_needs(totals: Sequence[float], reference: Sequence[float]) -> np.ndarra
     return c / scale if scale > 0 else np.zeros_like(c)
 
 
+def meet_weights(totals: Sequence[float]) -> np.ndarray:
+    """Weights per meet level from ``totals`` (C_k, summed |correlation| of the pairs meeting at level k):
+    each level's share of the data's correlation, scaled to mean 1 (the weight every level has under
+    ``meet_needs``). Where more of the correlation meets, a deficit there costs more; with no need stated,
+    what is enough is the reference layout's capacity. All zero when the data has no correlation."""
+    c = np.asarray(totals, dtype=float)
+    if not len(c) or (c < 0).any() or not np.isfinite(c).all():
+        raise ValueError(f"need one finite total >= 0 per level; got {c}")
+    return c / c.mean() if c.sum() > 0 else np.zeros_like(c)
+
+
 def meet_entropies(x: np.ndarray, y: np.ndarray, shape: Sequence[int], level: int,
                    pool: int | Sequence[int] = 2, windows: Sequence[int] | None = None,
                    theta: float = DEFAULT_THETA) -> np.ndarray:

@@ -1,0 +1,106 @@
+"""Two tables of the same layouts on two tasks (a task and its control): does a predictor change its
+ordering the way training does?
+
+A prior that reads a task's profile should prefer other layouts when the data's correlations move
+(MNIST-1D against its scrambled twin, local against global digits). One table cannot show that; two can.
+On the layouts both tables trained, each side's values become percentile ranks (0 worst, 1 best, ties
+averaged), so accuracies of very different levels compare; a layout's *change* is its percentile on B
+minus on A. Training's change is the measured one; a predictor's is that of its scores (on A with A's
+task and data, on B with B's). Reported per predictor: Kendall's tau of its change against training's
+(with a bootstrap interval; NaN when its scores do not change at all), how much it reorders (tau of its
+scores on A against on B), how many of its top-k picks it keeps, its top pick on each side; the same for
+training itself; and the change's noise ceiling: seed 0's change against seed 1's on the layouts trained
+twice on both tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from archsearch.evidence.evaluate import layer_preferences, rank_order, rank_stats, seed_accuracies
+
+__all__ = ["change", "change_ceiling", "contrast", "percentiles", "shared_layouts"]
+
+
+def _key(row: dict[str, Any]) -> tuple:
+    return int(row["schedule"]), int(row["M"]), tuple(int(c) for c in row["channels"])
+
+
+def shared_layouts(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]]
+                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows of each table (``table_summary``'s) for the layouts both have, in one order (A's)."""
+    by_b = {_key(r): r for r in rows_b}
+    pairs = [(r, by_b[_key(r)]) for r in rows_a if _key(r) in by_b]
+    return [a for a, _ in pairs], [b for _, b in pairs]
+
+
+def percentiles(values: np.ndarray) -> np.ndarray:
+    """Each value's rank among ``values`` scaled to [0, 1] (0 the lowest; ties share their mean rank)."""
+    from scipy.stats import rankdata
+
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return np.zeros(len(values))
+    return (rankdata(values) - 1) / (len(values) - 1)
+
+
+def change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per layout, its percentile among ``b`` minus its percentile among ``a``: how far it moved (ranks
+    subtracted before scaling, so equal moves are equal exactly and ties stay ties)."""
+    from scipy.stats import rankdata
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(a) < 2:
+        return np.zeros(len(a))
+    return (rankdata(b) - rankdata(a)) / (len(a) - 1)
+
+
+def _across(a: np.ndarray, b: np.ndarray, trained: np.ndarray, k: int, seed: int, resamples: int) -> dict[str, Any]:
+    """One predictor (or training, ``a``/``b`` its accuracies) across the two tables."""
+    from scipy import stats
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    moved = change(a, b)
+    nan = float("nan")
+    tau, ci = rank_stats(moved, trained, resamples, seed)[:2] if np.ptp(moved) > 0 else (nan, (nan, nan))
+    order_a, order_b = rank_order(a, seed), rank_order(b, seed)
+    return {"change_tau": tau, "change_ci": list(ci),
+            "between_tau": float(stats.kendalltau(a, b).statistic) if np.ptp(a) > 0 and np.ptp(b) > 0 else nan,
+            "top_kept": len(set(order_a[:k].tolist()) & set(order_b[:k].tolist())),
+            "top1_a": int(order_a[0]), "top1_b": int(order_b[0])}
+
+
+def contrast(acc_a: np.ndarray, acc_b: np.ndarray, scores_a: dict[str, np.ndarray], scores_b: dict[str, np.ndarray],
+             channels: list[list[int]] | np.ndarray, k: int = 10, seed: int = 0, resamples: int = 2000
+             ) -> dict[str, Any]:
+    """Training and every predictor across the two tables (one value per shared layout on each side;
+    ``top1_a``/``top1_b`` are indices into that order). ``training``'s change tau is 1 by construction."""
+    trained = change(acc_a, acc_b)
+    out: dict[str, Any] = {"training": _across(acc_a, acc_b, trained, k, seed, resamples)}
+    out["predictors"] = {name: _across(scores_a[name], scores_b[name], trained, k, seed, resamples)
+                         for name in scores_a}
+    layers_a = layer_preferences(channels, {"trained": acc_a, **scores_a})
+    layers_b = layer_preferences(channels, {"trained": acc_b, **scores_b})
+    out["layer_shift"] = (None if layers_a is None or layers_b is None else
+                          {n: [y - x for x, y in zip(layers_a[n], layers_b[n], strict=True)] for n in layers_a})
+    return out
+
+
+def change_ceiling(table_a: dict[str, Any], table_b: dict[str, Any], resamples: int = 2000, seed: int = 0
+                   ) -> dict[str, Any]:
+    """Kendall's tau of seed 0's change against seed 1's, over the layouts trained with both seeds on both
+    tables: how well training's change is itself measured (no predictor can hope for more)."""
+    ids_b = {_key(e): e["id"] for e in table_b["layouts"]}
+    seeds_a, seeds_b = seed_accuracies(table_a), seed_accuracies(table_b)
+    rows = []
+    for e in table_a["layouts"]:
+        sa, sb = seeds_a.get(e["id"], {}), seeds_b.get(ids_b.get(_key(e), -1), {})
+        if all(s in d for s in (0, 1) for d in (sa, sb)):
+            rows.append((sa[0], sb[0], sa[1], sb[1]))
+    if len(rows) < 3:
+        return {"layouts": len(rows), "kendall_tau": float("nan"), "tau_ci": [float("nan")] * 2}
+    a0, b0, a1, b1 = np.array(rows).T
+    tau, ci, _, _ = rank_stats(change(a0, b0), change(a1, b1), resamples, seed)
+    return {"layouts": len(rows), "kendall_tau": tau, "tau_ci": list(ci)}

@@ -1,0 +1,111 @@
+"""Two tables on one space: each predictor's change of ordering against training's, on closed cases,
+synthetic tables and the shipped MNIST-1D pair."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archsearch.evidence.contrast import change, change_ceiling, contrast, percentiles, shared_layouts
+from tests.conftest import ROOT, run_cli
+
+TABLES = ROOT / "benchmarks" / "tables"
+
+
+def test_percentiles_closed_cases():
+    np.testing.assert_allclose(percentiles(np.array([3.0, 1.0, 2.0])), [1.0, 0.0, 0.5])
+    np.testing.assert_allclose(percentiles(np.array([1.0, 1.0, 2.0])), [0.25, 0.25, 1.0])  # ties share
+    np.testing.assert_allclose(change(np.array([1.0, 2.0, 3.0]), np.array([30.0, 20.0, 10.0])), [1.0, 0.0, -1.0])
+    assert (change(np.arange(5.0), np.arange(5.0) * 7 + 100) == 0).all()  # a monotone rescale moves nothing
+
+
+distinct = st.lists(st.floats(0.01, 1, allow_nan=False), min_size=6, max_size=30, unique=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(distinct, st.randoms(use_true_random=False))
+def test_an_oracle_follows_the_change_and_a_fixed_score_does_not_move(acc_a, rnd):
+    acc_a = np.array(acc_a)
+    acc_b = acc_a.copy()
+    rnd.shuffle(acc_b)
+    if (acc_b == acc_a).all():
+        return
+    channels = [[4, 8]] * len(acc_a)
+    out = contrast(acc_a, acc_b, {"oracle": acc_a * 3, "fixed": acc_a, "against": -acc_a},
+                   {"oracle": acc_b * 2, "fixed": acc_a, "against": -acc_b}, channels, k=3, resamples=20)
+    oracle, fixed, against = (out["predictors"][n] for n in ("oracle", "fixed", "against"))
+    assert oracle["change_tau"] == pytest.approx(1.0) and against["change_tau"] == pytest.approx(-1.0)
+    assert oracle["between_tau"] == pytest.approx(out["training"]["between_tau"])
+    assert oracle["top_kept"] == out["training"]["top_kept"] and oracle["top1_b"] == out["training"]["top1_b"]
+    assert np.isnan(fixed["change_tau"]) and fixed["between_tau"] == pytest.approx(1.0)
+    assert fixed["top_kept"] == 3 and fixed["top1_a"] == fixed["top1_b"]
+
+
+def test_the_layer_shift_on_a_full_grid():
+    """Training follows the first layer's width on A and the last one's on B: on a full grid its shift is
+    exactly -1, 0, +1; a predictor that scores the same on both sides shifts by nothing."""
+    grid = np.array(list(itertools.product([4, 8, 16], repeat=3)))
+    acc_a, acc_b = np.log2(grid[:, 0]) * 1.0, np.log2(grid[:, 2]) * 1.0
+    out = contrast(acc_a, acc_b, {"same": grid[:, 1] * 1.0}, {"same": grid[:, 1] * 1.0}, grid, resamples=10)
+    assert out["layer_shift"]["trained"] == pytest.approx([-1.0, 0.0, 1.0], abs=1e-12)
+    assert out["layer_shift"]["same"] == pytest.approx([0.0, 0.0, 0.0], abs=1e-12)
+
+
+def _table(channels, runs):
+    layouts = [{"id": i, "schedule": 0, "M": 10, "channels": list(c)} for i, c in enumerate(channels)]
+    return {"layouts": layouts, "runs": [{"layout": i, "seed": s, "val_accuracy": v} for i, s, v in runs]}
+
+
+def test_shared_layouts_and_the_ceiling_of_the_change():
+    rng = np.random.default_rng(0)
+    chans = [[a, b] for a in (4, 8, 16) for b in (4, 8, 16)]
+    acc_a, acc_b = rng.random(9), rng.random(9)
+    # B lists its layouts in another order and lacks one; seed 1 repeats seed 0 a little higher
+    order = [8, 7, 6, 5, 4, 3, 2, 1]
+    a = _table(chans, [(i, s, acc_a[i] + 0.01 * s) for i in range(9) for s in (0, 1)])
+    b = _table([chans[i] for i in order], [(j, s, acc_b[i] + 0.01 * s) for j, i in enumerate(order) for s in (0, 1)])
+    rows_a = [{**e, "val_accuracy": acc_a[e["id"]]} for e in a["layouts"]]
+    rows_b = [{**e, "val_accuracy": acc_b[order[e["id"]]]} for e in b["layouts"]]
+    sa, sb = shared_layouts(rows_a, rows_b)
+    assert [r["channels"] for r in sa] == [r["channels"] for r in sb] == chans[1:]
+    assert [r["val_accuracy"] for r in sb] == list(acc_b[1:])
+    ceiling = change_ceiling(a, b, resamples=20)
+    assert ceiling["layouts"] == 8 and ceiling["kendall_tau"] == pytest.approx(1.0)  # seeds agree exactly
+    b["runs"] = [r for r in b["runs"] if r["seed"] == 0]
+    assert change_ceiling(a, b)["layouts"] == 0 and np.isnan(change_ceiling(a, b)["kendall_tau"])
+
+
+def test_contrast_command_on_the_mnist1d_pair(tmp_path, capsys):
+    """As written, the two tasks differ only in their data: a prior that reads the task file does not move
+    (reported as unchanged, null in JSON); a task that weights other partitions moves it."""
+    a, b = str(TABLES / "mnist1d-32.json"), str(TABLES / "mnist1d-32-scrambled.json")
+    assert run_cli(["bench", "contrast", a, b, "--predictors", "prior", "random", "--json", "--top", "5"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["layouts"] == 257 and rep["task_b"] == "mnist1d-32-scrambled"
+    assert rep["predictors"]["prior"]["change_tau"] is None and rep["predictors"]["prior"]["top_kept"] == 5
+    assert rep["training"]["change_tau"] == pytest.approx(1.0) and -1 < rep["training"]["between_tau"] < 1
+    assert len(rep["training"]["top1_a"]) == 5 and set(rep["layer_shift"]) == {"trained", "prior", "random"}
+    assert rep["change_ceiling"]["layouts"] == 40
+    other = tmp_path / "global.yaml"
+    other.write_text((ROOT / "tasks" / "mnist1d-32-scrambled.yaml").read_text()
+                     .replace("{name: left-right, kind: left-right, weight: 0.25}",
+                              "{name: left-right, kind: left-right, weight: 8.0}"))
+    plot = tmp_path / "c.png"
+    assert run_cli(["bench", "contrast", a, b, "--task-b", str(other), "--predictors", "prior", "--plot",
+                    str(plot)]) == 0
+    out = capsys.readouterr().out
+    assert "unchanged" not in out and plot.stat().st_size > 0 and "noise ceiling of the change" in out
+
+
+def test_contrast_refuses_tables_of_different_spaces(capsys):
+    a, b = str(TABLES / "mnist1d-32.json"), str(TABLES / "digits-local-32.json")
+    assert run_cli(["bench", "contrast", a, b, "--predictors", "prior"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "different spaces" in err and "digits-local-32.json" in err and len(err.splitlines()) == 1
+    assert run_cli(["bench", "contrast", a, str(TABLES / "none.json")]) == 2
+    assert "no such table" in capsys.readouterr().err
