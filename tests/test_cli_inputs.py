@@ -13,6 +13,8 @@ T32 = str(ROOT / "tasks" / "digits-local-32.yaml")
 S32 = str(ROOT / "search_spaces" / "cpu-32x32.yaml")
 T64 = str(ROOT / "tasks" / "digits-global.yaml")
 WB64 = str(ROOT / "layouts" / "wide-base-64x64-r8.yaml")
+MN32 = str(ROOT / "benchmarks" / "tables" / "mnist1d-32.json")
+MN32S = str(ROOT / "benchmarks" / "tables" / "mnist1d-32-scrambled.json")
 PAYLOAD = 'x"""+__import__("os").system("touch pwned")+"""'
 
 # (argv, what the one line must say); {tmp} is a fresh folder, {file} a plain file in it
@@ -52,6 +54,9 @@ CASES = [
     (["export", "--study-name", "s", "--out", "{file}"], "argument --out: '"),
     (["export", "--study-name", "s", "--out", "{tmp}/o", "--top", "0"], "argument --top: must lie in 1.."),
     (["export", "--study-name", "s", "--out", "{tmp}/o", "--format", "exe"], "argument --format: invalid choice"),
+    (["bench", "contrast", MN32, MN32S, "--top", "0"], "argument --top: must lie in 1.."),
+    (["bench", "contrast", MN32, MN32S, "--predictors", "oracle"], "argument --predictors: invalid choice"),
+    (["bench", "contrast", MN32, MN32S, "--plot", "{tmp}/old.png"], "old.png already exists; give --force"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
 ]
 

@@ -109,3 +109,8 @@ def test_contrast_refuses_tables_of_different_spaces(capsys):
     assert "different spaces" in err and "digits-local-32.json" in err and len(err.splitlines()) == 1
     assert run_cli(["bench", "contrast", a, str(TABLES / "none.json")]) == 2
     assert "no such table" in capsys.readouterr().err
+    b = str(TABLES / "mnist1d-32-scrambled.json")
+    assert run_cli(["bench", "contrast", a, b, "--task-b", str(ROOT / "tasks" / "digits-local-32.yaml")]) == 2
+    assert "is not the space's [32]" in capsys.readouterr().err
+    assert run_cli(["bench", "contrast", a, b, "--task-a", str(ROOT / "tasks" / "missing.yaml")]) == 2
+    assert "missing.yaml: no such file" in capsys.readouterr().err

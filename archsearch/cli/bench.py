@@ -234,6 +234,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from archsearch.evidence.evaluate import PEERS, evaluate, layer_preferences, noise_ceiling, predictor_scores
     from archsearch.formats.task import load_task
 
+    if args.plot:
+        from archsearch.evidence.outputs import refuse_overwrite
+
+        refuse_overwrite(args.plot, args.force, "--plot")  # before any work
     table = load_table(args.table)
     task, space = _task_space(args, table)
     rows = table_summary(table)
@@ -258,10 +262,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
               "predictors": {name: st.to_dict() for name, st in stats.items()},
               "layer_preference": layers}
     if args.plot:
-        from archsearch.evidence.outputs import refuse_overwrite
         from archsearch.evidence.plots import plot_eval
 
-        refuse_overwrite(args.plot, args.force, "--plot")
         plot_eval(report, acc, scores, args.plot)
     if args.json:
         from archsearch.evidence.outputs import json_text
@@ -302,6 +304,10 @@ def cmd_contrast(args: argparse.Namespace) -> int:
     from archsearch.evidence.evaluate import PEERS, predictor_scores
     from archsearch.formats.task import load_task
 
+    if args.plot:
+        from archsearch.evidence.outputs import refuse_overwrite
+
+        refuse_overwrite(args.plot, args.force, "--plot")  # before any work
     table_a, task_a, space, rows_a = _side(args.table_a, args.task_a, args.space)
     table_b, task_b, _, rows_b = _side(args.table_b, args.task_b, args.space)
     for key in ("name", "schedules", "max_params"):
@@ -336,10 +342,8 @@ def cmd_contrast(args: argparse.Namespace) -> int:
               "task_b": task_b.name, "layouts": len(rows_a), "top": args.top,
               "change_ceiling": change_ceiling(table_a, table_b, seed=args.seed), **result}
     if args.plot:
-        from archsearch.evidence.outputs import refuse_overwrite
         from archsearch.evidence.plots import plot_contrast
 
-        refuse_overwrite(args.plot, args.force, "--plot")
         plot_contrast(report, acc_a, acc_b, scores[0], scores[1], args.plot)
     if args.json:
         from archsearch.evidence.outputs import json_text
