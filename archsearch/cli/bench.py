@@ -229,10 +229,19 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _peer_data(table: dict, space, args: argparse.Namespace):
+    """The images the data-dependent peers look at: the table's own task's (whatever task the priors read)."""
+    from archsearch.formats.task import load_task
+    from archsearch.train.data import load_task_data
+
+    s = table["settings"]
+    return load_task_data(load_task(table["task"]["file"]), space.classes, space.in_channels, s["train"], s["test"],
+                          args.runs_dir / ".cache", val=s["val"])
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from archsearch.evidence.bench import load_table, table_summary
     from archsearch.evidence.evaluate import PEERS, evaluate, layer_preferences, noise_ceiling, predictor_scores
-    from archsearch.formats.task import load_task
 
     if args.plot:
         from archsearch.evidence.outputs import refuse_overwrite
@@ -244,13 +253,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if len(rows) < 3:
         raise InputError(f"only {len(rows)} layout(s) trained so far; eval needs at least 3", args.table, "runs")
     s = table["settings"]
-    data = None
-    if any(p in PEERS for p in args.predictors):
-        from archsearch.train.data import load_task_data
-
-        # the table's own task supplies the images the data-dependent peers look at
-        data = load_task_data(load_task(table["task"]["file"]) if args.task else task, space.classes,
-                              space.in_channels, s["train"], s["test"], args.runs_dir / ".cache", val=s["val"])
+    data = _peer_data(table, space, args) if any(p in PEERS for p in args.predictors) else None
     scores = predictor_scores(rows, task, space, data, s["model"], args.seed, args.predictors)
     acc = np.array([r["val_accuracy"] for r in rows])
     stats = evaluate(acc, scores, seed=args.seed)
@@ -302,7 +305,6 @@ def _side(path: str, task_file: str | None, space_file: str | None):
 def cmd_contrast(args: argparse.Namespace) -> int:
     from archsearch.evidence.contrast import change_ceiling, contrast, shared_layouts
     from archsearch.evidence.evaluate import PEERS, predictor_scores
-    from archsearch.formats.task import load_task
 
     if args.plot:
         from archsearch.evidence.outputs import refuse_overwrite
@@ -323,13 +325,7 @@ def cmd_contrast(args: argparse.Namespace) -> int:
                          args.table_b, "runs")
     scores = []
     for table, task, rows in ((table_a, task_a, rows_a), (table_b, task_b, rows_b)):
-        data = None
-        if any(p in PEERS for p in args.predictors):
-            from archsearch.train.data import load_task_data
-
-            s = table["settings"]  # each table's own data for the peers that look at images
-            data = load_task_data(load_task(table["task"]["file"]), space.classes, space.in_channels, s["train"],
-                                  s["test"], args.runs_dir / ".cache", val=s["val"])
+        data = _peer_data(table, space, args) if any(p in PEERS for p in args.predictors) else None
         scores.append(predictor_scores(rows, task, space, data, table["settings"]["model"], args.seed,
                                        args.predictors))
     acc_a = np.array([r["val_accuracy"] for r in rows_a])
