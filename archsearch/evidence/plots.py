@@ -188,20 +188,14 @@ def plot_table(table: dict, rows: list[dict], path: str | Path) -> Path:
 def plot_eval(report: dict, acc: np.ndarray, scores: dict[str, np.ndarray], path: str | Path) -> Path:
     """One panel per predictor: its score against the trained validation accuracy of every layout."""
     plt = _plt()
-    n = len(scores)
-    cols = min(n, 3)
-    rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.8 * cols, 3.3 * rows), squeeze=False)
-    for k, (name, score) in enumerate(scores.items()):
-        ax = axes[k // cols][k % cols]
+    fig, axes = _grid(plt, len(scores), 3, 3.8, 3.3)
+    for ax, (name, score) in zip(axes, scores.items(), strict=True):
         ax.plot(score, acc, "o", ms=3, alpha=0.6)
         st = report["predictors"][name]
         ax.set_title(f"{name}: tau {st['kendall_tau']:+.2f} [{st['tau_ci'][0]:+.2f}, {st['tau_ci'][1]:+.2f}]",
                      fontsize=8)
         ax.set_xlabel(name, fontsize=7)
         ax.set_ylabel("validation accuracy", fontsize=7)
-    for j in range(n, rows * cols):
-        axes[j // cols][j % cols].axis("off")
     fig.suptitle(f"{report['task']}: {report['layouts']} layouts; noise ceiling tau "
                  f"{report['noise_ceiling_tau']:+.2f}", fontsize=9)
     return _save(plt, fig, path)
@@ -214,26 +208,20 @@ def plot_contrast(report: dict, acc_a: np.ndarray, acc_b: np.ndarray, scores_a: 
     from archsearch.evidence.contrast import change, percentiles
 
     plt = _plt()
-    n = 1 + len(scores_a)
-    cols = min(n, 3)
-    rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.8 * cols, 3.3 * rows), squeeze=False)
-    ax = axes[0][0]
+    fig, axes = _grid(plt, 1 + len(scores_a), 3, 3.8, 3.3)
+    ax = axes[0]
     ax.plot(percentiles(acc_a), percentiles(acc_b), "o", ms=3, alpha=0.6, color="tab:gray")
     ax.set_title(f"training: tau {report['training']['between_tau']:+.2f} between the tasks", fontsize=8)
     ax.set_xlabel(f"percentile on {report['task_a']}", fontsize=7)
     ax.set_ylabel(f"percentile on {report['task_b']}", fontsize=7)
     trained = change(acc_a, acc_b)
-    for k, name in enumerate(scores_a, start=1):
-        ax = axes[k // cols][k % cols]
+    for ax, name in zip(axes[1:], scores_a, strict=True):
         ax.plot(change(scores_a[name], scores_b[name]), trained, "o", ms=3, alpha=0.6)
         st = report["predictors"][name]
         ax.set_title(f"{name}: change tau {st['change_tau']:+.2f}" if np.isfinite(st["change_tau"])
                      else f"{name}: scores unchanged", fontsize=8)
         ax.set_xlabel(f"{name}: change of percentile", fontsize=7)
         ax.set_ylabel("training: change of percentile", fontsize=7)
-    for j in range(n, rows * cols):
-        axes[j // cols][j % cols].axis("off")
     fig.suptitle(f"{report['task_a']} -> {report['task_b']}: {report['layouts']} layouts; noise ceiling of the "
                  f"change {report['change_ceiling']['kendall_tau']:+.2f}", fontsize=9)
     return _save(plt, fig, path)
