@@ -55,6 +55,7 @@ CASES = [
     (["export", "--study-name", "s", "--out", "{tmp}/o", "--top", "0"], "argument --top: must lie in 1.."),
     (["export", "--study-name", "s", "--out", "{tmp}/o", "--format", "exe"], "argument --format: invalid choice"),
     (["bench", "contrast", MN32, MN32S, "--top", "0"], "argument --top: must lie in 1.."),
+    (["bench", "contrast", MN32, MN32S, "--prefer", "0"], "argument --prefer: must lie in (0, 1]"),
     (["bench", "contrast", MN32, MN32S, "--predictors", "oracle"], "argument --predictors: invalid choice"),
     (["bench", "contrast", MN32, MN32S, "--plot", "{tmp}/old.png"], "old.png already exists; give --force"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),

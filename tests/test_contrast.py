@@ -11,7 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archsearch.evidence.contrast import change, change_ceiling, contrast, percentiles, shared_layouts
+from archsearch.evidence.contrast import (
+    change,
+    change_ceiling,
+    contrast,
+    percentiles,
+    preferred_agreement,
+    preferred_shift,
+    shared_layouts,
+)
 from tests.conftest import ROOT, run_cli
 
 TABLES = ROOT / "benchmarks" / "tables"
@@ -56,6 +64,49 @@ def test_the_layer_shift_on_a_full_grid():
     assert out["layer_shift"]["same"] == pytest.approx([0.0, 0.0, 0.0], abs=1e-12)
 
 
+def test_the_preferred_shift_on_closed_cases():
+    """The top third by A are the layouts wide at the first layer, by B those wide at the last: the group's
+    mean log2 width moves by exactly -1 and +1 there; a predictor that swaps A and B moves the other way."""
+    chans = np.array([[8, 4, 4], [8, 4, 4], [4, 4, 8], [4, 4, 8], [4, 4, 4], [4, 4, 4]])
+    logs = np.log2(chans.astype(float))
+    acc_a = np.array([0.9, 0.8, 0.1, 0.2, 0.3, 0.4])
+    acc_b = np.array([0.1, 0.2, 0.9, 0.8, 0.3, 0.4])
+    np.testing.assert_allclose(preferred_shift(acc_a, acc_b, logs, 1 / 3), [-1.0, 0.0, 1.0])
+    np.testing.assert_allclose(preferred_shift(acc_a, acc_a, logs, 1 / 3), [0.0, 0.0, 0.0])
+    np.testing.assert_allclose(preferred_shift(acc_a, acc_b, logs, 0.01), [-1.0, 0.0, 1.0])  # at least one
+    np.testing.assert_allclose(preferred_shift(acc_a, acc_b, logs, 1.0), [0.0, 0.0, 0.0])  # everyone on both
+    shift, r, ci = preferred_agreement(acc_b, acc_a, acc_a, acc_b, logs, 1 / 3, resamples=50)
+    assert shift.tolist() == [1.0, 0.0, -1.0] and r == pytest.approx(-1.0) and ci[0] <= ci[1] <= 1.0
+    shift, r, ci = preferred_agreement(acc_a, acc_a, acc_a, acc_b, logs, 1 / 3, resamples=50)
+    assert np.isnan(r) and all(np.isnan(ci))  # a group that does not move agrees with nothing
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([4, 8, 16]), st.sampled_from([4, 8, 16]), st.sampled_from([4, 8, 16]),
+                          st.floats(0, 1), st.floats(0, 1)), min_size=8, max_size=40),
+       st.floats(0.05, 0.5))
+def test_an_oracle_prefers_as_training_does_and_the_swapped_one_the_other_way(rows, share):
+    chans = np.array([r[:3] for r in rows])
+    acc_a, acc_b = np.array([r[3] for r in rows]), np.array([r[4] for r in rows])
+    logs = np.log2(chans.astype(float))
+    trained = preferred_shift(acc_a, acc_b, logs, share)
+    if np.ptp(trained) == 0:
+        return
+    _, r, ci = preferred_agreement(acc_a * 2, acc_b * 4, acc_a, acc_b, logs, share, resamples=10)
+    assert r == pytest.approx(1.0)  # an exact rescale picks the same groups
+    _, r, _ = preferred_agreement(acc_b, acc_a, acc_a, acc_b, logs, share, resamples=10)
+    assert r == pytest.approx(-1.0)
+    out = contrast(acc_a, acc_b, {"o": acc_a}, {"o": acc_b}, chans.tolist(), resamples=5, prefer=share)
+    assert out["training"]["preferred_r"] == pytest.approx(1.0)
+    assert out["predictors"]["o"]["preferred_shift"] == pytest.approx(trained.tolist())
+
+
+def test_no_preferred_shift_across_depths():
+    out = contrast(np.arange(4.0), np.arange(4.0)[::-1], {"p": np.arange(4.0)}, {"p": np.arange(4.0)},
+                   [[4, 8], [8, 4], [4, 8, 8], [8, 8, 4]], resamples=5)
+    assert out["training"]["preferred_shift"] is None and out["predictors"]["p"]["preferred_r"] is None
+
+
 def _table(channels, runs):
     layouts = [{"id": i, "schedule": 0, "M": 10, "channels": list(c)} for i, c in enumerate(channels)]
     return {"layouts": layouts, "runs": [{"layout": i, "seed": s, "val_accuracy": v} for i, s, v in runs]}
@@ -90,7 +141,9 @@ def test_contrast_command_on_the_mnist1d_pair(tmp_path, capsys):
     assert rep["predictors"]["prior"]["change_tau"] is None and rep["predictors"]["prior"]["top_kept"] == 5
     assert rep["training"]["change_tau"] == pytest.approx(1.0) and -1 < rep["training"]["between_tau"] < 1
     assert len(rep["training"]["top1_a"]) == 5 and set(rep["layer_shift"]) == {"trained", "prior", "random"}
-    assert rep["change_ceiling"]["layouts"] == 40
+    assert rep["change_ceiling"]["layouts"] == 40 and rep["prefer"] == 0.1
+    assert rep["training"]["preferred_r"] == pytest.approx(1.0) and len(rep["training"]["preferred_shift"]) == 5
+    assert rep["predictors"]["prior"]["preferred_r"] is None  # the same scores: its group does not move
     other = tmp_path / "global.yaml"
     other.write_text((ROOT / "tasks" / "mnist1d-32-scrambled.yaml").read_text()
                      .replace("{name: left-right, kind: left-right, weight: 0.25}",
@@ -100,6 +153,7 @@ def test_contrast_command_on_the_mnist1d_pair(tmp_path, capsys):
                     str(plot)]) == 0
     out = capsys.readouterr().out
     assert "unchanged" not in out and plot.stat().st_size > 0 and "noise ceiling of the change" in out
+    assert "how the preferred layouts move (the top 26" in out
 
 
 def test_contrast_refuses_tables_of_different_spaces(capsys):

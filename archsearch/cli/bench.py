@@ -331,11 +331,11 @@ def cmd_contrast(args: argparse.Namespace) -> int:
     acc_a = np.array([r["val_accuracy"] for r in rows_a])
     acc_b = np.array([r["val_accuracy"] for r in rows_b])
     channels = [r["channels"] for r in rows_a]
-    result = contrast(acc_a, acc_b, scores[0], scores[1], channels, args.top, args.seed)
+    result = contrast(acc_a, acc_b, scores[0], scores[1], channels, args.top, args.seed, prefer=args.prefer)
     for entry in (result["training"], *result["predictors"].values()):
         entry["top1_a"], entry["top1_b"] = channels[entry["top1_a"]], channels[entry["top1_b"]]
     report = {"table_a": str(args.table_a), "table_b": str(args.table_b), "task_a": task_a.name,
-              "task_b": task_b.name, "layouts": len(rows_a), "top": args.top,
+              "task_b": task_b.name, "layouts": len(rows_a), "top": args.top, "prefer": args.prefer,
               "change_ceiling": change_ceiling(table_a, table_b, seed=args.seed), **result}
     if args.plot:
         from archsearch.evidence.plots import plot_contrast
@@ -358,6 +358,16 @@ def cmd_contrast(args: argparse.Namespace) -> int:
                  if np.isfinite(st["change_tau"]) else f"{'unchanged (same scores)':>24}")
         top = f"{st['top1_a']} -> {st['top1_b']}" if st["top1_a"] != st["top1_b"] else f"{st['top1_a']} on both"
         print(f"{name:15} {moved:>33} {st['between_tau']:>+9.3f} {st['top_kept']:>6}/{args.top:<2}  {top}")
+    if train["preferred_shift"] is not None:
+        k = max(1, round(args.prefer * len(rows_a)))
+        print(f"how the preferred layouts move (the top {k} by each one's values): mean log2 width per layer on B "
+              f"minus on A; r against training's across the layers [95% CI]")
+        print(f"{'':15} " + " ".join(f"{'layer ' + str(i + 1):>8}" for i in range(len(channels[0]))) + "  r")
+        for name, st in (("training", train), *report["predictors"].items()):
+            r = (f"{st['preferred_r']:+.3f}" + (f" [{st['preferred_ci'][0]:+.3f}, {st['preferred_ci'][1]:+.3f}]"
+                                                 if name != "training" else "")
+                 if np.isfinite(st["preferred_r"]) else "none (its group does not move, or moves alike everywhere)")
+            print(f"{name:15} " + " ".join(f"{v:>+8.2f}" for v in st["preferred_shift"]) + f"  {r}")
     if report["layer_shift"] is not None:
         print("how each shifts what it asks of each layer: Spearman's rho of the width on B minus on A")
         print(f"{'':15} " + " ".join(f"{'layer ' + str(i + 1):>8}" for i in range(len(channels[0]))))
@@ -449,6 +459,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--predictors", nargs="+", choices=PREDICTORS, default=list(PREDICTORS), metavar="NAME",
                    help=f"score only these (default all: {', '.join(PREDICTORS)}); the priors alone take seconds")
     c.add_argument("--top", type=int_in(1, 10_000), default=10, help="how many top picks are compared")
+    c.add_argument("--prefer", type=float_above_zero(1.0), default=0.1,
+                   help="the share of layouts counted as each one's preferred group")
     c.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help="seed of the bootstrap, ties, random floor")
     c.add_argument("--json", action="store_true", help="one JSON object on stdout")
     c.add_argument("--plot", type=plot_path, metavar="FILE", help="each one's change against training's")

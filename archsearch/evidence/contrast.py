@@ -8,9 +8,11 @@ averaged), so accuracies of very different levels compare; a layout's *change* i
 minus on A. Training's change is the measured one; a predictor's is that of its scores (on A with A's
 task and data, on B with B's). Reported per predictor: Kendall's tau of its change against training's
 (with a bootstrap interval; NaN when its scores do not change at all), how much it reorders (tau of its
-scores on A against on B), how many of its top-k picks it keeps, its top pick on each side; the same for
-training itself; and the change's noise ceiling: seed 0's change against seed 1's on the layouts trained
-twice on both tables.
+scores on A against on B), how many of its top-k picks it keeps, its top pick on each side, and how its
+*preferred layouts* move as a group: the per-layer mean log2 width of its top share of layouts on B minus
+on A, and Pearson's r of that shift against training's across the layers (a top pick is one layout, and
+training's is measured with one seed; a group is a steadier answer); the same for training itself; and the
+change's noise ceiling: seed 0's change against seed 1's on the layouts trained twice on both tables.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import numpy as np
 
 from archsearch.evidence.evaluate import layer_preferences, rank_order, rank_stats, seed_accuracies
 
-__all__ = ["change", "change_ceiling", "contrast", "percentiles", "shared_layouts"]
+__all__ = ["change", "change_ceiling", "contrast", "percentiles", "preferred_agreement", "preferred_shift",
+           "shared_layouts"]
 
 
 def _key(row: dict[str, Any]) -> tuple:
@@ -57,6 +60,41 @@ def change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (rankdata(b) - rankdata(a)) / (len(a) - 1)
 
 
+def preferred_shift(a: np.ndarray, b: np.ndarray, log_widths: np.ndarray, share: float, seed: int = 0) -> np.ndarray:
+    """Per layer, the mean of ``log_widths`` (layouts x layers) over the top ``share`` of layouts by ``b``
+    minus over the top ``share`` by ``a`` (at least one layout; ties broken by a seeded order)."""
+    k = max(1, round(share * len(a)))
+    return log_widths[rank_order(b, seed)[:k]].mean(axis=0) - log_widths[rank_order(a, seed)[:k]].mean(axis=0)
+
+
+def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+    return float(np.corrcoef(x, y)[0, 1]) if np.ptp(x) > 0 and np.ptp(y) > 0 else float("nan")
+
+
+def preferred_agreement(a: np.ndarray, b: np.ndarray, acc_a: np.ndarray, acc_b: np.ndarray, log_widths: np.ndarray,
+                        share: float = 0.1, seed: int = 0, resamples: int = 2000
+                        ) -> tuple[np.ndarray, float, tuple[float, float]]:
+    """A predictor's preferred shift (:func:`preferred_shift` of its scores ``a``, ``b``), Pearson's r of it
+    against training's (of ``acc_a``, ``acc_b``) across the layers, and a 95% bootstrap interval of r
+    (layouts resampled, both top groups chosen again). r is NaN where either shift is the same at every
+    layer (a predictor whose top group does not move)."""
+    a, b, acc_a, acc_b = (np.asarray(v, float) for v in (a, b, acc_a, acc_b))
+    shift = preferred_shift(a, b, log_widths, share, seed)
+    r = _pearson(shift, preferred_shift(acc_a, acc_b, log_widths, share, seed))
+    rng = np.random.default_rng(seed)
+    rs = []
+    for _ in range(resamples):
+        i = rng.integers(0, len(a), len(a))
+        w = log_widths[i]
+        rs.append(_pearson(preferred_shift(a[i], b[i], w, share, seed),
+                           preferred_shift(acc_a[i], acc_b[i], w, share, seed)))
+    rs = np.array(rs)
+    rs = rs[np.isfinite(rs)]
+    nan = float("nan")
+    ci = (float(np.percentile(rs, 2.5)), float(np.percentile(rs, 97.5))) if np.isfinite(r) and len(rs) else (nan, nan)
+    return shift, r, ci
+
+
 def _across(a: np.ndarray, b: np.ndarray, trained: np.ndarray, k: int, seed: int, resamples: int) -> dict[str, Any]:
     """One predictor (or training, ``a``/``b`` its accuracies) across the two tables."""
     from scipy import stats
@@ -73,14 +111,26 @@ def _across(a: np.ndarray, b: np.ndarray, trained: np.ndarray, k: int, seed: int
 
 
 def contrast(acc_a: np.ndarray, acc_b: np.ndarray, scores_a: dict[str, np.ndarray], scores_b: dict[str, np.ndarray],
-             channels: list[list[int]] | np.ndarray, k: int = 10, seed: int = 0, resamples: int = 2000
-             ) -> dict[str, Any]:
+             channels: list[list[int]] | np.ndarray, k: int = 10, seed: int = 0, resamples: int = 2000,
+             prefer: float = 0.1) -> dict[str, Any]:
     """Training and every predictor across the two tables (one value per shared layout on each side;
-    ``top1_a``/``top1_b`` are indices into that order). ``training``'s change tau is 1 by construction."""
+    ``top1_a``/``top1_b`` are indices into that order). ``training``'s change tau is 1 by construction, and
+    so is its ``preferred_r``; ``prefer`` is the share of layouts counted as preferred (the preferred-layout
+    figures are left out, None, when the layouts differ in depth)."""
     trained = change(acc_a, acc_b)
     out: dict[str, Any] = {"training": _across(acc_a, acc_b, trained, k, seed, resamples)}
     out["predictors"] = {name: _across(scores_a[name], scores_b[name], trained, k, seed, resamples)
                          for name in scores_a}
+    same_depth = len(channels) > 0 and len({len(c) for c in channels}) == 1
+    log_widths = np.log2(np.asarray(channels, dtype=float)) if same_depth else None
+    for name, entry in (("training", out["training"]), *out["predictors"].items()):
+        if log_widths is None:
+            entry.update(preferred_shift=None, preferred_r=None, preferred_ci=[None, None])
+            continue
+        a, b = (acc_a, acc_b) if name == "training" else (scores_a[name], scores_b[name])
+        shift, r, ci = preferred_agreement(a, b, acc_a, acc_b, log_widths, prefer, seed,
+                                           0 if name == "training" else resamples)
+        entry.update(preferred_shift=shift.tolist(), preferred_r=r, preferred_ci=list(ci))
     layers_a = layer_preferences(channels, {"trained": acc_a, **scores_a})
     layers_b = layer_preferences(channels, {"trained": acc_b, **scores_b})
     out["layer_shift"] = (None if layers_a is None or layers_b is None else
