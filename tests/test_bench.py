@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from archsearch.evidence.bench import BenchSettings, candidate_layouts, load_table, planned_runs
+from archsearch.evidence.bench import BenchSettings, candidate_layouts, load_table, locate_file, planned_runs
 from archsearch.evidence.evaluate import (
     PREDICTORS,
     evaluate,
@@ -157,6 +157,26 @@ def test_eval_of_the_priors_alone_needs_no_torch():
     assert out["rc"] == 0 and not out["torch"], res.stderr
     assert set(out["rep"]["predictors"]) == {"prior", "random"}
     assert set(out["rep"]["layer_preference"]) == {"trained", "prior", "random"}
+
+
+def test_a_table_finds_its_task_from_any_folder(tmp_path, monkeypatch, capsys):
+    """The shipped tables name `tasks/x.yaml` relative to the checkout's root: their readers find it from
+    another folder too (the table's own folder, then those above it); a table moved out of the checkout
+    says which file it cannot find, in one line, and builds (which write the table back) keep it as stored."""
+    shipped = ROOT / "benchmarks" / "tables" / "mnist1d-32.json"
+    monkeypatch.chdir(tmp_path)
+    assert locate_file("tasks/mnist1d-32.yaml", shipped) == str(ROOT / "tasks" / "mnist1d-32.yaml")
+    assert locate_file(str(ROOT / "tasks" / "none.yaml"), shipped) == str(ROOT / "tasks" / "none.yaml")
+    assert locate_file("tasks/none.yaml", shipped) == "tasks/none.yaml"
+    assert load_table(shipped)["task"]["file"] == "tasks/mnist1d-32.yaml"
+    assert run_cli(["bench", "eval", str(shipped), "--predictors", "prior", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["task"] == "mnist1d-32"
+    assert run_cli(["bench", "show", str(shipped)]) == 0
+    moved = tmp_path / "moved.json"
+    moved.write_text(shipped.read_text())
+    assert run_cli(["bench", "eval", str(moved), "--predictors", "prior"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "tasks/mnist1d-32.yaml: no such file" in err and len(err.splitlines()) == 1
 
 
 def test_bad_tables_are_one_line(tmp_path, capsys):

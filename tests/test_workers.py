@@ -147,6 +147,12 @@ def _check_exactly_n_with_a_retry(study: optuna.Study, n: int = 8) -> None:
                             t.system_attrs.get("failed_trial"), t.user_attrs.get("surplus"),
                             t.user_attrs.get("duplicate_of"))) for t in trials)
     assert all(k.number in retried for k in killed), story  # ... and retried to completion: nothing lost
+    for k in killed:
+        for t in ran:
+            if k.number in (t.user_attrs.get("retry_of"), t.system_attrs.get("failed_trial")):
+                # the same layout again, and a pruned retry trained (reported epochs) before it was stopped
+                assert {key: t.params.get(key) for key in k.params} == k.params, story
+                assert t.state == TrialState.COMPLETE or t.intermediate_values, story
     for t in trials:
         assert t.state in (TrialState.COMPLETE, TrialState.FAIL) or t.user_attrs.get("surplus") or \
             t.user_attrs.get("skipped")

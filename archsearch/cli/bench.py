@@ -131,7 +131,7 @@ def _build_on_storage(args: argparse.Namespace, task, space, settings, dev: str)
 def cmd_show(args: argparse.Namespace) -> int:
     from archsearch.evidence.bench import load_table, table_summary
 
-    table = load_table(args.table)
+    table = load_table(args.table, locate=True)
     rows = table_summary(table)
     s = table["settings"]
     secs = [r["seconds"] for r in table["runs"]]
@@ -174,7 +174,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from archsearch.evidence.replay import replay, summarise
     from archsearch.prior.score import Prior
 
-    table = load_table(args.table)
+    table = load_table(args.table, locate=True)
     if not table["space"]["complete_grid"]:
         raise InputError("replay needs a complete-grid table (a sample cannot answer every proposal)",
                          args.table, "space.complete_grid")
@@ -247,7 +247,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from archsearch.evidence.outputs import refuse_overwrite
 
         refuse_overwrite(args.plot, args.force, "--plot")  # before any work
-    table = load_table(args.table)
+    table = load_table(args.table, locate=True)
     task, space = _task_space(args, table)
     rows = table_summary(table)
     if len(rows) < 3:
@@ -297,7 +297,7 @@ def _side(path: str, task_file: str | None, space_file: str | None):
     """One side of a contrast: the table, its task (``task_file``, else the table's), its space, its rows."""
     from archsearch.evidence.bench import load_table, table_summary
 
-    table = load_table(path)
+    table = load_table(path, locate=True)
     task, space = _task_space(argparse.Namespace(task=task_file, space=space_file), table)
     return table, task, space, table_summary(table)
 

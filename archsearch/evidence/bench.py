@@ -37,7 +37,8 @@ from archsearch.formats.yamlio import InputError
 
 __all__ = [
     "FORMAT", "MAX_GRID", "BenchSettings", "bench_objective", "build_table", "candidate_layouts", "load_table",
-    "open_table", "planned_runs", "save_table", "sync_table", "table_study", "table_summary", "todo_runs", "train_run",
+    "locate_file", "open_table", "planned_runs", "save_table", "sync_table", "table_study", "table_summary",
+    "todo_runs", "train_run",
 ]
 
 FORMAT = "archsearch-bench-table/1"
@@ -169,8 +170,10 @@ def save_table(path: str | Path, table: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def load_table(path: str | Path) -> dict[str, Any]:
-    """A table file, checked for the keys every reader relies on."""
+def load_table(path: str | Path, locate: bool = False) -> dict[str, Any]:
+    """A table file, checked for the keys every reader relies on. ``locate`` (readers, never a build that
+    writes the table back): the task and space files it names are found wherever the command runs
+    (:func:`locate_file`)."""
     path = Path(path)
     try:
         table = json.loads(path.read_text())
@@ -183,7 +186,24 @@ def load_table(path: str | Path) -> dict[str, Any]:
     for key in ("task", "space", "settings", "layouts", "runs"):
         if key not in table:
             raise InputError("missing key", path, key)
+    if locate:
+        for key in ("task", "space"):
+            if isinstance(table[key], dict) and isinstance(table[key].get("file"), str):
+                table[key]["file"] = locate_file(table[key]["file"], path)
     return table
+
+
+def locate_file(stored: str, table_path: str | Path) -> str:
+    """A file a table names, as stored when it was built (relative to the folder it was built from, e.g.
+    ``tasks/x.yaml``): as is if absolute or found from the working directory, else from the table's folder
+    or the nearest folder above it that has it (a checkout's root, for the shipped tables), else as stored
+    (the reader then says "no such file")."""
+    if Path(stored).is_absolute() or Path(stored).exists():
+        return stored
+    for folder in Path(table_path).resolve().parents:
+        if (folder / stored).exists():
+            return str(folder / stored)
+    return stored
 
 
 # -- workers ---------------------------------------------------------------------------------------

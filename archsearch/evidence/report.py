@@ -192,7 +192,7 @@ def table_report(table_path: str | Path, out: str | Path, runs_dir: str | Path =
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    table = load_table(table_path)
+    table = load_table(table_path, locate=True)
     task, space = load_task(table["task"]["file"]), load_space(table["space"]["file"])
     rows = table_summary(table)
     if len(rows) < 3:
