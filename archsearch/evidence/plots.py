@@ -204,11 +204,15 @@ def plot_eval(report: dict, acc: np.ndarray, scores: dict[str, np.ndarray], path
 def plot_contrast(report: dict, acc_a: np.ndarray, acc_b: np.ndarray, scores_a: dict[str, np.ndarray],
                   scores_b: dict[str, np.ndarray], path: str | Path) -> Path:
     """First panel: each layout's accuracy percentile on A against on B (how training reorders); then one
-    panel per predictor: its change of percentile (B minus A) against training's."""
+    panel per predictor: its change of percentile (B minus A) against training's; last, how each one's
+    preferred group moves, layer by layer (when the layouts share one depth)."""
     from archsearch.evidence.contrast import change, percentiles
 
     plt = _plt()
-    fig, axes = _grid(plt, 1 + len(scores_a), 3, 3.8, 3.3)
+    shift = report["training"].get("preferred_shift")
+    fig, axes = _grid(plt, 1 + len(scores_a) + (shift is not None), 3, 3.8, 3.3)
+    if shift is not None:
+        _preferred_panel(axes.pop(), report, ["training", *scores_a])
     ax = axes[0]
     ax.plot(percentiles(acc_a), percentiles(acc_b), "o", ms=3, alpha=0.6, color="tab:gray")
     ax.set_title(f"training: tau {report['training']['between_tau']:+.2f} between the tasks", fontsize=8)
@@ -225,6 +229,23 @@ def plot_contrast(report: dict, acc_a: np.ndarray, acc_b: np.ndarray, scores_a: 
     fig.suptitle(f"{report['task_a']} -> {report['task_b']}: {report['layouts']} layouts; noise ceiling of the "
                  f"change {report['change_ceiling']['kendall_tau']:+.2f}", fontsize=9)
     return _save(plt, fig, path)
+
+
+def _preferred_panel(ax, report: dict, names: list[str]) -> None:
+    """Grouped bars per layer: the mean log2 width of each one's top group on B minus on A."""
+    width = 0.8 / len(names)
+    for j, name in enumerate(names):
+        st = report["training"] if name == "training" else report["predictors"][name]
+        r = st["preferred_r"]
+        label = name if name == "training" or r is None or not np.isfinite(r) else f"{name} (r {r:+.2f})"
+        x = np.arange(len(st["preferred_shift"])) + (j - (len(names) - 1) / 2) * width
+        ax.bar(x, st["preferred_shift"], width, label=label)
+    ax.axhline(0, color="black", lw=0.5)
+    ax.set_xticks(range(len(report["training"]["preferred_shift"])),
+                  [f"layer {i + 1}" for i in range(len(report["training"]["preferred_shift"]))], fontsize=7)
+    ax.set_ylabel("top group's mean log2 width, B minus A", fontsize=7)
+    ax.set_title(f"how the preferred layouts (top {report['prefer']:.0%}) move", fontsize=8)
+    ax.legend(fontsize=6)
 
 
 def plot_profile(report: dict, path: str | Path) -> Path:
