@@ -141,7 +141,8 @@ def contrast(acc_a: np.ndarray, acc_b: np.ndarray, scores_a: dict[str, np.ndarra
 def change_ceiling(table_a: dict[str, Any], table_b: dict[str, Any], resamples: int = 2000, seed: int = 0
                    ) -> dict[str, Any]:
     """Kendall's tau of seed 0's change against seed 1's, over the layouts trained with both seeds on both
-    tables: how well training's change is itself measured (no predictor can hope for more)."""
+    tables: how well training's change is itself measured (a noise-free predictor's change can agree with
+    one run's more than another run's does: up to about the square root, in correlation terms)."""
     ids_b = {_key(e): e["id"] for e in table_b["layouts"]}
     seeds_a, seeds_b = seed_accuracies(table_a), seed_accuracies(table_b)
     rows = []
