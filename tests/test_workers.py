@@ -140,8 +140,10 @@ def _check_exactly_n_with_a_retry(study: optuna.Study, n: int = 8) -> None:
     killed = [t for t in trials if t.state == TrialState.FAIL]
     assert killed, "the killed worker's trial should be marked FAIL"
     # retried by archsearch (`retry_of`) or by Optuna's heartbeat callback (`failed_trial`), whichever came first;
-    # the retry runs under the same rules as any trial, so the pruner may stop it (seen once in CI): it ran
-    ran = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    # the retry runs under the same rules as any trial: archsearch has no pruner, so the only PRUNED retry is one
+    # that stood down as surplus, the study already holding its N (seen once in CI on PostgreSQL)
+    ran = [t for t in trials if t.state == TrialState.COMPLETE
+           or (t.state == TrialState.PRUNED and t.user_attrs.get("surplus"))]
     retried = {t.user_attrs.get("retry_of") for t in ran} | {t.system_attrs.get("failed_trial") for t in ran}
     story = "\n".join(str((t.number, t.state.name, t.system_attrs.get("archsearch:pid"), t.user_attrs.get("retry_of"),
                             t.system_attrs.get("failed_trial"), t.user_attrs.get("surplus"),
@@ -150,10 +152,7 @@ def _check_exactly_n_with_a_retry(study: optuna.Study, n: int = 8) -> None:
     for k in killed:
         for t in ran:
             if k.number in (t.user_attrs.get("retry_of"), t.system_attrs.get("failed_trial")):
-                # the same layout again; a pruned retry either trained (reported epochs) before the pruner
-                # stopped it, or stood down as surplus because the study already held its N trials
-                assert {key: t.params.get(key) for key in k.params} == k.params, story
-                assert t.state == TrialState.COMPLETE or t.intermediate_values or t.user_attrs.get("surplus"), story
+                assert {key: t.params.get(key) for key in k.params} == k.params, story  # the same layout again
     for t in trials:
         assert t.state in (TrialState.COMPLETE, TrialState.FAIL) or t.user_attrs.get("surplus") or \
             t.user_attrs.get("skipped")

@@ -303,7 +303,7 @@ def _side(path: str, task_file: str | None, space_file: str | None):
 
 
 def cmd_contrast(args: argparse.Namespace) -> int:
-    from archsearch.evidence.contrast import change_ceiling, contrast, shared_layouts
+    from archsearch.evidence.contrast import change_ceiling, contrast, preferred_count, shared_layouts
     from archsearch.evidence.evaluate import PEERS, predictor_scores
 
     if args.plot:
@@ -359,7 +359,7 @@ def cmd_contrast(args: argparse.Namespace) -> int:
         top = f"{st['top1_a']} -> {st['top1_b']}" if st["top1_a"] != st["top1_b"] else f"{st['top1_a']} on both"
         print(f"{name:15} {moved:>33} {st['between_tau']:>+9.3f} {st['top_kept']:>6}/{args.top:<2}  {top}")
     if train["preferred_shift"] is not None:
-        k = max(1, round(args.prefer * len(rows_a)))
+        k = preferred_count(len(rows_a), args.prefer)
         print(f"how the preferred layouts move (the top {k} by each one's values): mean log2 width per layer on B "
               f"minus on A; r against training's across the layers [95% CI]")
         print(f"{'':15} " + " ".join(f"{'layer ' + str(i + 1):>8}" for i in range(len(channels[0]))) + "  r")

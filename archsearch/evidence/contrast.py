@@ -23,8 +23,8 @@ import numpy as np
 
 from archsearch.evidence.evaluate import layer_preferences, rank_order, rank_stats, seed_accuracies
 
-__all__ = ["change", "change_ceiling", "contrast", "percentiles", "preferred_agreement", "preferred_shift",
-           "shared_layouts"]
+__all__ = ["change", "change_ceiling", "contrast", "percentiles", "preferred_agreement", "preferred_count",
+           "preferred_shift", "shared_layouts"]
 
 
 def _key(row: dict[str, Any]) -> tuple:
@@ -60,10 +60,15 @@ def change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (rankdata(b) - rankdata(a)) / (len(a) - 1)
 
 
+def preferred_count(n: int, share: float) -> int:
+    """How many of ``n`` layouts make up the top ``share`` (at least one)."""
+    return max(1, round(share * n))
+
+
 def preferred_shift(a: np.ndarray, b: np.ndarray, log_widths: np.ndarray, share: float, seed: int = 0) -> np.ndarray:
     """Per layer, the mean of ``log_widths`` (layouts x layers) over the top ``share`` of layouts by ``b``
-    minus over the top ``share`` by ``a`` (at least one layout; ties broken by a seeded order)."""
-    k = max(1, round(share * len(a)))
+    minus over the top ``share`` by ``a`` (:func:`preferred_count` of them; ties broken by a seeded order)."""
+    k = preferred_count(len(a), share)
     return log_widths[rank_order(b, seed)[:k]].mean(axis=0) - log_widths[rank_order(a, seed)[:k]].mean(axis=0)
 
 
