@@ -4,6 +4,7 @@ the ``profile`` command end to end."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -317,3 +318,40 @@ def test_profile_needs_data(tmp_path, capsys):
     task.write_text("name: t\ninput_shape: [16]\npartitions:\n  - {name: lr, kind: left-right}\n")
     assert run_cli(["profile", str(task)]) == 2
     assert "data" in capsys.readouterr().err
+
+
+def _profiled_variants():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("profiled_variants", ROOT / "benchmarks" / "profiled_variants.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_variants_knobs_at_their_shipped_settings_are_the_shipped_prior():
+    """benchmarks/profiled_variants.py (README's table of knobs): alpha 0 with the prior's own floor is the
+    shipped share prior, and its explicit floor with every level's weight 1 is that same floor."""
+    from archsearch.formats.space import load_space
+    from archsearch.prior.score import Prior
+
+    variants = _profiled_variants()
+    space = load_space(ROOT / "search_spaces" / "mnist1d-32-grid.yaml")
+    task = load_task(ROOT / "benchmarks" / "evals" / "profiled" / "mnist1d-32-scrambled-share.yaml")
+    rng = np.random.default_rng(0)
+    layouts = [space.layout(0, space.M[0], list(rng.choice([4, 8, 16, 32, 64], 5))) for _ in range(40)]
+    shipped = np.array([Prior.for_task(task, space)(lay).score for lay in layouts])
+    same = np.array([variants.variant_prior(task, space, 0.0, "1")(lay).score for lay in layouts])
+    np.testing.assert_allclose(same, shipped, rtol=1e-12)
+    flat = replace(task, partitions=tuple(replace(p, weight=1.0) for p in task.partitions))
+    ones = np.array([variants.variant_prior(flat, space, 0.0, "share")(lay).score for lay in layouts])
+    own = np.array([Prior.for_task(flat, space)(lay).score for lay in layouts])
+    np.testing.assert_allclose(ones, own, rtol=1e-12)
+    assert not np.allclose(ones, shipped)  # the weights mattered
+    # alpha scales each meet level's need by its share: n_k = c_ref_k * w_k ** alpha; the rest keep the reference's
+    meet = np.array([p.name.startswith("meet-") for p in task.partitions])
+    base = Prior.for_task(task, space).needs
+    for alpha in (0.5, 1.0):
+        needs = variants.variant_prior(task, space, alpha, "1").needs
+        np.testing.assert_allclose(needs[meet], base[meet] * task.weights[meet] ** alpha, rtol=1e-12)
+        np.testing.assert_allclose(needs[~meet], base[~meet], rtol=1e-12)
