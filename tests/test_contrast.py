@@ -18,6 +18,7 @@ from archsearch.evidence.contrast import (
     percentiles,
     preferred_agreement,
     preferred_shift,
+    resampled_shifts,
     shared_layouts,
 )
 from tests.conftest import ROOT, run_cli
@@ -99,6 +100,26 @@ def test_an_oracle_prefers_as_training_does_and_the_swapped_one_the_other_way(ro
     out = contrast(acc_a, acc_b, {"o": acc_a}, {"o": acc_b}, chans.tolist(), resamples=5, prefer=share)
     assert out["training"]["preferred_r"] == pytest.approx(1.0)
     assert out["predictors"]["o"]["preferred_shift"] == pytest.approx(trained.tolist())
+
+
+def test_training_resampled_once_serves_every_predictor_as_if_drawn_for_each():
+    """contrast() computes training's bootstrap shifts once and hands them to each predictor: its interval
+    is the one preferred_agreement draws on its own, and the resamples pair up with the predictor's."""
+    rng = np.random.default_rng(3)
+    chans = rng.choice([4, 8, 16, 32], size=(60, 4))
+    logs = np.log2(chans.astype(float))
+    acc_a, acc_b = rng.random(60), rng.random(60)
+    scores = {"p": rng.random(60), "q": acc_b + rng.random(60)}, {"p": rng.random(60), "q": acc_a + rng.random(60)}
+    out = contrast(acc_a, acc_b, scores[0], scores[1], chans.tolist(), seed=5, resamples=300, prefer=0.2)
+    drawn = resampled_shifts(acc_a, acc_b, logs, 0.2, 5, 300)
+    for name in ("p", "q"):
+        alone = preferred_agreement(scores[0][name], scores[1][name], acc_a, acc_b, logs, 0.2, 5, 300)
+        shared = preferred_agreement(scores[0][name], scores[1][name], acc_a, acc_b, logs, 0.2, 5, 300, drawn)
+        assert alone[1:] == shared[1:] and out["predictors"][name]["preferred_ci"] == list(alone[2])
+        assert np.isfinite(alone[2]).all() and alone[2][0] < alone[2][1]
+    # resample j of the predictor and of training use the same layouts: training against itself is r = 1
+    _, r, ci = preferred_agreement(acc_a, acc_b, acc_a, acc_b, logs, 0.2, 5, 300, drawn)
+    assert r == pytest.approx(1.0) and ci[0] == pytest.approx(1.0)
 
 
 def test_no_preferred_shift_across_depths():

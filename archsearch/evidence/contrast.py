@@ -24,7 +24,7 @@ import numpy as np
 from archsearch.evidence.evaluate import layer_preferences, rank_order, rank_stats, seed_accuracies
 
 __all__ = ["change", "change_ceiling", "contrast", "percentiles", "preferred_agreement", "preferred_count",
-           "preferred_shift", "shared_layouts"]
+           "preferred_shift", "resampled_shifts", "shared_layouts"]
 
 
 def _key(row: dict[str, Any]) -> tuple:
@@ -76,24 +76,34 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.corrcoef(x, y)[0, 1]) if np.ptp(x) > 0 and np.ptp(y) > 0 else float("nan")
 
 
+def resampled_shifts(a: np.ndarray, b: np.ndarray, log_widths: np.ndarray, share: float = 0.1, seed: int = 0,
+                     resamples: int = 2000) -> np.ndarray:
+    """(resamples, layers): :func:`preferred_shift` of ``a``, ``b`` on each bootstrap resample of the layouts;
+    the resamples depend only on ``seed`` and the number of layouts, so two calls with one seed pair up."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    rng = np.random.default_rng(seed)
+    out = np.empty((resamples, log_widths.shape[1]))
+    for j in range(resamples):
+        i = rng.integers(0, len(a), len(a))
+        out[j] = preferred_shift(a[i], b[i], log_widths[i], share, seed)
+    return out
+
+
 def preferred_agreement(a: np.ndarray, b: np.ndarray, acc_a: np.ndarray, acc_b: np.ndarray, log_widths: np.ndarray,
-                        share: float = 0.1, seed: int = 0, resamples: int = 2000
+                        share: float = 0.1, seed: int = 0, resamples: int = 2000, trained: np.ndarray | None = None
                         ) -> tuple[np.ndarray, float, tuple[float, float]]:
     """A predictor's preferred shift (:func:`preferred_shift` of its scores ``a``, ``b``), Pearson's r of it
     against training's (of ``acc_a``, ``acc_b``) across the layers, and a 95% bootstrap interval of r
     (layouts resampled, both top groups chosen again). r is NaN where either shift is the same at every
-    layer (a predictor whose top group does not move)."""
+    layer (a predictor whose top group does not move). ``trained``: training's :func:`resampled_shifts` with
+    the same seed, when already computed (one set serves every predictor)."""
     a, b, acc_a, acc_b = (np.asarray(v, float) for v in (a, b, acc_a, acc_b))
     shift = preferred_shift(a, b, log_widths, share, seed)
     r = _pearson(shift, preferred_shift(acc_a, acc_b, log_widths, share, seed))
-    rng = np.random.default_rng(seed)
-    rs = []
-    for _ in range(resamples):
-        i = rng.integers(0, len(a), len(a))
-        w = log_widths[i]
-        rs.append(_pearson(preferred_shift(a[i], b[i], w, share, seed),
-                           preferred_shift(acc_a[i], acc_b[i], w, share, seed)))
-    rs = np.array(rs)
+    if trained is None:
+        trained = resampled_shifts(acc_a, acc_b, log_widths, share, seed, resamples)
+    mine = resampled_shifts(a, b, log_widths, share, seed, resamples)
+    rs = np.array([_pearson(x, y) for x, y in zip(mine, trained[:resamples], strict=True)])
     rs = rs[np.isfinite(rs)]
     nan = float("nan")
     ci = (float(np.percentile(rs, 2.5)), float(np.percentile(rs, 97.5))) if np.isfinite(r) and len(rs) else (nan, nan)
@@ -128,13 +138,15 @@ def contrast(acc_a: np.ndarray, acc_b: np.ndarray, scores_a: dict[str, np.ndarra
                          for name in scores_a}
     same_depth = len(channels) > 0 and len({len(c) for c in channels}) == 1
     log_widths = np.log2(np.asarray(channels, dtype=float)) if same_depth else None
+    drawn = (resampled_shifts(acc_a, acc_b, log_widths, prefer, seed, resamples)
+             if log_widths is not None and scores_a else None)
     for name, entry in (("training", out["training"]), *out["predictors"].items()):
         if log_widths is None:
             entry.update(preferred_shift=None, preferred_r=None, preferred_ci=[None, None])
             continue
         a, b = (acc_a, acc_b) if name == "training" else (scores_a[name], scores_b[name])
         shift, r, ci = preferred_agreement(a, b, acc_a, acc_b, log_widths, prefer, seed,
-                                           0 if name == "training" else resamples)
+                                           0 if name == "training" else resamples, trained=drawn)
         entry.update(preferred_shift=shift.tolist(), preferred_r=r, preferred_ci=list(ci))
     layers_a = layer_preferences(channels, {"trained": acc_a, **scores_a})
     layers_b = layer_preferences(channels, {"trained": acc_b, **scores_b})
