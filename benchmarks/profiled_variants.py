@@ -34,7 +34,7 @@ from archsearch.prior.score import Prior
 
 ROOT = Path(__file__).resolve().parent
 TABLES = ("digits-local-32", "digits-global-32", "digits-mid-32", "mnist1d-32", "mnist1d-32-scrambled",
-          "mnist1d-64", "mnist1d-64-scrambled")
+          "mnist1d-64", "mnist1d-64-scrambled", "mnist1d-32-s1", "mnist1d-32-s1-scrambled")
 VARIANTS = {f"alpha={a}, floor={f}": (a, f) for f in ("1", "share") for a in (0.0, 0.5, 1.0)}
 
 
