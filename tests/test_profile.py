@@ -189,7 +189,7 @@ def test_profile_command_writes_meets_with_needs_for_a_budget(tmp_path, capsys):
     out, task = tmp_path / "local-profiled.yaml", ROOT / "tasks" / "digits-local-32.yaml"
     space = ROOT / "search_spaces" / "cpu-32x32-grid.yaml"
     argv = ["profile", str(task), "--samples", "64", "--windows", "2", "--space", str(space), "--out", str(out),
-            "--runs-dir", str(tmp_path), "--json"]
+            "--runs-dir", str(tmp_path), "--json", "--needs", "meets"]
     assert run_cli(argv) == 0
     report = json.loads(capsys.readouterr().out)
     original, profiled = load_task(task), load_task(out)
@@ -229,11 +229,11 @@ def test_meet_weights_closed_form_and_bad_input():
 
 
 def test_profile_command_writes_meets_weighted_by_their_share(tmp_path, capsys):
-    """``--needs share``: the meet partitions carry each level's share of the summed |corr| as weight and
-    state no need (the prior's is the reference's capacity); no space is needed, the task's own
+    """``--needs share``, the default: the meet partitions carry each level's share of the summed |corr| as
+    weight and state no need (the prior's is the reference's capacity); no space is needed, the task's own
     partitions are as written."""
     out, task = tmp_path / "local-share.yaml", ROOT / "tasks" / "digits-local-32.yaml"
-    argv = ["profile", str(task), "--samples", "64", "--windows", "2", "--needs", "share", "--out", str(out),
+    argv = ["profile", str(task), "--samples", "64", "--windows", "2", "--out", str(out),
             "--runs-dir", str(tmp_path), "--json"]
     assert run_cli(argv) == 0
     report = json.loads(capsys.readouterr().out)
@@ -249,26 +249,32 @@ def test_profile_command_writes_meets_weighted_by_their_share(tmp_path, capsys):
     assert "C_k the summed |correlation|" in out.read_text()
 
 
-def test_the_shipped_profiled_task_is_what_profile_writes(tmp_path):
-    """benchmarks/evals/profiled/ holds what `profile --space --out` wrote at its defaults: regenerated
-    here, every partition and need is the same (the evaluations beside it were made with these files)."""
+@pytest.mark.parametrize("needs, shipped_name",
+                         [(None, "digits-local-32-share.yaml"), ("meets", "digits-local-32.yaml")])
+def test_the_shipped_profiled_task_is_what_profile_writes(needs, shipped_name, tmp_path):
+    """benchmarks/evals/profiled/ holds what `profile --space --out` wrote (at its defaults: the share design;
+    and with --needs meets): regenerated here, every partition, weight and need is the same (the evaluations
+    beside them were made with these files)."""
     import yaml
 
     out = tmp_path / "p.yaml"
     argv = ["profile", str(ROOT / "tasks" / "digits-local-32.yaml"), "--space",
             str(ROOT / "search_spaces" / "cpu-32x32-grid.yaml"), "--out", str(out), "--runs-dir", str(tmp_path)]
-    assert run_cli(argv) == 0
-    shipped = yaml.safe_load((ROOT / "benchmarks" / "evals" / "profiled" / "digits-local-32.yaml").read_text())
+    assert run_cli(argv + ([] if needs is None else ["--needs", needs])) == 0
+    shipped = yaml.safe_load((ROOT / "benchmarks" / "evals" / "profiled" / shipped_name).read_text())
     again = yaml.safe_load(out.read_text())
     assert [p["name"] for p in again["partitions"]] == [p["name"] for p in shipped["partitions"]]
     for mine, theirs in zip(again["partitions"], shipped["partitions"], strict=True):
         assert mine.get("need") == pytest.approx(theirs.get("need"), abs=2e-3)
-        assert {k: v for k, v in mine.items() if k != "need"} == {k: v for k, v in theirs.items() if k != "need"}
+        assert mine["weight"] == pytest.approx(theirs["weight"], abs=2e-3)
+        rest = ("need", "weight")
+        assert {k: v for k, v in mine.items() if k not in rest} == {k: v for k, v in theirs.items() if k not in rest}
+    assert ("need" in again["partitions"][-1]) == (needs == "meets")
 
 
 def test_profile_out_needs_a_space_that_pools_as_it_does(tmp_path, capsys):
     task = str(ROOT / "tasks" / "digits-local-32.yaml")
-    assert run_cli(["profile", task, "--out", str(tmp_path / "p.yaml")]) == 2
+    assert run_cli(["profile", task, "--out", str(tmp_path / "p.yaml"), "--needs", "meets"]) == 2
     assert "--space" in capsys.readouterr().err
     other = tmp_path / "space.yaml"
     other.write_text((ROOT / "search_spaces" / "cpu-32x32-grid.yaml").read_text()

@@ -149,7 +149,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
     if isinstance(pool, list) and len(pool) != len(task.input_shape):
         raise InputError(f"--pool gives {len(pool)} sizes for a {len(task.input_shape)}D input", field="--pool")
     if args.out is not None and args.needs == "meets" and args.space is None:
-        raise InputError("--out writes needs for a budget: give --space SPACE.yaml (or --needs entropy)",
+        raise InputError("--needs meets writes needs for a budget: give --space SPACE.yaml (or --needs share)",
                          field="--space")
     if args.out is not None:
         refuse_overwrite(args.out, args.force, "--out")
@@ -242,12 +242,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("task", help="task spec (YAML) with a data section")
     p.add_argument("--out", type=_out_path, metavar="TASK-profiled.yaml", help="write the task with measured needs")
     p.add_argument("--space", metavar="SPACE.yaml",
-                   help="the search space whose budget the needs are for (its reference layout); --out needs it")
-    p.add_argument("--needs", choices=("meets", "share", "entropy"), default="meets",
-                   help="what --out writes: meets (default): one partition per level where correlations meet, "
-                        "needs from the summed |corr| meeting there, scaled to the space's reference; share: the "
-                        "same partitions weighted by their share of the summed |corr|, no need stated (the "
-                        "reference's capacity); entropy: each partition's and canonical level's entropy in bits")
+                   help="the search space whose budget the needs are for (its reference layout); --out needs it "
+                        "with --needs meets")
+    p.add_argument("--needs", choices=("share", "meets", "entropy"), default="share",
+                   help="what --out writes: share (default): one partition per level where correlations meet, "
+                        "weighted by its share of the summed |corr|, no need stated (the reference's capacity); "
+                        "meets: the same partitions with needs from the summed |corr| meeting there, scaled to "
+                        "the space's reference; entropy: each partition's and canonical level's entropy in bits")
     p.add_argument("--samples", type=int_in(8, 4096), default=256,
                    help="training images in the sample (the entropy is at most ln of this)")
     p.add_argument("--windows", type=int_in(1, 4096), default=16, help="windows averaged per canonical and meet level")
