@@ -30,9 +30,25 @@ def test_rank_never_exceeds_the_min_cut(case, seed):
 @given(layouts_and_masks(max_inputs=12, max_window=4, channel_set=[1, 2, 4, 8], m_set=[2, 4], max_tensor=2**14),
        st.integers(0, 2**31))
 def test_rank_equals_the_min_cut_for_powers_of_two(case, seed):
-    """The paper's tightness result: equality when all channel numbers are powers of one integer."""
+    """The paper's tightness result: equality when all channel numbers are powers of one integer, for
+    generic weights. One Gaussian draw can be generic and still numerically degenerate: its smallest
+    singular values fall below float64's resolution (seen: 64 inputs' worth of rank measured as 62, the
+    last two at 2e-14 and 6e-16 of the largest; another seed gives 64). So each partition must reach the
+    bound under one of three independent draws; no draw may exceed it (the test above)."""
     lay, masks = case
-    np.testing.assert_array_equal(separation_rank(lay, masks, seed=seed), _bound(lay, masks))
+    ranks = np.stack([separation_rank(lay, masks, seed=seed + k) for k in range(3)])
+    np.testing.assert_array_equal(ranks.max(axis=0), _bound(lay, masks))
+    assert (ranks <= _bound(lay, masks)).all()
+
+
+def test_the_degenerate_draw_hypothesis_found_reaches_the_bound_with_the_next():
+    """The case hypothesis found (input 12, M = 2, widths 4, pools 2, 2, 3): seed 1 measured 62 here
+    (numerically degenerate; a different BLAS may round otherwise), seeds 2 and 3 reach the bound, 64."""
+    lay = Layout((12,), 2, (Layer(4, (2,)), Layer(4, (2,)), Layer(4, (3,))))
+    mask = np.array([[1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0]], bool)
+    assert _bound(lay, mask).tolist() == [64]
+    assert separation_rank(lay, mask, seed=1)[0] <= 64
+    assert [separation_rank(lay, mask, seed=k)[0] for k in (2, 3)] == [64, 64]
 
 
 def test_rank_equals_the_min_cut_on_the_paper_families():
