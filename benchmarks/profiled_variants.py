@@ -44,12 +44,13 @@ def variant_prior(task, space, alpha: float, floor: str) -> Prior:
     meet = np.array([p.name.startswith("meet-") for p in task.partitions])
     w = task.weights.copy()
     reference = Prior.for_space(task.masks, np.ones(len(w)), space).reference_log2
-    needs = np.where(meet, reference * np.where(meet, w, 1.0) ** alpha, np.nan) if alpha else task.needs
+    needs = np.where(meet, reference * w ** alpha, np.nan) if alpha else task.needs
     masks, windows = task.masks, np.zeros(len(w), bool)
     if floor == "share":
         share = {int(p.name.split("-")[1]): p.weight for p in task.partitions if p.name.startswith("meet-")}
         levels = range(1, max(share))
-        cmasks = np.stack([canonical(tuple(space.input_shape), level=k, pool=2) for k in levels])
+        pool = space.schedules[0][0]  # the first schedule's window: the tree the meets were measured in
+        cmasks = np.stack([canonical(tuple(space.input_shape), level=k, pool=pool) for k in levels])
         cneeds = Prior.for_space(cmasks, np.ones(len(cmasks)), space).reference_log2
         masks = np.concatenate([masks, cmasks])
         w = np.concatenate([w, [share[k] for k in levels]])
@@ -70,7 +71,6 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     out: dict = {"tables": {}, "pairs": {}}
-    picks: dict[str, dict] = {}
     for name in args.tables:
         rows, space, task = table_rows(name)
         acc = np.array([r["val_accuracy"] for r in rows])
@@ -85,9 +85,9 @@ def main() -> None:
             tau = float(kendalltau(scores, acc)[0])
             regret = float(acc[best] - acc[top])
             entry[label] = {"kendall_tau": tau, "top1": rows[top]["channels"], "top1_regret": regret}
-            print(f"  {label:22} tau {tau:+.3f}  top pick {rows[top]['channels']} regret {acc[best] - acc[top]:.3f}")
+            print(f"  {label:22} tau {tau:+.3f}  top pick {rows[top]['channels']} regret {regret:.3f}")
         out["tables"][name] = entry
-        picks[name] = entry
+    picks = out["tables"]
     for a in args.tables:
         b = f"{a}-scrambled"
         if b in picks:
