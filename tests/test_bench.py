@@ -183,7 +183,7 @@ def test_bad_tables_are_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     assert run_cli(["bench", "show", str(bad)]) == 2
-    assert "not a table (unreadable JSON" in capsys.readouterr().err
+    assert "not a table: malformed JSON at line 1, column 2" in capsys.readouterr().err
     bad.write_text(json.dumps({"format": "something else"}))
     assert run_cli(["bench", "eval", str(bad)]) == 2
     assert "not an archsearch table" in capsys.readouterr().err
@@ -246,7 +246,7 @@ def test_meco_is_finite_and_skips_what_has_no_matrix():
 def test_load_table_names_a_missing_key(tmp_path):
     f = tmp_path / "t.json"
     f.write_text(json.dumps({"format": "archsearch-bench-table/1", "task": {}}))
-    with pytest.raises(InputError, match="t.json: space: missing key"):
+    with pytest.raises(InputError, match="t.json: missing required key 'archsearch_version'"):
         load_table(f)
 
 
@@ -270,3 +270,26 @@ def test_sigterm_stops_a_build_in_one_line_and_keeps_its_runs(files):
     time.sleep(2)
     ps = subprocess.run(["pgrep", "-f", str(files / "t.json")], capture_output=True, text=True)
     assert ps.stdout.strip() == ""  # no worker left behind
+
+
+def test_a_table_grows_to_more_seeds_and_keeps_its_runs(files):
+    from archsearch.evidence.bench import new_table, open_table, save_table, todo_runs
+    from archsearch.formats.task import load_task
+
+    task, space = load_task(files / "task.yaml"), load_space(files / "space.yaml")
+    one = BenchSettings(seeds=1, noise_layouts=2, band=0.6, epochs=1)
+    table = new_table(task, space, one, "cpu")
+    n = len(table["layouts"])
+    table["runs"] = [{"layout": i, "seed": s, "val_accuracy": 0.5, "test_accuracy": 0.5}
+                     for i, s in planned_runs(n, one)]
+    save_table(files / "t.json", table)
+    three = BenchSettings(seeds=3, noise_layouts=2, band=0.6, epochs=1)
+    grown = open_table(task, space, three, files / "t.json", None, "cpu")
+    assert grown["settings"]["seeds"] == 3 and grown["runs"] == table["runs"]
+    todo = todo_runs(grown, three)
+    done = {(r["layout"], r["seed"]) for r in table["runs"]}
+    assert set(todo) == {(i, s) for i in range(n) for s in range(3)} - done  # only what is missing
+    assert len(todo) == 3 * n - len(done)
+    with pytest.raises(InputError, match="other settings"):  # fewer seeds, or another setting, still refused
+        open_table(task, space, BenchSettings(seeds=3, noise_layouts=2, band=0.6, epochs=2), files / "t.json",
+                   None, "cpu")

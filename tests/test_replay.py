@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import optuna
 import pytest
 from optuna.trial import FrozenTrial, TrialState
 
-from archsearch.evidence.bench import FORMAT, load_table
+from archsearch.evidence.bench import FORMAT, BenchSettings, load_table
 from archsearch.evidence.replay import STRATEGIES, replay, summarise
 from archsearch.formats.space import load_space
 from archsearch.formats.task import load_task
@@ -53,9 +54,11 @@ def _table(files, accuracy) -> dict:
                         "params": lay.param_count()})
         acc = float(accuracy(np.array(ch)))
         runs.append({"layout": i, "seed": 0, "val_accuracy": acc, "test_accuracy": acc - 0.01})
-    table = {"format": FORMAT, "task": {"name": "tiny", "file": str(files / "task.yaml")},
-             "space": {"name": "tiny-grid", "file": str(files / "space.yaml"), "complete_grid": True},
-             "settings": {}, "layouts": layouts, "runs": runs}
+    table = {"format": FORMAT, "archsearch_version": "test", "created": "now", "device": "cpu",
+             "task": {"name": "tiny", "file": str(files / "task.yaml"), "input_shape": [16]},
+             "space": {"name": "tiny-grid", "file": str(files / "space.yaml"), "complete_grid": True,
+                       "schedules": [[[2]] * 4], "max_params": 700, "band": 0.4},
+             "settings": asdict(BenchSettings()), "layouts": layouts, "runs": runs}
     (files / "t.json").write_text(json.dumps(table))
     return load_table(files / "t.json")
 

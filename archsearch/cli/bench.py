@@ -157,16 +157,11 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _task_space(args: argparse.Namespace, table: dict):
-    """The task (``--task``, else the table's) and space (``--space``, else the table's), checked to match."""
-    from archsearch.formats.space import load_space
-    from archsearch.formats.task import load_task
+    """The task (``--task``, else the table's) and space (``--space``, else the table's), checked to match
+    each other and the table's layouts."""
+    from archsearch.evidence.bench import table_task_space
 
-    task = load_task(args.task or table["task"]["file"])
-    space = load_space(args.space or table["space"]["file"])
-    if task.input_shape != space.input_shape:
-        raise InputError(f"the task's input_shape {list(task.input_shape)} is not the space's "
-                         f"{list(space.input_shape)}", args.task or table["task"]["file"], "input_shape")
-    return task, space
+    return table_task_space(table, args.task, args.space)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -394,7 +389,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     b.add_argument("task", help="task spec (YAML) with a data section")
     b.add_argument("space", help="search space (YAML)")
     b.add_argument("--out", type=_table_path, required=True, help="the table file (.json)")
-    b.add_argument("--layouts", type=int_in(1, 100_000), default=d.layouts,
+    b.add_argument("--layouts", type=int_in(1, 10_000), default=d.layouts,
                    help="layouts sampled when the space is no small finite grid")
     b.add_argument("--seeds", type=int_in(1, 100), default=d.seeds, help="training seeds per layout")
     b.add_argument("--noise-layouts", type=int_in(0, 100_000), default=d.noise_layouts,

@@ -188,7 +188,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     out = prepare_out(args.out, args.force)  # refuses before the storage is opened
     storage = args.storage or _default_storage_of(args.study_name, args.runs_dir)
-    study = search.open_study(args.study_name, storage, create=False)
+    study = search.open_study(args.study_name, storage, read_only=True)
     ranked = search.distinct_ranked(study)[: args.top]
     if not ranked:
         raise InputError(f"study '{args.study_name}' has no finished layout within its budget yet",

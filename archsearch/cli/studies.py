@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from pathlib import Path
@@ -22,6 +23,8 @@ def _storages(args: argparse.Namespace) -> list[str]:
 def cmd_studies(args: argparse.Namespace) -> int:
     from archsearch.search.summary import study_rows
 
+    if args.repair:
+        _repair(args.storage)
     rows = []
     for url in _storages(args):
         rows += study_rows(url)
@@ -43,13 +46,32 @@ def cmd_studies(args: argparse.Namespace) -> int:
     return 0
 
 
+def _repair(storage: str | None) -> None:
+    from archsearch.search.storages import repair_journal, storage_file
+
+    found = storage_file(storage or "")
+    if found is None or found[0] != "journal":
+        raise InputError("--repair mends a journal file: give --storage journal:FILE", field="--repair")
+    path = found[1]
+    if not path.is_file():
+        raise InputError(f"no such journal file {path}", field="--storage")
+    try:
+        kept, moved, torn = repair_journal(path)
+    except OSError as exc:
+        raise InputError(f"cannot repair {path}: {exc.strerror or exc}", field="--storage") from None
+    if torn is None:
+        print(f"{path}: all {kept} record(s) complete; nothing to repair", file=sys.stderr)
+    else:
+        print(f"{path}: kept {kept} complete record(s); moved {moved} byte(s) after them to {torn}", file=sys.stderr)
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     from archsearch.cli.search import _default_storage_of
     from archsearch.search import study as search
     from archsearch.search.summary import best_layouts
 
     storage = args.storage or _default_storage_of(args.study_name, args.runs_dir)
-    study = search.open_study(args.study_name, storage, create=False)
+    study = search.open_study(args.study_name, storage, read_only=True)
     rep = best_layouts(study, args.top)
     if args.json:
         print(json.dumps(rep, allow_nan=False, default=str))
@@ -82,7 +104,12 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     app = dashboard_app(storage, artifacts, args.study_name)
     from wsgiref.simple_server import make_server
 
-    with make_server(args.host, args.port, app) as server:
+    try:
+        server = make_server(args.host, args.port, app)
+    except OSError as exc:  # a port in use, a host that does not resolve or is not this machine's
+        raise InputError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+                         field="--port" if exc.errno == errno.EADDRINUSE else "--host") from None
+    with server:
         print(f"optuna-dashboard on http://{args.host}:{args.port}/dashboard/ (study {args.study_name}; "
               "Ctrl-C stops it)", file=sys.stderr)
         try:
@@ -109,7 +136,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         from archsearch.search import study as search
 
         storage = args.storage or _default_storage_of(args.study_name, args.runs_dir)
-        paths = study_report(search.open_study(args.study_name, storage, create=False), out)
+        paths = study_report(search.open_study(args.study_name, storage, read_only=True), out)
     for p in paths:
         print(p)
     return 0
@@ -122,6 +149,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    " (default: every RUNS_DIR/*/study.db)")
     s.add_argument("--runs-dir", type=writable_dir, default=Path("runs"), help="where the default storages live")
     s.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    s.add_argument("--repair", action="store_true",
+                   help="with --storage journal:FILE whose last record is torn (a crash, a full disk): keep every "
+                        "complete record, move the rest to FILE.torn, then list the studies")
     s.set_defaults(func=cmd_studies)
 
     h = sub.add_parser("show", help="the best layouts of a study and where their cuts run",

@@ -32,6 +32,7 @@ import numpy as np
 from archsearch import __version__
 from archsearch.core.layout import Layout
 from archsearch.formats.space import Space
+from archsearch.formats.table import FORMAT, MAX_TABLE_LAYOUTS, read_table
 from archsearch.formats.task import Task
 from archsearch.formats.yamlio import InputError
 
@@ -41,7 +42,6 @@ __all__ = [
     "todo_runs", "train_run",
 ]
 
-FORMAT = "archsearch-bench-table/1"
 #: a space with at most this many channel layouts (before the size band) is tabulated completely
 MAX_GRID = 20_000
 
@@ -146,6 +146,9 @@ def new_table(task: Task, space: Space, settings: BenchSettings, device: str,
         layouts, complete = chosen, False
     else:
         layouts, complete = candidate_layouts(space, settings.band, settings.layouts, settings.sample_seed)
+    if len(layouts) > MAX_TABLE_LAYOUTS:
+        raise InputError(f"{len(layouts)} layouts, over the limit of {MAX_TABLE_LAYOUTS} for one table",
+                         space.source, "budget")
     if not layouts:
         raise InputError(f"no layout of the space has between {settings.band} x {space.max_params} and "
                          f"{space.max_params} parameters", space.source, "budget")
@@ -166,31 +169,41 @@ def save_table(path: str | Path, table: dict[str, Any]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(table, separators=(",", ":")) + "\n")
+    kept = {k: v for k, v in table.items() if not k.startswith("_")}  # a reader's own notes stay out
+    tmp.write_text(json.dumps(kept, separators=(",", ":")) + "\n")
     os.replace(tmp, path)
 
 
 def load_table(path: str | Path, locate: bool = False) -> dict[str, Any]:
-    """A table file, checked for the keys every reader relies on. ``locate`` (readers, never a build that
-    writes the table back): the task and space files it names are found wherever the command runs
+    """A table file, checked against its schema (:func:`~archsearch.formats.table.read_table`). ``locate``
+    (readers, never a build that writes the table back): the task and space files it names are found
+    wherever the command runs
     (:func:`locate_file`)."""
     path = Path(path)
-    try:
-        table = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError("no such table", path) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"not a table (unreadable JSON: {exc})".splitlines()[0], path) from None
-    if not isinstance(table, dict) or table.get("format") != FORMAT:
-        raise InputError(f"not an archsearch table (expected \"format\": \"{FORMAT}\")", path, "format")
-    for key in ("task", "space", "settings", "layouts", "runs"):
-        if key not in table:
-            raise InputError("missing key", path, key)
+    table = read_table(path)  # the whole schema, bounded; one line naming the field otherwise
     if locate:
+        table["_path"] = str(path)  # for errors about the table found later (not written back: readers only)
         for key in ("task", "space"):
             if isinstance(table[key], dict) and isinstance(table[key].get("file"), str):
                 table[key]["file"] = locate_file(table[key]["file"], path)
     return table
+
+
+def table_task_space(table: dict[str, Any], task_path: str | None = None,
+                     space_path: str | None = None) -> tuple[Task, Space]:
+    """The task (``task_path``, else the table's) and space (``space_path``, else the table's) of a table
+    loaded with ``locate``: checked to match each other, and the space to hold every layout of the table."""
+    from archsearch.formats.space import load_space
+    from archsearch.formats.table import check_table_space
+    from archsearch.formats.task import load_task
+
+    task = load_task(task_path or table["task"]["file"])
+    space = load_space(space_path or table["space"]["file"])
+    if task.input_shape != space.input_shape:
+        raise InputError(f"the task's input_shape {list(task.input_shape)} is not the space's "
+                         f"{list(space.input_shape)}", task_path or table["task"]["file"], "input_shape")
+    check_table_space(table, space, table.get("_path", "table"))
+    return task, space
 
 
 def locate_file(stored: str, table_path: str | Path) -> str:
@@ -266,9 +279,17 @@ def train_run(layout_id: int, seed: int, layout: dict[str, Any], s: dict[str, An
 
 def open_table(task: Task, space: Space, settings: BenchSettings, out: Path,
                chosen: list[tuple[str, Layout]] | None, device: str) -> dict[str, Any]:
-    """The table at ``out`` (refused when made with other settings or files), or a new, empty one."""
+    """The table at ``out`` (refused when made with other settings or files, except more ``seeds``: a table
+    grows to more seeds per layout, keeping its runs), or a new, empty one."""
     if out.exists():
         table = load_table(out)
+        stored = dict(table["settings"])
+        if isinstance(stored.get("seeds"), int) and settings.seeds > stored["seeds"]:
+            # more seeds for every layout: the runs already there are kept (seed s of layout i is the same
+            # run under either plan), the missing seeds are planned
+            stored["seeds"] = settings.seeds
+            if stored == asdict(settings):
+                table["settings"] = stored
         if table["settings"] != asdict(settings) or table["task"]["name"] != task.name or \
                 table["space"]["name"] != space.name:
             raise InputError(f"this table was built with other settings or files ({table['task']['name']}, "

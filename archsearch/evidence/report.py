@@ -181,19 +181,16 @@ def study_report(study: optuna.Study, out: str | Path, top: int = 5) -> list[Pat
 
 def table_report(table_path: str | Path, out: str | Path, runs_dir: str | Path = "runs", top: int = 5) -> list[Path]:
     """The report of a benchmark table (see the module docstring) into the folder ``out``."""
-    from archsearch.evidence.bench import load_table, table_summary
+    from archsearch.evidence.bench import load_table, table_summary, table_task_space
     from archsearch.evidence.evaluate import evaluate, noise_ceiling, predictor_scores
     from archsearch.evidence.plots import plot_eval, plot_table
-    from archsearch.formats.space import load_space
-    from archsearch.formats.task import load_task
     from archsearch.formats.yamlio import InputError
     from archsearch.prior.score import Prior
     from archsearch.train.data import load_task_data
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     table = load_table(table_path, locate=True)
-    task, space = load_task(table["task"]["file"]), load_space(table["space"]["file"])
+    task, space = table_task_space(table)
     rows = table_summary(table)
     if len(rows) < 3:
         raise InputError(f"only {len(rows)} layout(s) trained so far; a report needs at least 3", table_path, "runs")

@@ -188,11 +188,20 @@ def dashboard_app(storage: str, artifacts: str | Path | None = None, study_name:
                          field="dashboard") from None
     from archsearch.search.study import _storage
 
-    st = _storage(storage)
+    st = _storage(storage, "read")
     if study_name is not None:
+        names = [s.study_name for s in optuna.get_all_study_summaries(st, include_best_trial=False)]
+        if study_name not in names:
+            from archsearch.formats.yamlio import InputError
+
+            raise InputError(f"no study '{study_name}' in {storage}" + (
+                f" (studies there: {', '.join(names[:10])})" if names else ""), field="--study-name")
         study = optuna.load_study(study_name=study_name, storage=st)
         note = study.user_attrs.get("note")
         if isinstance(note, str) and not optuna_dashboard.get_note(study):
-            optuna_dashboard.save_note(study, note)
+            try:
+                optuna_dashboard.save_note(study, note)
+            except Exception:  # noqa: BLE001 - a read-only storage: the dashboard shows it without the note
+                pass
     store = artifact_store(artifacts) if artifacts is not None else None
     return optuna_dashboard.wsgi(feasible_best(st), artifact_store=store)

@@ -97,10 +97,17 @@ def _quiet_optuna() -> None:
     logging.getLogger("sqlalchemy").setLevel(logging.ERROR)
 
 
-def _storage(url: str) -> optuna.storages.BaseStorage:
+def _storage(url: str, mode: str = "create") -> optuna.storages.BaseStorage:
+    """Optuna's storage for ``url``, the file it names checked first (:func:`~archsearch.search.storages.
+    check_storage`: ``mode`` create, write or read)."""
+    from archsearch.search.storages import check_storage
+
+    check_storage(url, mode)
     _quiet_optuna()
     try:
         if url.startswith(("sqlite", "postgresql", "mysql")):
+            if mode == "create" and url.startswith("sqlite:///"):
+                Path(url[len("sqlite:///"):].split("?", 1)[0]).parent.mkdir(parents=True, exist_ok=True)
             engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
             for attempt in range(3):  # workers starting together may race to create the tables
                 try:
@@ -120,7 +127,8 @@ def _storage(url: str) -> optuna.storages.BaseStorage:
             from optuna.storages.journal import JournalFileBackend
 
             path = Path(url[len("journal:"):])
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if mode == "create":
+                path.parent.mkdir(parents=True, exist_ok=True)
             return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
         return optuna.storages.get_storage(url)
     except Exception as exc:  # noqa: BLE001 - any driver error becomes one line
@@ -130,14 +138,20 @@ def _storage(url: str) -> optuna.storages.BaseStorage:
 
 def open_study(
     study_name: str, storage: str, *, fp: str | None = None, directions: list[str] | None = None,
-    sampler: optuna.samplers.BaseSampler | None = None, create: bool = True,
+    sampler: optuna.samplers.BaseSampler | None = None, create: bool = True, read_only: bool = False,
 ) -> optuna.Study:
-    """Open (or create) a study, refusing one made by another task, space or mode."""
-    st = _storage(storage)
+    """Open (or create) a study, refusing one made by another task, space or mode. ``read_only``: for a
+    command that only looks (nothing is created; ``create`` is then ignored)."""
+    st = _storage(storage, "read" if read_only else "create" if create else "write")
+    if read_only:
+        create = False
     try:
         names = [s.study_name for s in optuna.get_all_study_summaries(st, include_best_trial=False)]
     except Exception as exc:  # noqa: BLE001
-        raise InputError(f"cannot read storage '{storage}': {exc}".splitlines()[0], field="--storage") from None
+        hint = " (`archsearch studies --storage URL --repair` keeps a journal's complete records)" \
+            if storage.startswith("journal:") else ""
+        raise InputError(f"cannot read storage '{storage}': {type(exc).__name__}: {exc}".splitlines()[0] + hint,
+                         field="--storage") from None
     if study_name in names:
         study = optuna.load_study(study_name=study_name, storage=st, sampler=sampler)
         if fp is not None and study.user_attrs.get("fingerprint") not in (None, fp):

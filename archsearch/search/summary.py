@@ -18,7 +18,7 @@ def study_rows(storage: str) -> list[dict[str, Any]]:
     best feasible value (single-objective studies)."""
     from archsearch.search.recipe import RECIPE_KEY, Recipe
 
-    st = search._storage(storage)
+    st = search._storage(storage, "read")
     rows = []
     for summary in optuna.get_all_study_summaries(st, include_best_trial=False):
         study = optuna.load_study(study_name=summary.study_name, storage=st)
