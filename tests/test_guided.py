@@ -110,6 +110,7 @@ def test_verify_json_and_plot(files, capsys):
     for lay in rep["layouts"]:
         assert all(isinstance(c, int) for c in lay["channels"])
         assert isinstance(lay["prior_score"], float) and len(lay["val_accuracy"]) == len(lay["test_accuracy"]) == 2
+        assert lay["accuracy"] == lay["val_accuracy"]  # the key earlier tools read: validation accuracy
     scores = [lay["prior_score"] for lay in rep["layouts"]]
     assert len(set(scores)) > 1  # spread over the prior's range
     assert set(rep["predictors"]) == set(PREDICTORS)

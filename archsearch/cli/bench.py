@@ -77,6 +77,18 @@ def _built(out: Path, table: dict) -> None:
           + (" (the complete grid)" if table["space"]["complete_grid"] else " (a seeded sample)"))
 
 
+def table_study_name(out: Path) -> str:
+    """``bench-STEM`` for a table at ``out``, made a name ``--study-name`` accepts (so a worker can join it):
+    characters other than letters, digits, '-', '_' and '.' become '-', at most 100 in all.
+
+    >>> table_study_name(Path("my table (v2).json"))
+    'bench-my-table--v2-'
+    """
+    import re
+
+    return ("bench-" + re.sub(r"[^A-Za-z0-9_.-]", "-", out.stem))[:100]
+
+
 def _build_on_storage(args: argparse.Namespace, task, space, settings, dev: str) -> int:
     """The table's runs as the trials of an Optuna study: this process and any `archsearch worker` on any
     machine train them; the table file is rewritten from the study as runs complete here and at the end."""
@@ -87,7 +99,7 @@ def _build_on_storage(args: argparse.Namespace, task, space, settings, dev: str)
     from archsearch.search.recipe import Recipe
     from archsearch.search.worker import cpu_threads, prepare, work_with_helpers
 
-    name = args.study_name or f"bench-{args.out.stem}"
+    name = args.study_name or table_study_name(args.out)
     out = args.out.resolve()
     table = open_table(task, space, settings, out, None, dev)
     total = len(planned_runs(len(table["layouts"]), settings))  # the study is done when it holds them all
@@ -174,6 +186,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise InputError("replay needs a complete-grid table (a sample cannot answer every proposal)",
                          args.table, "space.complete_grid")
     task, space = _task_space(args, table)
+    trained = len({r["layout"] for r in table["runs"] if "val_accuracy" in r})
+    if trained < 2:
+        raise InputError(f"{trained} trained layout(s): a replay needs at least 2", args.table, "runs")
+    if args.budget_trials > trained:  # a search could never count that many distinct trainings
+        raise InputError(f"{args.budget_trials} trials per search, but the table holds {trained} trained layouts; "
+                         f"give at most {trained}", field="--budget-trials")
     if args.plot:
         from archsearch.evidence.outputs import refuse_overwrite
 

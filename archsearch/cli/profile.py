@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import numpy as np
 import yaml
 
 from archsearch.cli.args import float_above_zero, int_in, plot_path, writable_dir
+from archsearch.formats.files import write_atomic
 from archsearch.formats.yamlio import InputError
 
 _SCALE = (
@@ -125,13 +124,6 @@ def _meet_needs(space: Any, task: Any, prof: Any) -> np.ndarray:
     return meet_needs([r.surrogate_total for r in prof.meets], reference)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
@@ -160,10 +152,19 @@ def cmd_profile(args: argparse.Namespace) -> int:
     from archsearch.core.partitions import PartitionError, canonical_levels
 
     try:
-        if not canonical_levels(task.input_shape, pool):
+        levels = canonical_levels(task.input_shape, pool)
+        if not levels:
             raise InputError(f"pooling by {pool} has no canonical level on {list(task.input_shape)}", field="--pool")
     except PartitionError as exc:
         raise InputError(str(exc), field="--pool") from None
+    win = [pool] * len(task.input_shape) if isinstance(pool, int) else list(pool)
+    top = [w ** (levels[-1] + 1) for w in win]
+    if top != list(task.input_shape):  # the levels stop short of the whole grid: never drop one silently
+        left = [g // (w ** levels[-1]) for g, w in zip(task.input_shape, win, strict=True)]
+        raise InputError(f"pooling by {pool} at every level does not reach the whole {list(task.input_shape)} grid "
+                         f"(its top level would pool {left}, another window); profile measures one window at every "
+                         "level, so that level would be left out: give a grid that is a power of --pool",
+                         field="--pool")
     space = _space_for_meets(args.space, task, pool) if args.space is not None else None
     data = load_data(task.data, task.input_shape, args.runs_dir / ".cache")
     own = [p for p in task.partitions if p.kind != "canonical"]
@@ -189,6 +190,10 @@ def cmd_profile(args: argparse.Namespace) -> int:
                    "weight": float(weights[i]), **({} if meet_needs is None else {"need_bits": float(meet_needs[i])})}
                   for i, r in enumerate(prof.meets)],
     }
+    if args.plot is not None:  # first: a picture that cannot be made leaves no task file behind
+        from archsearch.evidence.plots import plot_profile
+
+        plot_profile(report, args.plot)
     if args.out is not None:
         raw, _ = read_yaml(args.task)
         if args.needs == "meets":
@@ -202,12 +207,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
                                  pool="x".join(map(str, prof.pool)))
             out = profiled_task(raw, prof, [p.name for p in own])
         text += yaml.safe_dump(out, sort_keys=False, width=110)
-        _write_atomic(Path(args.out), text)
-        load_task(args.out)  # what was written reads back as a valid task
-    if args.plot is not None:
-        from archsearch.evidence.plots import plot_profile
-
-        plot_profile(report, args.plot)
+        load_task(args.out, text)  # what is written reads back as a valid task
+        write_atomic(args.out, text)
     if args.json:
         print(json_text(report))
         return 0

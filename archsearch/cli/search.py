@@ -127,6 +127,8 @@ def _describe_study(study, recipe, task, space) -> None:
 
 
 def _summary(study, name: str, storage: str, outcome, mode: str) -> int:
+    from archsearch.cli.studies import _num
+    from archsearch.formats.escape import for_terminal as t_
     from archsearch.search import study as search
 
     ranked = search.distinct_ranked(study)
@@ -137,9 +139,9 @@ def _summary(study, name: str, storage: str, outcome, mode: str) -> int:
     for t in ranked[:5]:
         u = t.user_attrs
         value = f"{t.value:.4f}" if len(study.directions) == 1 else ", ".join(f"{v:.3f}" for v in t.values)
-        test = f"  (test {u['test_accuracy']:.4f})" if u.get("test_accuracy") is not None else ""
+        test = f"  (test {_num(u['test_accuracy'])})" if u.get("test_accuracy") is not None else ""
         print(f"  trial {t.number:4d}  {'val accuracy' if mode == 'trained' else 'value'} {value}{test}  "
-              f"prior {u['prior_score']:.4f}  params {u['params']}  channels {u['channels']}")
+              f"prior {_num(u.get('prior_score'))}  params {t_(u.get('params'))}  channels {t_(u.get('channels'))}")
     if outcome is not None and outcome.stopped:
         print(f"archsearch: search stopped: {outcome.stopped}", file=sys.stderr)
         return EXIT_STOPPED
@@ -158,6 +160,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     box: list = [None]
     work = prepare(recipe, args.study_name, device=args.device, runs_dir=args.runs_dir, threads=args.threads,
                    on_epoch=_epoch_line(box, recipe.epochs, recipe.seed))
+    if len(work.directions) != len(probe.directions):
+        raise InputError(f"the recipe's mode '{recipe.mode}' needs {len(work.directions)} objective(s), but the "
+                         f"study has {len(probe.directions)}; nothing was run", f"study '{args.study_name}': recipe",
+                         "mode")
     bar = None
     if recipe.kind == "search" and recipe.mode == "trained":
         bar = box[0] = _trial_bar(args, work.task.name, recipe.trials)

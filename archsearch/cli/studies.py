@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from archsearch.cli.args import STORAGE_HELP, int_in, storage_url, study_name, writable_dir
+from archsearch.formats.escape import for_terminal
 from archsearch.formats.yamlio import InputError
 
 
@@ -40,9 +41,9 @@ def cmd_studies(args: argparse.Namespace) -> int:
                        "-" if r["target"] is None else str(r["target"]), str(r["running"]), str(r["pruned"]),
                        str(r["failed"]), "-" if r["best_value"] is None else f"{r['best_value']:.4f}", r["storage"]]
                       for r in rows]
-    widths = [max(len(row[k]) for row in table) for k in range(len(head))]
+    widths = [max(len(for_terminal(row[k])) for row in table) for k in range(len(head))]
     for row in table:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        print("  ".join(for_terminal(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     return 0
 
 
@@ -76,23 +77,29 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rep, allow_nan=False, default=str))
         return 0
-    print(f"study {args.study_name}: task {rep['task']}, mode {rep['mode']}, {rep['complete']} complete "
+    t = for_terminal  # stored text is shown, never obeyed (escape sequences)
+    print(f"study {args.study_name}: task {t(rep['task'])}, mode {t(rep['mode'])}, {rep['complete']} complete "
           f"({rep['feasible']} within the budget)")
     if not rep["layouts"]:
         print("  no finished layout within the budget yet")
-    width = max((len(p["name"]) for lay in rep["layouts"] for p in lay["partitions"]), default=0)
+    width = max((len(t(p["name"])) for lay in rep["layouts"] for p in lay["partitions"]), default=0)
     for k, lay in enumerate(rep["layouts"], 1):
-        test = f", test {lay['test_accuracy']:.4f}" if lay.get("test_accuracy") is not None else ""
-        print(f"#{k} trial {lay['trial']}: value {_values(lay['value'])}{test}, prior {lay['prior_score']:.4f}, "
-              f"{lay['params']} parameters, {lay['layout']}")
+        test = f", test {_num(lay['test_accuracy'])}" if lay.get("test_accuracy") is not None else ""
+        print(f"#{k} trial {lay['trial']}: value {_values(lay['value'])}{test}, prior {_num(lay['prior_score'])}, "
+              f"{t(lay['params'])} parameters, {t(lay['layout'])}")
         for p in lay["partitions"]:
-            print(f"    {p['name']:>{width}}: log2 min cut {p['log2_mincut']:7.2f}   "
-                  f"cut runs through {p['explanation']}")
+            print(f"    {t(p['name']):>{width}}: log2 min cut {p['log2_mincut']:7.2f}   "
+                  f"cut runs through {t(p['explanation'])}")
     return 0
 
 
+def _num(v: Any) -> str:
+    """A stored figure: 4 decimals when it is a number, else as stored (escaped)."""
+    return f"{v:.4f}" if isinstance(v, int | float) and not isinstance(v, bool) else for_terminal(v)
+
+
 def _values(v: Any) -> str:
-    return ", ".join(f"{x:.4f}" for x in v) if isinstance(v, list) else f"{v:.4f}"
+    return ", ".join(map(_num, v)) if isinstance(v, list) else _num(v)
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -129,16 +136,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     name = args.study_name or Path(args.table).stem
     out = args.out or Path(args.runs_dir) / "reports" / name
     refuse_overwrite(out / "report.html", args.force, "--out")
-    if args.table:
-        paths = table_report(args.table, out, runs_dir=args.runs_dir)
-    else:
-        from archsearch.cli.search import _default_storage_of
-        from archsearch.search import study as search
+    from archsearch.formats.files import atomic_dir
 
-        storage = args.storage or _default_storage_of(args.study_name, args.runs_dir)
-        paths = study_report(search.open_study(args.study_name, storage, read_only=True), out)
+    with atomic_dir(out) as tmp:  # a report that fails leaves nothing, not even its folder
+        if args.table:
+            paths = table_report(args.table, tmp, runs_dir=args.runs_dir)
+        else:
+            from archsearch.cli.search import _default_storage_of
+            from archsearch.search import study as search
+
+            storage = args.storage or _default_storage_of(args.study_name, args.runs_dir)
+            paths = study_report(search.open_study(args.study_name, storage, read_only=True), tmp)
     for p in paths:
-        print(p)
+        print(out / p.name)
     return 0
 
 

@@ -92,6 +92,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
                         "prior_score": float(scores["prior"][k]),
                         "val_accuracy": [x.get("val_accuracy", float("nan")) for x in mine],
                         "test_accuracy": [x.get("test_accuracy", float("nan")) for x in mine],
+                        # the key tools read before validation and test were split: the validation accuracy
+                        "accuracy": [x.get("val_accuracy", float("nan")) for x in mine],
                         "at_chance": bool(r["val_accuracy"] <= chance + 0.01),
                         **{n: float(scores[n][k]) for n in ("naswot", "synflow", "meco")}})
     prior_stats = stats["prior"]

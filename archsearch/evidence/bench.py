@@ -44,6 +44,9 @@ __all__ = [
 
 #: a space with at most this many channel layouts (before the size band) is tabulated completely
 MAX_GRID = 20_000
+#: a sampled table draws at most this many layouts per layout asked for (each draw tries the budget up to
+#: 50 times): about a second per 100 layouts asked for
+SAMPLE_DRAWS = 20
 
 
 @dataclass(frozen=True)
@@ -89,12 +92,17 @@ def candidate_layouts(space: Space, band: float, n: int, seed: int = 0) -> tuple
                         out[_key(lay)] = ("grid", lay)
     else:
         rng = np.random.default_rng(seed)
-        for _ in range(200 * n):
+        draws = SAMPLE_DRAWS * n  # bounded: a band few layouts meet is refused, not searched for without end
+        for _ in range(draws):
             if len(out) >= n:
                 break
             lay = space.random_layouts(1, seed=int(rng.integers(2**31)))
             if lay and fits(lay[0]):
                 out.setdefault(_key(lay[0]), ("sample", lay[0]))
+        if len(out) < n:
+            raise InputError(f"only {len(out)} distinct layouts of the {n} asked for lie between {band} x "
+                             f"{space.max_params} and {space.max_params} parameters after {draws} draws: give a "
+                             "lower --band or fewer --layouts", space.source, "budget")
     for label, lay in _extras(space):
         if fits(lay) and _allowed(space, lay):
             out[_key(lay)] = (label, lay)
@@ -166,12 +174,10 @@ def new_table(task: Task, space: Space, settings: BenchSettings, device: str,
 
 def save_table(path: str | Path, table: dict[str, Any]) -> None:
     """Write under a temporary name, then rename: a reader or a kill never meets half a table."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    from archsearch.formats.files import write_atomic
+
     kept = {k: v for k, v in table.items() if not k.startswith("_")}  # a reader's own notes stay out
-    tmp.write_text(json.dumps(kept, separators=(",", ":")) + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(kept, separators=(",", ":")) + "\n")
 
 
 def load_table(path: str | Path, locate: bool = False) -> dict[str, Any]:

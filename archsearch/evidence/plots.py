@@ -19,17 +19,25 @@ def _plt():
     import matplotlib
 
     matplotlib.use("Agg")
+    # every text in a picture is plain: a task or partition named `$\\foo$` is drawn as written, never parsed
+    # as mathtext (which fails on it)
+    matplotlib.rcParams["text.parse_math"] = False
     import matplotlib.pyplot as plt
 
     return plt
 
 
 def _save(plt, fig, path: str | Path) -> Path:
-    fig.tight_layout()
+    """Save the figure whole or not at all (a failure leaves no file), then close it."""
+    from archsearch.formats.files import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        fig.tight_layout()
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".").lower() or "png")
+    finally:
+        plt.close(fig)
     return path
 
 

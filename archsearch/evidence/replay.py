@@ -139,6 +139,7 @@ def replay(table: dict[str, Any], task: Task, space: Space, prior: Prior, strate
     processes sharing the repeats (each single-threaded); the results do not depend on it."""
     jobs = [(name, seed + r, budget) for name in strategies for r in range(repeats if name != "prior-top" else 1)]
     done: dict[tuple[str, int], tuple[list[float], list[float]]] = {}
+    workers = min(workers, len(jobs))  # never more processes than jobs
     if workers <= 1:
         _setup(table, task, space, prior, guided or {})
         results = map(_job, jobs)

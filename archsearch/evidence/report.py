@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from archsearch.formats.escape import for_markdown
+
 if TYPE_CHECKING:
     import optuna
 
@@ -48,26 +50,27 @@ figcaption{font-size:.8em;color:#555}code{background:#f5f5f5;padding:0 .2em}"""
 def render(title: str, sections: list[Section], out: Path) -> list[Path]:
     """Write ``report.html`` (pictures as data URIs) and ``report.md`` (pictures linked) into ``out``,
     where the pictures already are; returns both paths."""
+    md_ = for_markdown  # every text, stored names included, escaped for each medium where it is written
     body = [f"<h1>{html.escape(title)}</h1>"]
-    md = [f"# {title}", ""]
+    md = [f"# {md_(title)}", ""]
     for sec in sections:
         body.append(f"<h2>{html.escape(sec.title)}</h2>")
-        md += [f"## {sec.title}", ""]
+        md += [f"## {md_(sec.title)}", ""]
         for para in sec.text:
             body.append(f"<p>{html.escape(para)}</p>")
-            md += [para, ""]
+            md += [md_(para), ""]
         if sec.rows:
             head, *rest = sec.rows
             body.append("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr>"
                         + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rest)
                         + "</table>")
-            md += ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
-            md += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rest] + [""]
+            md += ["| " + " | ".join(map(md_, head)) + " |", "|" + " --- |" * len(head)]
+            md += ["| " + " | ".join(map(md_, r)) + " |" for r in rest] + [""]
         for name, caption in sec.images:
             data = base64.b64encode((out / name).read_bytes()).decode()
             body.append(f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(caption)}">'
                         f"<figcaption>{html.escape(caption)}</figcaption></figure>")
-            md += [f"![{caption}]({name})", "", f"*{caption}*", ""]
+            md += [f"![{md_(caption)}]({name})", "", f"*{md_(caption)}*", ""]
     page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
     out.mkdir(parents=True, exist_ok=True)

@@ -138,10 +138,15 @@ def export_trials(
         else:
             text = _torch_text(layout, info)
         texts.append((Path(out) / f"{rank:02d}-trial-{t.number:05d}.{_EXT[fmt]}", text))
-    Path(out).mkdir(parents=True, exist_ok=True)
-    for p in Path(out).iterdir():  # an earlier export goes only now, with its replacement ready
-        if _EXPORTED.match(p.name):
-            p.unlink()
-    for path, text in texts:
-        path.write_text(text)
+    from archsearch.formats.files import write_atomic
+
+    try:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        for p in Path(out).iterdir():  # an earlier export goes only now, with its replacement ready
+            if _EXPORTED.match(p.name):
+                p.unlink()
+        for path, text in texts:
+            write_atomic(path, text)
+    except OSError as exc:  # a folder that cannot hold files (/proc, a full disk): one line
+        raise InputError(f"cannot write into {out}: {exc.strerror or exc}", field="--out") from None
     return [p for p, _ in texts]

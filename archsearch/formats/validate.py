@@ -148,12 +148,19 @@ def validate(model: type[BaseModel], data: Any, ctx: Ctx, loc: Loc = ()) -> Any:
         raw = tuple(e["loc"])
         if e["type"] == "extra_forbidden":
             parent = _real_loc(data, raw[:-1])
+            if not parent and not set(map(str, data)) & set(model.model_fields):
+                # nothing says this is a file of the expected kind (a credentials file, say): never quote it
+                kind = model.__name__.removesuffix("File").lower()
+                raise ctx.error(f"not a {kind} file: none of its keys is one a {kind} has "
+                                f"({', '.join(model.model_fields)})", loc) from None
             known = _model_at(model, parent)
             hint = did_you_mean(raw[-1], known.model_fields) if known else ""
-            raise ctx.error(f"unknown key '{raw[-1]}'{hint}", (*loc, *parent), key=raw[-1]) from None
+            raise ctx.error(f"unknown key {_short(str(raw[-1]))}{hint}", (*loc, *parent), key=raw[-1]) from None
         if e["type"] == "missing":
             raise ctx.error(f"missing required key '{raw[-1]}'", (*loc, *_real_loc(data, raw[:-1]))) from None
         where = (*loc, *_real_loc(data, raw))
+        if e["type"] == "value_error" and isinstance(e.get("input"), dict):  # a rule across fields
+            raise ctx.error(str(e["msg"]).removeprefix("Value error, "), where) from None
         raise ctx.error(f"{_words(e)}, got {_short(e.get('input'))}", where) from None
 
 

@@ -10,11 +10,15 @@ own: they belong to the machine, not to the study.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from archsearch.formats.yamlio import InputError
+from pydantic import Field, model_validator
+
+from archsearch.formats.table import MAX_TABLE_LAYOUTS, BenchSettingsFile, LayoutEntry
+from archsearch.formats.validate import Count, Ctx, Seed, Strict, validate
+from archsearch.formats.yamlio import MAX_FILE_BYTES, InputError
 
 if TYPE_CHECKING:
     import optuna
@@ -22,11 +26,62 @@ if TYPE_CHECKING:
     from archsearch.formats.space import Space
     from archsearch.formats.task import Task
 
-__all__ = ["RECIPE_KEY", "Recipe"]
+__all__ = ["MAX_TRIALS", "RECIPE_KEY", "Recipe", "RecipeFile"]
 
 #: the study user attribute that holds the recipe (JSON)
 RECIPE_KEY = "archsearch:recipe"
 RECIPE_FORMAT = 1
+#: bounds shared with the command line (``--trials``, ``--max-failures``, ``--epochs``)
+MAX_TRIALS, MAX_FAILURES, MAX_EPOCHS = 10**7, 10**6, 10_000
+#: largest recipe read from a study (two YAML files at their limit, and a table's layouts)
+MAX_RECIPE_CHARS = 4 * MAX_FILE_BYTES
+
+Path_ = Annotated[str, Field(min_length=1, max_length=4096)]
+Text = Annotated[str, Field(max_length=MAX_FILE_BYTES)]
+
+
+class BenchPart(Strict):
+    """A table study's own part: the table's settings, its layouts, and the table file's path."""
+
+    settings: BenchSettingsFile
+    layouts: Annotated[list[LayoutEntry], Field(min_length=1, max_length=MAX_TABLE_LAYOUTS)]
+    out: Path_
+
+
+class RecipeFile(Strict):
+    """A stored recipe, checked with the command line's bounds before a worker acts on any of it: anyone
+    who can write to a shared storage can write a recipe."""
+
+    kind: Literal["search", "bench"]
+    task_path: Path_
+    task_text: Text
+    space_path: Path_
+    space_text: Text
+    mode: Literal["trained", "prior-only", "pareto", "bench"]
+    trials: Annotated[int, Field(ge=1, le=MAX_TRIALS)]
+    prior: Literal["needs", "ratio"] = "needs"
+    sampler: Literal["tpe", "random", "exhaustive"] = "tpe"
+    guide: Literal["none", "guided", "warm-floor"] = "none"
+    epochs: Annotated[int, Field(ge=1, le=MAX_EPOCHS)] = 5
+    train: Count | None = None
+    val: Count | None = None
+    test: Count | None = None
+    seed: Seed = 0
+    max_failures: Annotated[int, Field(ge=1, le=MAX_FAILURES)] = 100
+    bench: BenchPart | Annotated[dict, Field(max_length=0)] = {}
+    format: Literal[1] = 1
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RecipeFile:
+        if (self.kind == "bench") != (self.mode == "bench"):
+            raise ValueError(f"mode '{self.mode}' does not go with kind '{self.kind}'")
+        if (self.kind == "bench") != isinstance(self.bench, BenchPart):
+            raise ValueError("a bench recipe holds its table's settings, layouts and out; a search's holds none")
+        if self.sampler == "exhaustive" and self.mode != "prior-only":
+            raise ValueError("sampler 'exhaustive' goes with mode 'prior-only'")
+        if self.guide != "none" and self.mode != "trained":
+            raise ValueError(f"guide '{self.guide}' goes with mode 'trained'")
+        return self
 
 
 @dataclass(frozen=True)
@@ -80,15 +135,20 @@ class Recipe:
 
     @classmethod
     def from_json(cls, text: str, where: str = "study") -> Recipe:
+        """The recipe in ``text``, checked against :class:`RecipeFile`; else one line naming ``where`` (the
+        study) and the field."""
+        if len(text) > MAX_RECIPE_CHARS:
+            raise InputError(f"more than {MAX_RECIPE_CHARS} characters, over the limit", f"{where}: recipe")
         try:
-            raw = json.loads(text)
-            known = {f.name for f in fields(cls)}
-            if not isinstance(raw, dict) or raw.get("format") != RECIPE_FORMAT or not known >= set(raw):
-                raise ValueError("unknown recipe format")
-            return cls(**raw)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"the study's recipe cannot be read ({exc}); was it made by another archsearch "
-                             "version?", field=where) from None
+            raw = json.loads(text, parse_constant=lambda c: float("nan"))
+        except (ValueError, RecursionError):
+            raise InputError("not JSON; was it made by another archsearch version, or written by hand?",
+                             f"{where}: recipe") from None
+        if not isinstance(raw, dict) or raw.get("format") != RECIPE_FORMAT:
+            raise InputError(f"not an archsearch recipe of format {RECIPE_FORMAT}; was it made by another "
+                             "archsearch version?", f"{where}: recipe", "format")
+        checked = validate(RecipeFile, raw, Ctx(f"{where}: recipe", {}))
+        return cls(**{**checked.model_dump(), "bench": raw["bench"]})
 
     def store(self, study: optuna.Study) -> None:
         study.set_user_attr(RECIPE_KEY, self.to_json())
@@ -111,4 +171,4 @@ class Recipe:
             raise InputError(f"study '{study.study_name}' holds no archsearch recipe: it was not made by "
                              "`archsearch search` or `archsearch bench build --storage` (0.4.0 or later)",
                              field="--study-name")
-        return cls.from_json(text, "--study-name")
+        return cls.from_json(text, f"study '{study.study_name}'")

@@ -155,10 +155,11 @@ def open_study(
     if study_name in names:
         study = optuna.load_study(study_name=study_name, storage=st, sampler=sampler)
         if fp is not None and study.user_attrs.get("fingerprint") not in (None, fp):
-            raise InputError(
-                f"study '{study_name}' was made by another task, search space or mode "
-                f"({study.user_attrs.get('task')} / {study.user_attrs.get('space')} / "
-                f"{study.user_attrs.get('mode')}); use another --study-name", field="--study-name")
+            from archsearch.formats.escape import for_terminal
+
+            made = " / ".join(for_terminal(study.user_attrs.get(k))[:100] for k in ("task", "space", "mode"))
+            raise InputError(f"study '{study_name}' was made by another task, search space or mode ({made}); use "
+                             "another --study-name", field="--study-name")
         return study
     if not create:
         raise InputError(f"no study '{study_name}' in {storage}" + (

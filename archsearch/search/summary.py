@@ -16,7 +16,7 @@ __all__ = ["best_layouts", "study_rows"]
 def study_rows(storage: str) -> list[dict[str, Any]]:
     """One row per study in ``storage``: task, mode, trial counts by state, the recipe's target, and the
     best feasible value (single-objective studies)."""
-    from archsearch.search.recipe import RECIPE_KEY, Recipe
+    from archsearch.search.recipe import RECIPE_KEY
 
     st = search._storage(storage, "read")
     rows = []
@@ -25,7 +25,7 @@ def study_rows(storage: str) -> list[dict[str, Any]]:
         trials = study.get_trials(deepcopy=False)
         count = {s: sum(t.state == s for t in trials) for s in TrialState}
         attrs = study.user_attrs
-        target = Recipe.from_json(attrs[RECIPE_KEY]).trials if isinstance(attrs.get(RECIPE_KEY), str) else None
+        target = _target(attrs.get(RECIPE_KEY), summary.study_name)
         best = None
         if len(study.directions) == 1:
             feasible = search.feasible_trials(study)
@@ -37,6 +37,20 @@ def study_rows(storage: str) -> list[dict[str, Any]]:
                      "waiting": count[TrialState.WAITING], "pruned": count[TrialState.PRUNED],
                      "failed": count[TrialState.FAIL], "best_value": best, "storage": storage})
     return rows
+
+
+def _target(text: object, name: str) -> int | None:
+    """The recipe's trial count; None for a study without a recipe, or with one that is not valid (the
+    listing still shows the study; ``worker`` and ``show`` say what is wrong with it)."""
+    from archsearch.formats.yamlio import InputError
+    from archsearch.search.recipe import Recipe
+
+    if not isinstance(text, str):
+        return None
+    try:
+        return Recipe.from_json(text, f"study '{name}'").trials
+    except InputError:
+        return None
 
 
 def best_layouts(study: optuna.Study, k: int = 3) -> dict[str, Any]:

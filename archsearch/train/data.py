@@ -16,8 +16,6 @@ import gzip
 import hashlib
 import json
 import math
-import os
-import uuid
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -234,13 +232,10 @@ def _npz(path: Path, shape: tuple[int, ...], seed: int = 0) -> Dataset:
 def _save_atomic(path: Path, **arrays: np.ndarray) -> None:
     """Write an .npz under a name of this process's own, then rename it into place: readers and other
     writers never see half a file, and two processes building the same cache do not collide."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp.npz")
-    try:
+    from archsearch.formats.files import atomic_path
+
+    with atomic_path(path) as tmp:  # suffix .npz: numpy adds none
         np.savez_compressed(tmp, **arrays)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def load_data(spec: DataSpec, input_shape: tuple[int, ...], cache_dir: str | Path | None = "runs/.cache") -> Dataset:

@@ -1,0 +1,36 @@
+"""Stored text made safe for the medium it is shown in, at the point of output: a study's attributes, a
+task's or a partition's name may come from anyone who can write to a shared storage.
+
+>>> for_terminal("a\\x1b[2Jb")
+'a\\\\x1b[2Jb'
+>>> for_markdown("<img src=x onerror=alert(1)> [x](javascript:alert(1))")
+'&lt;img src=x onerror=alert\\\\(1\\\\)&gt; \\\\[x\\\\]\\\\(javascript:alert\\\\(1\\\\)\\\\)'
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+__all__ = ["for_html", "for_markdown", "for_terminal"]
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+
+
+def for_terminal(text: object) -> str:
+    """``str(text)`` with every control and format character (escape sequences, carriage returns, bidi
+    overrides, newlines) written as a Python escape, so a terminal shows it instead of obeying it."""
+    return "".join(ch if unicodedata.category(ch) not in ("Cc", "Cf") else ascii(ch)[1:-1] for ch in str(text))
+
+
+def for_html(text: object) -> str:
+    """Text for HTML: ``&``, ``<``, ``>`` and both quotes as entities."""
+    return html.escape(str(text), quote=True)
+
+
+def for_markdown(text: object) -> str:
+    """Text for Markdown, shown as written by every renderer: HTML as entities (no raw tags, no autolinks),
+    Markdown's punctuation backslash-escaped (no links, images, emphasis or table cells), one line."""
+    one_line = " ".join(for_terminal(text).split())
+    return _MARKDOWN.sub(r"\\\1", html.escape(one_line, quote=False))
