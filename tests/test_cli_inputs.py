@@ -138,10 +138,17 @@ def test_a_closed_pipe_is_not_an_error(tmp_path):
     import sys
 
     table = tmp_path / "t.json"  # a table big enough that printing it outlasts `head`
+    from dataclasses import asdict
+
+    from archsearch.evidence.bench import BenchSettings
+
     table.write_text(json.dumps({
-        "format": "archsearch-bench-table/1", "task": {"name": "t"}, "space": {"name": "s", "complete_grid": True},
-        "settings": {"epochs": 1, "train": 1, "val": 1, "test": 1},
-        "layouts": [{"id": i, "label": "grid", "schedule": 0, "M": 2, "channels": [i], "params": i}
+        "format": "archsearch-bench-table/1", "archsearch_version": "test", "created": "now", "device": "cpu",
+        "task": {"name": "t", "file": "t.yaml", "input_shape": [4]},
+        "space": {"name": "s", "file": "s.yaml", "complete_grid": True, "schedules": [[[4]]], "max_params": 10**6,
+                  "band": 0.5},
+        "settings": asdict(BenchSettings()),
+        "layouts": [{"id": i, "label": "grid", "schedule": 0, "M": 2, "channels": [i + 1], "params": i + 1}
                     for i in range(3000)],
         "runs": [{"layout": i, "seed": 0, "val_accuracy": 0.5, "test_accuracy": 0.5, "seconds": 1.0}
                  for i in range(3000)]}))

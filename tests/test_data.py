@@ -138,7 +138,7 @@ def test_npy_named_npz_and_junk(tmp_path):
     with pytest.raises(InputError, match="not an .npz archive"):
         load_data(_npz_spec(f), (16,), None)
     f.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(InputError, match="cannot read as .npz"):
+    with pytest.raises(InputError, match="not an .npz archive numpy can read"):
         load_data(_npz_spec(f), (16,), None)
 
 

@@ -357,8 +357,11 @@ def test_the_study_carries_its_recipe(files, capsys):
 def test_worker_refuses_what_it_cannot_join(files, capsys):
     storage = f"journal:{files / 'x.log'}"
     assert run_cli(["worker", "--study-name", "nope", "--storage", storage, "--no-progress"]) == 2
-    assert "no study 'nope'" in capsys.readouterr().err
+    assert "no such journal file; nothing was created" in capsys.readouterr().err  # a worker joins, never creates
+    assert not (files / "x.log").exists()
     optuna.create_study(study_name="plain", storage=search._storage(storage))  # made by hand, not by archsearch
+    assert run_cli(["worker", "--study-name", "nope", "--storage", storage, "--no-progress"]) == 2
+    assert "no study 'nope'" in capsys.readouterr().err
     assert run_cli(["worker", "--study-name", "plain", "--storage", storage, "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "holds no archsearch recipe" in err

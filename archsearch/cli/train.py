@@ -25,7 +25,9 @@ def _save(report: dict, args: argparse.Namespace, folder: str | Path, name: str,
     from archsearch.evidence.outputs import json_text, new_run_dir
 
     out_dir = folder if isinstance(folder, Path) else new_run_dir(args.runs_dir / folder)
-    (out_dir / name).write_text(json_text(report, indent=2))
+    from archsearch.formats.files import write_atomic
+
+    write_atomic(out_dir / name, json_text(report, indent=2))
     plot = args.plot or out_dir / png
     plot_fn(report, plot)
     if args.json:

@@ -11,14 +11,13 @@ eval``), and the same pictures for the table's best layout.
 from __future__ import annotations
 
 import base64
-import html
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from archsearch.formats.escape import for_markdown
+from archsearch.formats.escape import for_html, for_markdown
 
 if TYPE_CHECKING:
     import optuna
@@ -50,32 +49,34 @@ figcaption{font-size:.8em;color:#555}code{background:#f5f5f5;padding:0 .2em}"""
 def render(title: str, sections: list[Section], out: Path) -> list[Path]:
     """Write ``report.html`` (pictures as data URIs) and ``report.md`` (pictures linked) into ``out``,
     where the pictures already are; returns both paths."""
+    h_ = for_html  # control characters written as escapes, then HTML's entities
     md_ = for_markdown  # every text, stored names included, escaped for each medium where it is written
-    body = [f"<h1>{html.escape(title)}</h1>"]
+    body = [f"<h1>{h_(title)}</h1>"]
     md = [f"# {md_(title)}", ""]
     for sec in sections:
-        body.append(f"<h2>{html.escape(sec.title)}</h2>")
+        body.append(f"<h2>{h_(sec.title)}</h2>")
         md += [f"## {md_(sec.title)}", ""]
         for para in sec.text:
-            body.append(f"<p>{html.escape(para)}</p>")
+            body.append(f"<p>{h_(para)}</p>")
             md += [md_(para), ""]
         if sec.rows:
             head, *rest = sec.rows
-            body.append("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr>"
-                        + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rest)
+            body.append("<table><tr>" + "".join(f"<th>{h_(c)}</th>" for c in head) + "</tr>"
+                        + "".join("<tr>" + "".join(f"<td>{h_(c)}</td>" for c in r) + "</tr>" for r in rest)
                         + "</table>")
             md += ["| " + " | ".join(map(md_, head)) + " |", "|" + " --- |" * len(head)]
             md += ["| " + " | ".join(map(md_, r)) + " |" for r in rest] + [""]
         for name, caption in sec.images:
             data = base64.b64encode((out / name).read_bytes()).decode()
-            body.append(f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(caption)}">'
-                        f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+            body.append(f'<figure><img src="data:image/png;base64,{data}" alt="{h_(caption)}">'
+                        f"<figcaption>{h_(caption)}</figcaption></figure>")
             md += [f"![{md_(caption)}]({name})", "", f"*{md_(caption)}*", ""]
-    page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+    page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{h_(title)}</title>'
             f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.html").write_text(page, encoding="utf-8")
-    (out / "report.md").write_text("\n".join(md), encoding="utf-8")
+    from archsearch.formats.files import write_atomic
+
+    write_atomic(out / "report.html", page)
+    write_atomic(out / "report.md", "\n".join(md))
     return [out / "report.html", out / "report.md"]
 
 

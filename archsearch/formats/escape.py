@@ -25,8 +25,9 @@ def for_terminal(text: object) -> str:
 
 
 def for_html(text: object) -> str:
-    """Text for HTML: ``&``, ``<``, ``>`` and both quotes as entities."""
-    return html.escape(str(text), quote=True)
+    """Text for HTML: control characters as escapes (:func:`for_terminal`), then ``&``, ``<``, ``>`` and
+    both quotes as entities."""
+    return html.escape(for_terminal(text), quote=True)
 
 
 def for_markdown(text: object) -> str:

@@ -112,8 +112,9 @@ def _model_at(model: type[BaseModel] | None, loc: Loc) -> type[BaseModel] | None
     return model
 
 
-def _real_loc(data: Any, loc: Loc) -> Loc:
-    """Drop pydantic's union-member tags from ``loc``, keeping only steps that exist in ``data``."""
+def _real_loc(data: Any, loc: Loc, name_missing: bool = True) -> Loc:
+    """Drop pydantic's union-member tags from ``loc``, keeping only steps that exist in ``data`` (and, with
+    ``name_missing``, the first key that does not)."""
     out: list[Any] = []
     cur = data
     for part in loc:
@@ -122,7 +123,7 @@ def _real_loc(data: Any, loc: Loc) -> Loc:
         elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
             cur = cur[part]
         else:
-            if isinstance(cur, dict) and isinstance(part, str) and not out[-1:] == [part]:
+            if name_missing and isinstance(cur, dict) and isinstance(part, str) and not out[-1:] == [part]:
                 out.append(part)  # a missing key: name it
             break
         out.append(part)
@@ -157,7 +158,7 @@ def validate(model: type[BaseModel], data: Any, ctx: Ctx, loc: Loc = ()) -> Any:
             hint = did_you_mean(raw[-1], known.model_fields) if known else ""
             raise ctx.error(f"unknown key {_short(str(raw[-1]))}{hint}", (*loc, *parent), key=raw[-1]) from None
         if e["type"] == "missing":
-            raise ctx.error(f"missing required key '{raw[-1]}'", (*loc, *_real_loc(data, raw[:-1]))) from None
+            raise ctx.error(f"missing required key '{raw[-1]}'", (*loc, *_real_loc(data, raw[:-1], False))) from None
         where = (*loc, *_real_loc(data, raw))
         if e["type"] == "value_error" and isinstance(e.get("input"), dict):  # a rule across fields
             raise ctx.error(str(e["msg"]).removeprefix("Value error, "), where) from None

@@ -372,6 +372,20 @@ def _counts(study: optuna.Study) -> tuple[int, int]:
     return complete, len(trials) - complete
 
 
+def _wrong_values(value: Any, n: int) -> str:
+    """Why Optuna would fail a trial whose objective returned ``value``, in a study of ``n`` objectives
+    ("" when it would not): the wrong number of values, or one that is NaN or no number."""
+    values = list(value) if isinstance(value, list | tuple) else [value]
+    if len(values) != n:
+        return f"the objective returned {len(values)} value(s) for a study of {n} objective(s)"
+    try:
+        if not any(np.isnan(float(v)) for v in values):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return f"the objective returned a value that is NaN or no number: {str(values)[:100]}"
+
+
 def _reason(t: FrozenTrial) -> str:
     u = t.user_attrs
     return str(u.get("fail_reason") or u.get("skipped") or ("interrupted" if u.get("interrupted") else "") or
@@ -415,6 +429,10 @@ def run_study(
                 beat.stop()
         if _taken(study, trial):  # failed as stale meanwhile: Optuna's tell would raise
             raise _Taken()
+        wrong = _wrong_values(value, len(study.directions))
+        if wrong:  # Optuna would fail the trial without a reason, as if its worker had died: say why
+            trial.set_user_attr("fail_reason", wrong)
+            return float("nan")
         if _is_surplus(study, trial, trials):  # the final check: another worker got there first
             trial.set_user_attr("surplus", True)
             trial.set_user_attr("surplus_value", value)

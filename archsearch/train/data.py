@@ -187,7 +187,9 @@ def _npz(path: Path, shape: tuple[int, ...], seed: int = 0) -> Dataset:
     try:
         z = np.load(path, allow_pickle=False)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input
-        raise InputError(f"cannot read as .npz: {' '.join(str(exc).split())[:200]}", path, "data.path") from None
+        # numpy's message may quote the file's header: name the kind of failure, never the content
+        raise InputError(f"not an .npz archive numpy can read ({type(exc).__name__}); save with np.savez", path,
+                         "data.path") from None
     if not isinstance(z, np.lib.npyio.NpzFile):
         raise InputError(f"not an .npz archive (holds a single {type(z).__name__}); save with np.savez",
                          path, "data.path")
