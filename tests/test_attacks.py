@@ -461,3 +461,30 @@ def test_a_trial_optuna_fails_for_its_values_says_why(tmp_path):
     first = study.get_trials()[0]
     assert first.state.name == "FAIL" and "NaN" in first.user_attrs["fail_reason"]
     assert sum(t.state.name == "COMPLETE" for t in study.get_trials()) == 2
+
+
+_CORPUS = ROOT / "tests" / "malformed" / "tables"
+
+
+def _corpus() -> list[tuple[str, str]]:
+    import yaml
+
+    return sorted(yaml.safe_load((_CORPUS / "EXPECT.yaml").read_text()).items())
+
+
+def test_the_table_corpus_is_complete():
+    assert {name for name, _ in _corpus()} == {p.name for p in _CORPUS.glob("*.json")}
+
+
+@pytest.mark.parametrize("name,expect", _corpus(), ids=[n for n, _ in _corpus()])
+def test_malformed_table_files_are_refused_in_one_line(name, expect, capsys):
+    assert run_cli(["bench", "show", str(_CORPUS / name)]) == 2
+    err = _one_line(capsys, expect)
+    assert str(_CORPUS / name) in err
+
+
+def test_export_into_a_folder_that_cannot_hold_files(tmp_path, capsys):
+    storage, _ = _recipe_study(tmp_path, "e", "exhaustive")
+    capsys.readouterr()
+    assert run_cli(["export", "--study-name", "e", "--storage", storage, "--out", "/proc/archsearch-out"]) == 2
+    _one_line(capsys, "--out: cannot write into /proc/archsearch-out")
