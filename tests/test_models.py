@@ -21,6 +21,28 @@ def test_parameter_count_equals_the_prior(lay):
         assert out.shape == (2, lay.classes) and torch.isfinite(out).all()
 
 
+@settings(max_examples=25, deadline=None)
+@given(layouts(max_inputs=64, max_window=4, max_channels=9))
+def test_mac_count_equals_the_torch_modules(lay):
+    """Multiply-accumulates counted from the modules as they run (forward hooks on every conv and linear
+    layer: output elements x inputs each one reads), for both kinds, equal the closed form."""
+    for kind in ("convnet", "convac"):
+        model = build_model(lay, kind).eval()
+        counted = []
+
+        def hook(mod, inputs, out, counted=counted):
+            if isinstance(mod, torch.nn.Linear):
+                counted.append(out.shape[-1] * mod.in_features)
+            else:  # a convolution: every output element reads in_channels x the kernel's taps
+                counted.append(out[0].numel() * mod.in_channels * math.prod(mod.kernel_size) // mod.groups)
+
+        for m in model.modules():
+            if isinstance(m, torch.nn.Conv1d | torch.nn.Conv2d | torch.nn.Linear):
+                m.register_forward_hook(hook)
+        model(torch.rand(1, lay.in_channels, *lay.input_shape))
+        assert sum(counted) == lay.mac_count()
+
+
 def test_product_pool_multiplies_each_window():
     """Evaluation mode, unit scales: each output is exactly its window's product (non-square windows)."""
     x = torch.arange(1.0, 1 + 2 * 4 * 6, dtype=torch.float64).reshape(1, 2, 4, 6) * (-1) ** torch.arange(48.0).reshape(

@@ -178,7 +178,7 @@ def _task_space(args: argparse.Namespace, table: dict):
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from archsearch.evidence.bench import load_table
-    from archsearch.evidence.replay import replay, summarise
+    from archsearch.evidence.replay import FIXED, replay, summarise
     from archsearch.prior.score import Prior
 
     table = load_table(args.table, locate=True)
@@ -206,7 +206,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if not args.no_progress:
         from tqdm.auto import tqdm
 
-        total = sum(1 if s == "prior-top" else args.repeats for s in strategies)
+        total = sum(1 if s in FIXED else args.repeats for s in strategies)
         bar = tqdm(total=total, desc="replay", unit="search", dynamic_ncols=True, file=sys.stderr)
     try:
         with signals_stop():
@@ -253,8 +253,16 @@ def _peer_data(table: dict, space, args: argparse.Namespace):
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from archsearch.evidence.baselines import balanced_order, min_width
     from archsearch.evidence.bench import load_table, table_summary
-    from archsearch.evidence.evaluate import PEERS, evaluate, layer_preferences, noise_ceiling, predictor_scores
+    from archsearch.evidence.evaluate import (
+        PEERS,
+        added_value,
+        evaluate,
+        layer_preferences,
+        noise_ceiling,
+        predictor_scores,
+    )
 
     if args.plot:
         from archsearch.evidence.outputs import refuse_overwrite
@@ -269,14 +277,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     data = _peer_data(table, space, args) if any(p in PEERS for p in args.predictors) else None
     scores = predictor_scores(rows, task, space, data, s["model"], args.seed, args.predictors)
     acc = np.array([r["val_accuracy"] for r in rows])
-    stats = evaluate(acc, scores, seed=args.seed)
+    layouts = [space.layout(r["schedule"], r["M"], r["channels"]) for r in rows]
+    narrowest = min_width(layouts)
+    stats = evaluate(acc, scores, seed=args.seed, groups=narrowest)
     ceiling = noise_ceiling(table, seed=args.seed)
     layers = layer_preferences([r["channels"] for r in rows], {"trained": acc, **scores})
+    added = added_value(acc, scores, balanced_order(layouts), stats, seed=args.seed)
     report = {"table": str(args.table), "task": task.name, "layouts": len(rows),
               "noise_ceiling_tau": ceiling["kendall_tau"], "noise_ceiling": ceiling,
               "best_val_accuracy": float(acc.max()),
               "predictors": {name: st.to_dict() for name, st in stats.items()},
-              "layer_preference": layers}
+              "added_value": added, "layer_preference": layers}
     if args.plot:
         from archsearch.evidence.plots import plot_eval
 
@@ -291,11 +302,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"noise ceiling (seed 0 against seed 1 on {ceiling['layouts']} layouts): Kendall tau "
           f"{ceiling['kendall_tau']:+.3f} [{ceiling['tau_ci'][0]:+.3f}, {ceiling['tau_ci'][1]:+.3f}]")
     print(f"{'predictor':15} {'Kendall tau [95% CI]':>26} {'Spearman [95% CI]':>26} {'top-1 regret':>13} "
-          f"{'top-5 regret':>13}")
+          f"{'top-5 regret':>13} {'tau within':>11}")
     for name, st in sorted(stats.items(), key=lambda kv: -np.nan_to_num(kv[1].kendall_tau, nan=-9)):
         print(f"{name:15} {st.kendall_tau:+8.3f} [{st.tau_ci[0]:+.3f}, {st.tau_ci[1]:+.3f}] "
               f"{st.spearman:+8.3f} [{st.spearman_ci[0]:+.3f}, {st.spearman_ci[1]:+.3f}] "
-              f"{st.top1_regret:13.4f} {st.top5_regret:13.4f}")
+              f"{st.top1_regret:13.4f} {st.top5_regret:13.4f} {st.within_group_tau:+11.3f}")
+    print("(tau within: Kendall tau within groups of equal narrowest width, weighted by pairs)")
+    if added is not None:
+        d = added
+        print(f"the prior against the best task-blind predictor ({d['best_task_blind']}): tau difference "
+              f"{d['tau_difference']:+.3f} [{d['tau_difference_ci'][0]:+.3f}, {d['tau_difference_ci'][1]:+.3f}], "
+              f"within groups {d['within_group_tau_difference']:+.3f}; the balanced rule's top-1 / top-5 regret "
+              f"{d['balanced_top1_regret']:.4f} / {d['balanced_top5_regret']:.4f} (the prior's minus those: "
+              f"{d['top1_regret_minus_balanced']:+.4f} / {d['top5_regret_minus_balanced']:+.4f})")
     if layers is not None:
         print("what each asks of each layer: Spearman's rho of the layer's width with accuracy / score")
         print(f"{'':15} " + " ".join(f"{'layer ' + str(i + 1):>8}" for i in range(len(layers['trained']))))

@@ -13,7 +13,7 @@ from typing import Any
 
 __all__ = [
     "MAX_CHANNELS", "MAX_CLASSES", "MAX_INPUTS", "MAX_KERNEL", "MAX_LAYERS", "MAX_M", "Layer", "Layout",
-    "LayoutError", "paper_pair", "param_count",
+    "LayoutError", "mac_count", "paper_pair", "param_count",
 ]
 
 # Largest sizes a layout may have: far above anything these tiny networks train at, low enough that
@@ -158,6 +158,9 @@ class Layout:
     def param_count(self) -> int:
         return param_count(self)
 
+    def mac_count(self) -> int:
+        return mac_count(self)
+
     def to_dict(self) -> dict[str, Any]:
         """The layout-file form (what :func:`archsearch.load_layout` reads)."""
         one_d = len(self.input_shape) == 1
@@ -211,6 +214,27 @@ def param_count(layout: Layout) -> int:
         prev = r
     total += prev * layout.classes + layout.classes
     return total
+
+
+def mac_count(layout: Layout) -> int:
+    """Multiply-accumulates of one forward pass of one input through the model built from ``layout``
+    (either kind: ConvNet and ConvAC have the same convolutions): the representation conv at every input
+    position (k^d * in * M each, "same" padding), each layer's 1x1 conv at every position of its grid
+    before pooling (r_{l-1} * r_l each), and the classifier (r_{L-1} * Y). Biases, BatchNorm, activations
+    and pooling are not multiply-accumulates and are not counted.
+
+    Examples
+    --------
+    >>> mac_count(Layout.uniform((4,), M=2, channels=3, pools=[4], kernel=1))  # 4*1*2 + 4*2*3 + 3*10
+    62
+    """
+    k = layout.kernel ** len(layout.input_shape)
+    total = layout.n_inputs * k * layout.in_channels * layout.M
+    prev = layout.M
+    for grid, layer in zip(layout.grids(), layout.layers, strict=False):
+        total += math.prod(grid) * prev * layer.channels
+        prev = layer.channels
+    return total + prev * layout.classes
 
 
 def paper_pair(input_shape: tuple[int, ...], M: int, r: int, pools: list[Any], **kw: int) -> tuple[Layout, Layout]:

@@ -4,8 +4,11 @@ For each predictor (a score per layout, higher = predicted better): Kendall's ta
 against mean **validation** accuracy, each with a 95% bootstrap interval (layouts resampled); the regret
 of its top-1 and top-5 picks (the table's best validation accuracy minus the best among the picks; ties
 in the score broken by a seeded random order, so a predictor that ties everything is no better than
-chance); and, once per table, the seed-to-seed noise ceiling: how well one seed's accuracies rank the
-other's on the layouts trained twice. A seeded random predictor is the floor.
+chance); Kendall's tau **within groups of equal narrowest width** (the bottleneck held fixed: what a
+predictor knows beyond "never starve a layer"); and, once per table, the seed-to-seed noise ceiling: how
+well one seed's accuracies rank the other's on the layouts trained twice. A seeded random predictor is the
+floor; the task-blind rules (:mod:`archsearch.evidence.baselines`) are the rivals to beat, and
+:func:`added_value` says by how much the prior beats the best of them.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "PEERS", "PREDICTORS", "PredictorStats", "evaluate", "noise_ceiling", "predictor_scores", "rank_order",
-    "rank_stats", "seed_accuracies", "top_k_regret",
+    "PEERS", "PREDICTORS", "PredictorStats", "added_value", "evaluate", "noise_ceiling", "predictor_scores",
+    "rank_order", "rank_stats", "seed_accuracies", "top_k_regret", "within_group_tau",
 ]
 
 #: the predictors every evaluation compares, in the order reported
-PREDICTORS = ("prior", "prior-no-output", "prior-ratio", "params", "naswot", "synflow", "meco", "random")
+PREDICTORS = ("prior", "prior-no-output", "prior-ratio", "params", "min-width", "balance", "flops", "naswot",
+              "synflow", "meco", "random")
 
 
 @dataclass(frozen=True)
@@ -33,11 +37,12 @@ class PredictorStats:
     spearman_ci: tuple[float, float]
     top1_regret: float
     top5_regret: float
+    within_group_tau: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         return {"kendall_tau": self.kendall_tau, "tau_ci": list(self.tau_ci), "spearman": self.spearman,
                 "spearman_ci": list(self.spearman_ci), "top1_regret": self.top1_regret,
-                "top5_regret": self.top5_regret}
+                "top5_regret": self.top5_regret, "within_group_tau": self.within_group_tau}
 
 
 def rank_stats(score: np.ndarray, acc: np.ndarray, resamples: int = 2000, seed: int = 0
@@ -124,16 +129,80 @@ def layer_preferences(channels: list[list[int]] | np.ndarray, values: dict[str, 
     return out
 
 
-def evaluate(acc: np.ndarray, scores: dict[str, np.ndarray], resamples: int = 2000, seed: int = 0
-             ) -> dict[str, PredictorStats]:
+def within_group_tau(score: np.ndarray, acc: np.ndarray, groups: np.ndarray) -> float:
+    """Kendall's tau-b of ``score`` against ``acc`` within each group of equal ``groups`` value (layouts of
+    one narrowest width, say), averaged over the groups weighted by their pairs, n (n - 1) / 2. A score
+    constant within a group orders nothing there and counts 0; a group of one layout, or whose accuracies
+    are all equal, has no order to find and is left out. NaN when no group is left.
+
+    >>> within_group_tau(np.array([1., 1, 2, 2]), np.array([.1, .2, .3, .4]), np.array([1, 1, 2, 2]))
+    0.0
+    >>> within_group_tau(np.array([1., 2, 1, 2]), np.array([.1, .2, .3, .4]), np.array([1, 1, 2, 2]))
+    1.0
+    """
+    from scipy import stats
+
+    score, acc, groups = (np.asarray(v, float) for v in (score, acc, groups))
+    total, weight = 0.0, 0.0
+    for g in np.unique(groups[np.isfinite(groups)]):
+        i = (groups == g) & np.isfinite(score) & np.isfinite(acc)
+        n = int(i.sum())
+        if n < 2 or np.ptp(acc[i]) == 0:
+            continue
+        tau = 0.0 if np.ptp(score[i]) == 0 else float(stats.kendalltau(score[i], acc[i]).statistic)
+        total += tau * n * (n - 1) / 2
+        weight += n * (n - 1) / 2
+    return total / weight if weight else float("nan")
+
+
+def evaluate(acc: np.ndarray, scores: dict[str, np.ndarray], resamples: int = 2000, seed: int = 0,
+             groups: np.ndarray | None = None) -> dict[str, PredictorStats]:
     """Every predictor in ``scores`` (name -> one score per layout) against ``acc`` (mean validation
-    accuracy per layout)."""
+    accuracy per layout); ``groups`` (one value per layout, e.g. the narrowest width) adds the tau within
+    its groups."""
     out = {}
     for name, score in scores.items():
         tau, tau_ci, rho, rho_ci = rank_stats(score, acc, resamples, seed)
+        wg = within_group_tau(score, acc, groups) if groups is not None else float("nan")
         out[name] = PredictorStats(tau, tau_ci, rho, rho_ci, top_k_regret(score, acc, 1, seed),
-                                   top_k_regret(score, acc, 5, seed))
+                                   top_k_regret(score, acc, 5, seed), wg)
     return out
+
+
+def added_value(acc: np.ndarray, scores: dict[str, np.ndarray], balanced: np.ndarray, stats: dict[str, Any],
+                predictor: str = "prior", resamples: int = 2000, seed: int = 0) -> dict[str, Any] | None:
+    """What ``predictor`` knows beyond the task-blind rules: its Kendall tau minus that of the best
+    task-blind predictor in ``scores`` (the best by point estimate on the whole table, fixed), with a paired
+    bootstrap interval (the same layouts resampled for both); the same difference within groups of equal
+    narrowest width; and its top-1 / top-5 regret against the balanced rule's (``balanced``: the layouts
+    in the rule's order). None when ``predictor`` or every task-blind one is missing."""
+    from scipy import stats as sps
+
+    from archsearch.evidence.baselines import TASK_BLIND
+
+    blind = [n for n in TASK_BLIND if n in scores and np.isfinite(stats[n].kendall_tau)]
+    if predictor not in scores or not blind:
+        return None
+    best = max(blind, key=lambda n: stats[n].kendall_tau)
+    a, b = np.asarray(scores[predictor], float), np.asarray(scores[best], float)
+    acc = np.asarray(acc, float)
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(resamples):
+        i = rng.integers(0, len(acc), len(acc))
+        if np.ptp(acc[i]) > 0 and np.ptp(a[i]) > 0 and np.ptp(b[i]) > 0:
+            diffs.append(sps.kendalltau(a[i], acc[i]).statistic - sps.kendalltau(b[i], acc[i]).statistic)
+    ci = [float(q) for q in np.percentile(diffs, [2.5, 97.5])] if diffs else [float("nan")] * 2
+    regret = {k: float(acc.max() - acc[np.asarray(balanced)[:k]].max()) for k in (1, 5)}
+    mine = stats[predictor]
+    return {"predictor": predictor, "best_task_blind": best,
+            "tau_difference": mine.kendall_tau - stats[best].kendall_tau, "tau_difference_ci": ci,
+            "within_group_tau_difference": mine.within_group_tau - max(
+                (stats[n].within_group_tau for n in blind if np.isfinite(stats[n].within_group_tau)),
+                default=float("nan")),
+            "balanced_top1_regret": regret[1], "balanced_top5_regret": regret[5],
+            "top1_regret_minus_balanced": mine.top1_regret - regret[1],
+            "top5_regret_minus_balanced": mine.top5_regret - regret[5]}
 
 
 #: the predictors that build torch models and read training images
@@ -146,6 +215,7 @@ def predictor_scores(rows: list[dict], task: Any, space: Any, data: Any, model: 
     the same without the output term, the design before 0.5, as ``prior-no-output``; ``ratio`` as
     ``prior-ratio``), parameter count, NASWOT, SynFlow, MeCo (the three at initialisation, seed 0, on
     training images: ``data`` is read only for them), and a seeded random floor."""
+    from archsearch.evidence import baselines
     from archsearch.prior.score import Prior
 
     layouts = [space.layout(r["schedule"], r["M"], r["channels"]) for r in rows]
@@ -154,7 +224,7 @@ def predictor_scores(rows: list[dict], task: Any, space: Any, data: Any, model: 
         "prior-no-output": lambda: _prior_scores(Prior.for_space(
             task.masks, task.weights, space, output=False, **Prior.task_options(task)), layouts),
         "prior-ratio": lambda: _prior_scores(Prior.for_task(task, space, "ratio"), layouts),
-        "params": lambda: np.array([float(lay.param_count()) for lay in layouts]),
+        **{name: (lambda f=f: f(layouts)) for name, f in baselines.SCORES.items()},
         "random": lambda: np.random.default_rng(seed).random(len(layouts)),
     }
     if any(n in PEERS for n in names):

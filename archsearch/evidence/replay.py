@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 __all__ = ["STRATEGIES", "ReplayResult", "replay", "summarise"]
 
 #: the strategies ``bench replay`` knows, in the order reported
-STRATEGIES = ("random", "tpe", "warm-floor", "guided", "prior-top")
+STRATEGIES = ("random", "tpe", "warm-floor", "guided", "prior-top", "balanced")
+#: strategies whose order is fixed: one search stands for every repeat
+FIXED = ("prior-top", "balanced")
 CHECKPOINTS = (5, 10, 20)
 
 
@@ -122,9 +124,22 @@ def _setup(table: dict[str, Any], task: Task, space: Space, prior: Prior, guided
                   floor=prior_floor(space, prior, seed=0))
 
 
+def balanced_search(space: Space, lookup: dict[tuple, tuple[float, float]], budget: int
+                    ) -> tuple[list[float], list[float]]:
+    """The balanced rule's search: the table's layouts trained in the rule's order (narrowest layer widest,
+    then the least spread of log2 widths, then the most parameters; no task, no sampler)."""
+    from archsearch.evidence.baselines import balanced_order
+
+    keys = sorted(lookup)
+    order = balanced_order([space.layout(s, m, list(ch)) for s, m, ch in keys])[:budget]
+    return [lookup[keys[i]][0] for i in order], [lookup[keys[i]][1] for i in order]
+
+
 def _job(job: tuple[str, int, int]) -> tuple[str, int, list[float], list[float]]:
     name, r, budget = job
     s = _STATE
+    if name == "balanced":
+        return name, r, *balanced_search(s["space"], s["lookup"], budget)
     sampler = _sampler(name, s["task"], s["space"], s["prior"], r, budget, s["guided"])
     v, t = _one_search(s["space"], s["prior"], s["lookup"], sampler, budget,
                        s["floor"] if name == "warm-floor" else -np.inf)
@@ -137,7 +152,7 @@ def replay(table: dict[str, Any], task: Task, space: Space, prior: Prior, strate
     """Replay ``repeats`` searches of ``budget`` counted trials per strategy against ``table`` (repeat r of
     every strategy uses seed ``seed + r``; ``prior-top`` is deterministic and runs once). ``workers``:
     processes sharing the repeats (each single-threaded); the results do not depend on it."""
-    jobs = [(name, seed + r, budget) for name in strategies for r in range(repeats if name != "prior-top" else 1)]
+    jobs = [(name, seed + r, budget) for name in strategies for r in range(repeats if name not in FIXED else 1)]
     done: dict[tuple[str, int], tuple[list[float], list[float]]] = {}
     workers = min(workers, len(jobs))  # never more processes than jobs
     if workers <= 1:

@@ -1,0 +1,68 @@
+"""The obvious rivals of the prior: task-blind rules that need no training and know nothing of the task.
+
+A researcher's first question of any prior is whether it knows more than "spend the budget evenly and
+never starve a layer". These are that rule's parts, each a score per layout (higher = predicted better):
+
+* ``min-width``: log2 of the narrowest hidden layer (a starved layer is a bottleneck);
+* ``balance``: minus the standard deviation of the hidden layers' log2 widths (an even spend);
+* ``params`` and ``flops``: parameter count and multiply-accumulates of one forward pass;
+
+and the **balanced rule** that combines them: layouts ordered by their narrowest layer's log2 width, then
+by the smallest spread of log2 widths, then by parameter count (largest first). Zero trainings, no task.
+Pure numpy: no torch, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from archsearch.core.layout import Layout
+
+__all__ = ["SCORES", "TASK_BLIND", "balance", "balanced_order", "flops", "min_width", "params"]
+
+#: the task-blind predictors, in the order reported
+TASK_BLIND = ("min-width", "balance", "params", "flops")
+
+
+def _log_widths(layouts: Sequence[Layout]) -> list[np.ndarray]:
+    return [np.log2(np.asarray(lay.channels, dtype=float)) for lay in layouts]
+
+
+def min_width(layouts: Sequence[Layout]) -> np.ndarray:
+    """log2 of each layout's narrowest hidden layer.
+
+    >>> min_width([Layout.uniform((4,), 2, 8, [2, 2]), Layout.uniform((4,), 2, 2, [2, 2])]).tolist()
+    [3.0, 1.0]
+    """
+    return np.array([w.min() for w in _log_widths(layouts)])
+
+
+def balance(layouts: Sequence[Layout]) -> np.ndarray:
+    """Minus the standard deviation of each layout's hidden log2 widths (0 for a uniform layout)."""
+    return np.array([-float(w.std()) for w in _log_widths(layouts)])
+
+
+def params(layouts: Sequence[Layout]) -> np.ndarray:
+    return np.array([float(lay.param_count()) for lay in layouts])
+
+
+def flops(layouts: Sequence[Layout]) -> np.ndarray:
+    """Multiply-accumulates of one forward pass (:func:`~archsearch.core.layout.mac_count`)."""
+    return np.array([float(lay.mac_count()) for lay in layouts])
+
+
+SCORES = {"min-width": min_width, "balance": balance, "params": params, "flops": flops}
+
+
+def balanced_order(layouts: Sequence[Layout]) -> np.ndarray:
+    """Indices of ``layouts`` in the balanced rule's order, best first: the narrowest layer widest, then
+    the smallest spread of log2 widths, then the most parameters; remaining ties in the given order.
+
+    >>> lays = [Layout.uniform((8,), 2, 4, [2, 2, 2]).with_channels(c) for c in ([2, 8, 8], [4, 4, 8], [4, 4, 4])]
+    >>> balanced_order(lays).tolist()  # [4, 4, 4]: narrowest 4, no spread; [4, 4, 8]: spread; [2, 8, 8]: starved
+    [2, 1, 0]
+    """
+    lo, bal, size = min_width(layouts), balance(layouts), params(layouts)
+    return np.lexsort((np.arange(len(layouts)), -size, -bal, -lo))

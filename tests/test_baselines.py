@@ -1,0 +1,74 @@
+"""The task-blind rivals of the prior: their scores, the balanced rule's order, the tau within groups of
+equal narrowest width, and what the prior adds over them, against closed cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archsearch.core.layout import Layout
+from archsearch.evidence.baselines import SCORES, TASK_BLIND, balance, balanced_order, flops, min_width
+from archsearch.evidence.evaluate import added_value, evaluate, within_group_tau
+
+
+def _lays(*widths):
+    return [Layout.uniform((16,), 4, 4, [2, 2, 2, 2]).with_channels(list(w)) for w in widths]
+
+
+def test_the_scores_in_closed_form():
+    lays = _lays([2, 4, 8, 16], [4, 4, 4, 4], [16, 8, 4, 2])
+    assert min_width(lays).tolist() == [1.0, 2.0, 1.0]
+    assert balance(lays)[1] == 0.0 and balance(lays)[0] == balance(lays)[2] == pytest.approx(-np.std([1, 2, 3, 4]))
+    assert flops(lays).tolist() == [float(lay.mac_count()) for lay in lays]
+    assert set(SCORES) == set(TASK_BLIND)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([2, 4, 8, 16, 32]), min_size=4, max_size=4), min_size=2, max_size=30))
+def test_the_balanced_order_is_the_rule(widths):
+    lays = _lays(*widths)
+    order = balanced_order(lays)
+    assert sorted(order.tolist()) == list(range(len(lays)))
+    keys = [(min(w), round(-float(np.std(np.log2(w))), 9), lay.param_count())
+            for w, lay in zip(widths, lays, strict=True)]
+    ranked = [keys[i] for i in order]
+    assert ranked == sorted(keys, reverse=True)  # narrowest widest, then least spread, then most parameters
+
+
+def test_a_predictor_equal_to_min_width_has_within_group_tau_zero():
+    rng = np.random.default_rng(0)
+    lays = _lays(*[rng.choice([2, 4, 8, 16], 4) for _ in range(60)])
+    acc = rng.random(60)
+    lo = min_width(lays)
+    assert within_group_tau(lo, acc, lo) == 0.0
+    # within every group, a score that is the accuracy itself orders perfectly
+    assert within_group_tau(acc, acc, lo) == pytest.approx(1.0)
+    assert np.isnan(within_group_tau(acc, np.ones(60), lo))  # nothing to order anywhere
+
+
+def test_within_group_tau_weights_groups_by_pairs():
+    groups = np.array([0, 0, 0, 1, 1])  # 3 pairs in group 0, 1 in group 1
+    acc = np.array([0.1, 0.2, 0.3, 0.1, 0.2])
+    score = np.array([1.0, 2.0, 3.0, 2.0, 1.0])  # +1 in group 0, -1 in group 1
+    assert within_group_tau(score, acc, groups) == pytest.approx((3 * 1 - 1) / 4)
+
+
+def test_added_value_in_closed_cases():
+    rng = np.random.default_rng(1)
+    lays = _lays(*[rng.choice([2, 4, 8, 16, 32], 4) for _ in range(80)])
+    scores = {name: f(lays) for name, f in SCORES.items()}
+    acc = scores["min-width"] + 0.01 * rng.random(80)  # the bottleneck decides, a little noise breaks ties
+    scores["prior"] = scores["min-width"].copy()  # a prior that is min-width and nothing more
+    stats = evaluate(acc, scores, resamples=200, groups=min_width(lays))
+    out = added_value(acc, scores, balanced_order(lays), stats, resamples=200)
+    assert out["best_task_blind"] == "min-width"
+    assert out["tau_difference"] == 0.0 and out["tau_difference_ci"] == [0.0, 0.0]
+    assert out["top1_regret_minus_balanced"] == pytest.approx(stats["prior"].top1_regret - out["balanced_top1_regret"])
+    scores["prior"] = acc.copy()  # an oracle: beats every rule, within groups too
+    stats = evaluate(acc, scores, resamples=200, groups=min_width(lays))
+    out = added_value(acc, scores, balanced_order(lays), stats, resamples=200)
+    assert out["tau_difference"] > 0 and out["tau_difference_ci"][0] > 0
+    assert out["within_group_tau_difference"] > 0.5 and out["top1_regret_minus_balanced"] <= 0
+    assert added_value(acc, {"prior": acc}, balanced_order(lays), stats) is None  # no rival given
