@@ -72,3 +72,27 @@ def test_added_value_in_closed_cases():
     assert out["tau_difference"] > 0 and out["tau_difference_ci"][0] > 0
     assert out["within_group_tau_difference"] > 0.5 and out["top1_regret_minus_balanced"] <= 0
     assert added_value(acc, {"prior": acc}, balanced_order(lays), stats) is None  # no rival given
+
+
+def _seeded_table(acc_by_seed: list[list[float]]) -> dict:
+    return {"runs": [{"layout": i, "seed": s, "val_accuracy": a, "test_accuracy": a}
+                     for s, accs in enumerate(acc_by_seed) for i, a in enumerate(accs)]}
+
+
+def test_the_reliability_of_a_mean_of_seeds_in_closed_cases():
+    from archsearch.evidence.evaluate import mean_of_seeds_reliability, spearman_brown
+
+    same = [0.1, 0.5, 0.3, 0.9, 0.7]
+    out = mean_of_seeds_reliability(_seeded_table([same, same, same]))
+    assert out["seeds"] == 3 and out["layouts"] == 5
+    assert out["pair_rho"] == pytest.approx(1.0) and out["reliability"] == pytest.approx(1.0)
+    assert out["tau_equivalent"] == pytest.approx(1.0)
+    # two seeds whose orders agree at rho 0.5: the mean of both is reliable at 2 * 0.5 / 1.5
+    a, b = [1, 2, 3, 4, 5, 6], [2, 1, 4, 6, 3, 5]
+    from scipy import stats
+
+    rho = stats.spearmanr(a, b).statistic
+    out = mean_of_seeds_reliability(_seeded_table([[x / 10 for x in a], [x / 10 for x in b]]))
+    assert out["pair_rho"] == pytest.approx(rho) and out["reliability"] == pytest.approx(spearman_brown(rho, 2))
+    assert out["tau_equivalent"] == pytest.approx(2 / np.pi * np.arcsin(spearman_brown(rho, 2)))
+    assert mean_of_seeds_reliability(_seeded_table([same]))["layouts"] == 0  # one seed: nothing to compare

@@ -301,6 +301,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
           f"accuracy {acc.max():.4f}")
     print(f"noise ceiling (seed 0 against seed 1 on {ceiling['layouts']} layouts): Kendall tau "
           f"{ceiling['kendall_tau']:+.3f} [{ceiling['tau_ci'][0]:+.3f}, {ceiling['tau_ci'][1]:+.3f}]")
+    ms = ceiling["mean_of_seeds"]
+    if ms["layouts"]:
+        print(f"the mean of {ms['seeds']} seeds (on the {ms['layouts']} layouts trained with them): seed-to-seed rho "
+              f"{ms['pair_rho']:+.3f}, Spearman-Brown reliability of the mean {ms['reliability']:+.3f} (Kendall "
+              f"scale {ms['tau_equivalent']:+.3f})")
     print(f"{'predictor':15} {'Kendall tau [95% CI]':>26} {'Spearman [95% CI]':>26} {'top-1 regret':>13} "
           f"{'top-5 regret':>13} {'tau within':>11}")
     for name, st in sorted(stats.items(), key=lambda kv: -np.nan_to_num(kv[1].kendall_tau, nan=-9)):

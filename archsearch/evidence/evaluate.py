@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "PEERS", "PREDICTORS", "PredictorStats", "added_value", "evaluate", "noise_ceiling", "predictor_scores",
-    "rank_order", "rank_stats", "seed_accuracies", "top_k_regret", "within_group_tau",
+    "PEERS", "PREDICTORS", "PredictorStats", "added_value", "evaluate", "mean_of_seeds_reliability",
+    "noise_ceiling", "predictor_scores", "rank_order", "rank_stats", "seed_accuracies", "spearman_brown",
+    "top_k_regret", "within_group_tau",
 ]
 
 #: the predictors every evaluation compares, in the order reported
@@ -98,10 +99,52 @@ def noise_ceiling(table: dict[str, Any], resamples: int = 2000, seed: int = 0) -
     best ordering any predictor of one run's outcome could hope for."""
     pairs = [(v[0], v[1]) for v in seed_accuracies(table).values() if 0 in v and 1 in v]
     if len(pairs) < 3:
-        return {"layouts": len(pairs), "kendall_tau": float("nan"), "tau_ci": [float("nan")] * 2}
+        return {"layouts": len(pairs), "kendall_tau": float("nan"), "tau_ci": [float("nan")] * 2,
+                "mean_of_seeds": mean_of_seeds_reliability(table)}
     a, b = np.array(pairs).T
     tau, ci, _, _ = rank_stats(a, b, resamples, seed)
-    return {"layouts": len(pairs), "kendall_tau": tau, "tau_ci": list(ci)}
+    return {"layouts": len(pairs), "kendall_tau": tau, "tau_ci": list(ci),
+            "mean_of_seeds": mean_of_seeds_reliability(table)}
+
+
+def spearman_brown(r: float, k: float) -> float:
+    """The reliability of the mean of ``k`` measurements whose pairwise correlation is ``r``.
+
+    >>> spearman_brown(0.5, 2)
+    0.6666666666666666
+    """
+    return k * r / (1 + (k - 1) * r)
+
+
+def mean_of_seeds_reliability(table: dict[str, Any]) -> dict[str, Any]:
+    """How reproducible a table's per-layout *mean* accuracy is, from its seeds: over the layouts trained
+    with the most seeds k (at least 2), Spearman's rho between every two seeds' accuracies, averaged (the
+    reliability of one run), then corrected by Spearman-Brown to the mean of k seeds; ``tau_equivalent``
+    is that correlation on Kendall's scale, (2/pi) arcsin(r) (Greiner's relation, for normal scores).
+    With k = 2 the halves are the two seeds; with more, every split of one seed against another is used
+    and the correction scales from one seed to k. NaN figures when fewer than 3 layouts have k seeds."""
+    from itertools import combinations
+
+    from scipy import stats
+
+    by = seed_accuracies(table)
+    k = max((len(v) for v in by.values()), default=0)
+    nan = float("nan")
+    if k < 2:
+        return {"seeds": k, "layouts": 0, "pair_rho": nan, "reliability": nan, "tau_equivalent": nan}
+    full = [v for v in by.values() if len(v) == k]
+    seeds = sorted(set.intersection(*(set(v) for v in full))) if full else []
+    if len(full) < 3 or len(seeds) < k:
+        return {"seeds": k, "layouts": len(full), "pair_rho": nan, "reliability": nan, "tau_equivalent": nan}
+    acc = np.array([[v[s] for s in seeds] for v in full])
+    rhos = [float(stats.spearmanr(acc[:, i], acc[:, j]).statistic) for i, j in combinations(range(k), 2)
+            if np.ptp(acc[:, i]) > 0 and np.ptp(acc[:, j]) > 0]
+    if not rhos:
+        return {"seeds": k, "layouts": len(full), "pair_rho": nan, "reliability": nan, "tau_equivalent": nan}
+    rho = float(np.mean(rhos))
+    rel = spearman_brown(rho, k)
+    return {"seeds": k, "layouts": len(full), "pair_rho": rho, "reliability": rel,
+            "tau_equivalent": float(2 / np.pi * np.arcsin(np.clip(rel, -1, 1)))}
 
 
 def layer_preferences(channels: list[list[int]] | np.ndarray, values: dict[str, np.ndarray]
