@@ -293,3 +293,32 @@ def test_a_table_grows_to_more_seeds_and_keeps_its_runs(files):
     with pytest.raises(InputError, match="other settings"):  # fewer seeds, or another setting, still refused
         open_table(task, space, BenchSettings(seeds=3, noise_layouts=2, band=0.6, epochs=2), files / "t.json",
                    None, "cpu")
+
+
+def test_more_seeds_for_a_seeded_subset_keep_the_noise_runs(files):
+    one = BenchSettings(seeds=1, noise_layouts=10)
+    sub = BenchSettings(seeds=3, noise_layouts=10, seed_layouts=25)
+    runs = planned_runs(80, sub)
+    assert len(runs) == len(set(runs)) == 80 + 25 * 2
+    assert {(i, 0) for i in range(80)} <= set(runs)
+    subset = {i for i, s in runs if s == 2}
+    assert len(subset) == 25 and {i for i, s in runs if s == 1} == subset
+    assert {i for i, s in planned_runs(80, one) if s == 1} <= subset  # every second-seed run is kept
+    assert planned_runs(80, sub) == runs  # seeded
+    assert planned_runs(80, BenchSettings(seeds=3, seed_layouts=0)) == [(i, s) for i in range(80) for s in range(3)]
+    assert planned_runs(20, BenchSettings(seeds=3, seed_layouts=25)) == [(i, s) for i in range(20) for s in range(3)]
+
+
+def test_a_table_made_before_seed_layouts_resumes(files):
+    from archsearch.evidence.bench import new_table, open_table, save_table
+    from archsearch.formats.task import load_task
+
+    task, space = load_task(files / "task.yaml"), load_space(files / "space.yaml")
+    one = BenchSettings(seeds=1, noise_layouts=2, band=0.6, epochs=1)
+    table = new_table(task, space, one, "cpu")
+    del table["settings"]["seed_layouts"]  # as 0.5 wrote it
+    save_table(files / "t.json", table)
+    assert open_table(task, space, one, files / "t.json", None, "cpu")["settings"]["seed_layouts"] == 0
+    grown = open_table(task, space, BenchSettings(seeds=3, noise_layouts=2, band=0.6, epochs=1, seed_layouts=3),
+                       files / "t.json", None, "cpu")
+    assert grown["settings"]["seeds"] == 3 and grown["settings"]["seed_layouts"] == 3

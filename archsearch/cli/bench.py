@@ -47,7 +47,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         raise InputError("a table needs a 'data' section in the task", args.task, "data")
     dev = device_or_error(args.device)
     d = task.data
-    settings = BenchSettings(epochs=args.epochs, seeds=args.seeds, noise_layouts=args.noise_layouts, band=args.band,
+    settings = BenchSettings(epochs=args.epochs, seeds=args.seeds, noise_layouts=args.noise_layouts,
+                             seed_layouts=args.seed_layouts, band=args.band,
                              layouts=args.layouts, train=args.train or d.train, val=args.val or d.val,
                              test=args.test or d.test, data_seed=d.seed, sample_seed=args.seed, model=space.model)
     if args.storage or args.study_name:
@@ -436,6 +437,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--seeds", type=int_in(1, 100), default=d.seeds, help="training seeds per layout")
     b.add_argument("--noise-layouts", type=int_in(0, 100_000), default=d.noise_layouts,
                    help="with --seeds 1: layouts (a seeded subset) trained with a second seed, for the noise ceiling")
+    b.add_argument("--seed-layouts", type=int_in(0, 20_000), default=d.seed_layouts,
+                   help="with --seeds S > 1: 0 trains every layout with every seed; N trains seed 0 for every layout "
+                        "and seeds 1..S-1 for a seeded subset of N (holding the --noise-layouts subset)")
     b.add_argument("--epochs", type=int_in(1, 10_000), default=d.epochs, help="training epochs per run")
     b.add_argument("--band", type=float_above_zero(1.0), default=d.band,
                    help="layouts with LO x budget to budget parameters")

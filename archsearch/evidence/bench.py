@@ -57,6 +57,9 @@ class BenchSettings:
     epochs: int = 12
     seeds: int = 1
     noise_layouts: int = 40  #: with one seed, this many layouts (a seeded subset) get a second seed
+    #: with several seeds: 0, every layout gets every seed; N, only a seeded subset of N layouts (holding the
+    #: ``noise_layouts`` subset, so a table grown from one seed keeps its second-seed runs) gets seeds 1..S-1
+    seed_layouts: int = 0
     band: float = 0.85
     layouts: int = 300  #: sample size when the space is no small finite grid
     train: int = 8000
@@ -131,14 +134,31 @@ def _extras(space: Space) -> list[tuple[str, Layout]]:
 
 
 def planned_runs(n_layouts: int, settings: BenchSettings) -> list[tuple[int, int]]:
-    """(layout id, seed) for every run of the table: each layout for ``seeds`` seeds, and with a single
-    seed a seeded subset of ``noise_layouts`` layouts for a second (the noise ceiling)."""
+    """(layout id, seed) for every run of the table: each layout for ``seeds`` seeds (with ``seed_layouts``
+    N > 0, seed 0 for every layout and the others for a seeded subset of N), and with a single seed a seeded
+    subset of ``noise_layouts`` layouts for a second (the noise ceiling)."""
+    if settings.seeds > 1 and 0 < settings.seed_layouts < n_layouts:
+        subset = _seed_subset(n_layouts, settings)
+        return [(i, 0) for i in range(n_layouts)] + [(i, s) for i in subset for s in range(1, settings.seeds)]
     runs = [(i, s) for i in range(n_layouts) for s in range(settings.seeds)]
     if settings.seeds == 1 and settings.noise_layouts > 0:
-        rng = np.random.default_rng(settings.sample_seed + 1)
-        subset = sorted(rng.choice(n_layouts, size=min(settings.noise_layouts, n_layouts), replace=False).tolist())
-        runs += [(i, 1) for i in subset]
+        runs += [(i, 1) for i in _noise_subset(n_layouts, settings)]
     return runs
+
+
+def _noise_subset(n_layouts: int, settings: BenchSettings) -> list[int]:
+    rng = np.random.default_rng(settings.sample_seed + 1)
+    return sorted(rng.choice(n_layouts, size=min(settings.noise_layouts, n_layouts), replace=False).tolist())
+
+
+def _seed_subset(n_layouts: int, settings: BenchSettings) -> list[int]:
+    """``seed_layouts`` layouts: the noise subset first (its second-seed runs are kept), then a seeded
+    draw from the others."""
+    base = _noise_subset(n_layouts, settings)[: settings.seed_layouts] if settings.noise_layouts else []
+    rest = sorted(set(range(n_layouts)) - set(base))
+    extra = np.random.default_rng(settings.sample_seed + 3).choice(rest, size=settings.seed_layouts - len(base),
+                                                                    replace=False).tolist()
+    return sorted(base + [int(i) for i in extra])
 
 
 def _layout_entry(i: int, label: str, lay: Layout, space: Space) -> dict[str, Any]:
@@ -289,13 +309,15 @@ def open_table(task: Task, space: Space, settings: BenchSettings, out: Path,
     grows to more seeds per layout, keeping its runs), or a new, empty one."""
     if out.exists():
         table = load_table(out)
-        stored = dict(table["settings"])
-        if isinstance(stored.get("seeds"), int) and settings.seeds > stored["seeds"]:
-            # more seeds for every layout: the runs already there are kept (seed s of layout i is the same
-            # run under either plan), the missing seeds are planned
-            stored["seeds"] = settings.seeds
-            if stored == asdict(settings):
-                table["settings"] = stored
+        stored = {"seed_layouts": 0, **table["settings"]}  # tables made before the setting existed
+        if stored == asdict(settings):
+            table["settings"] = stored
+        elif isinstance(stored.get("seeds"), int) and settings.seeds > stored["seeds"]:
+            # more seeds (for every layout, or a seeded subset): the runs already there are kept (seed s of
+            # layout i is the same run under either plan), the missing seeds are planned
+            grown = {**stored, "seeds": settings.seeds, "seed_layouts": settings.seed_layouts}
+            if grown == asdict(settings):
+                table["settings"] = grown
         if table["settings"] != asdict(settings) or table["task"]["name"] != task.name or \
                 table["space"]["name"] != space.name:
             raise InputError(f"this table was built with other settings or files ({table['task']['name']}, "

@@ -57,6 +57,7 @@ class BenchSettingsFile(Strict):
     epochs: Annotated[int, Field(ge=1, le=10_000)]
     seeds: Annotated[int, Field(ge=1, le=100)]
     noise_layouts: Annotated[int, Field(ge=0, le=100_000)]
+    seed_layouts: Annotated[int, Field(ge=0, le=MAX_TABLE_LAYOUTS)] = 0
     band: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
     layouts: Annotated[int, Field(ge=1, le=100_000)]
     train: Count
