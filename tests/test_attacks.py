@@ -488,3 +488,9 @@ def test_export_into_a_folder_that_cannot_hold_files(tmp_path, capsys):
     capsys.readouterr()
     assert run_cli(["export", "--study-name", "e", "--storage", storage, "--out", "/proc/archsearch-out"]) == 2
     _one_line(capsys, "--out: cannot write into /proc/archsearch-out")
+
+
+def test_a_table_named_in_mathtext_draws(tmp_path, capsys):
+    path = _write_table(tmp_path, _set("task.name", "$\\foo$ {x^"))
+    assert run_cli(["bench", "show", str(path), "--plot", str(tmp_path / "t.png"), "--top", "1"]) == 0
+    assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
