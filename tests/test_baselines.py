@@ -96,3 +96,37 @@ def test_the_reliability_of_a_mean_of_seeds_in_closed_cases():
     assert out["pair_rho"] == pytest.approx(rho) and out["reliability"] == pytest.approx(spearman_brown(rho, 2))
     assert out["tau_equivalent"] == pytest.approx(2 / np.pi * np.arcsin(spearman_brown(rho, 2)))
     assert mean_of_seeds_reliability(_seeded_table([same]))["layouts"] == 0  # one seed: nothing to compare
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 4)), min_size=3, max_size=6))
+def test_the_tau_with_ties_broken_is_the_mean_over_every_tie_break(pairs):
+    """Exact: over every order of the tied scores (each tie group permuted in every way), the mean tau-b
+    equals the closed form."""
+    import itertools
+
+    from scipy import stats
+
+    from archsearch.evidence.evaluate import tau_ties_broken
+
+    score = np.array([p[0] for p in pairs], float)
+    acc = np.array([p[1] for p in pairs], float)
+    if np.ptp(acc) == 0:
+        assert np.isnan(tau_ties_broken(score, acc))
+        return
+    groups = [np.flatnonzero(score == v) for v in np.unique(score)]
+    taus = []
+    for perms in itertools.product(*[list(itertools.permutations(range(len(g)))) for g in groups]):
+        broken = np.empty(len(score))
+        for g, perm, base in zip(groups, perms, np.cumsum([0] + [len(g) for g in groups[:-1]]), strict=True):
+            broken[g] = base + np.array(perm)
+        taus.append(stats.kendalltau(broken, acc).statistic)
+    assert tau_ties_broken(score, acc) == pytest.approx(np.mean(taus), abs=1e-12)
+
+
+def test_the_balanced_score_is_the_rule_order():
+    from archsearch.evidence.baselines import balanced
+
+    lays = _lays([2, 4, 8, 16], [4, 4, 4, 4], [16, 8, 4, 2], [4, 8, 8, 4])
+    order = balanced_order(lays)
+    assert np.argsort(-balanced(lays), kind="stable").tolist() == order.tolist()

@@ -308,17 +308,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
               f"{ms['pair_rho']:+.3f}, Spearman-Brown reliability of the mean {ms['reliability']:+.3f} (Kendall "
               f"scale {ms['tau_equivalent']:+.3f})")
     print(f"{'predictor':15} {'Kendall tau [95% CI]':>26} {'Spearman [95% CI]':>26} {'top-1 regret':>13} "
-          f"{'top-5 regret':>13} {'tau within':>11}")
+          f"{'top-5 regret':>13} {'tau within':>11} {'ties broken':>12}")
     for name, st in sorted(stats.items(), key=lambda kv: -np.nan_to_num(kv[1].kendall_tau, nan=-9)):
         print(f"{name:15} {st.kendall_tau:+8.3f} [{st.tau_ci[0]:+.3f}, {st.tau_ci[1]:+.3f}] "
               f"{st.spearman:+8.3f} [{st.spearman_ci[0]:+.3f}, {st.spearman_ci[1]:+.3f}] "
-              f"{st.top1_regret:13.4f} {st.top5_regret:13.4f} {st.within_group_tau:+11.3f}")
-    print("(tau within: Kendall tau within groups of equal narrowest width, weighted by pairs)")
+              f"{st.top1_regret:13.4f} {st.top5_regret:13.4f} {st.within_group_tau:+11.3f} "
+              f"{st.kendall_tau_ties_broken:+12.3f}")
+    print("(tau within: Kendall tau within groups of equal narrowest width, weighted by pairs; ties broken: the "
+          "tau expected with the predictor's ties broken at random, a complete ranking)")
     if added is not None:
         d = added
         print(f"the prior against the best task-blind predictor ({d['best_task_blind']}): tau difference "
               f"{d['tau_difference']:+.3f} [{d['tau_difference_ci'][0]:+.3f}, {d['tau_difference_ci'][1]:+.3f}], "
-              f"within groups {d['within_group_tau_difference']:+.3f}; the balanced rule's top-1 / top-5 regret "
+              f"within groups {d['within_group_tau_difference']:+.3f}; ties broken, against "
+              f"{d['best_task_blind_ties_broken']}: {d['tau_ties_broken_difference']:+.3f} "
+              f"[{d['tau_ties_broken_difference_ci'][0]:+.3f}, {d['tau_ties_broken_difference_ci'][1]:+.3f}]; "
+              f"the balanced rule's top-1 / top-5 regret "
               f"{d['balanced_top1_regret']:.4f} / {d['balanced_top5_regret']:.4f} (the prior's minus those: "
               f"{d['top1_regret_minus_balanced']:+.4f} / {d['top5_regret_minus_balanced']:+.4f})")
     if layers is not None:

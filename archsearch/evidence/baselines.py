@@ -9,7 +9,8 @@ never starve a layer". These are that rule's parts, each a score per layout (hig
 
 and the **balanced rule** that combines them: layouts ordered by their narrowest layer's log2 width, then
 by the smallest spread of log2 widths, then by parameter count (largest first). Zero trainings, no task.
-Pure numpy: no torch, no I/O.
+As a predictor (``balanced``) its score is minus the rank in that order: a complete ranking, where
+``min-width`` alone has a handful of distinct values. Pure numpy: no torch, no I/O.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ import numpy as np
 
 from archsearch.core.layout import Layout
 
-__all__ = ["SCORES", "TASK_BLIND", "balance", "balanced_order", "flops", "min_width", "params"]
+__all__ = ["SCORES", "TASK_BLIND", "balance", "balanced", "balanced_order", "flops", "min_width", "params"]
 
 #: the task-blind predictors, in the order reported
-TASK_BLIND = ("min-width", "balance", "params", "flops")
+TASK_BLIND = ("min-width", "balance", "balanced", "params", "flops")
 
 
 def _log_widths(layouts: Sequence[Layout]) -> list[np.ndarray]:
@@ -53,7 +54,16 @@ def flops(layouts: Sequence[Layout]) -> np.ndarray:
     return np.array([float(lay.mac_count()) for lay in layouts])
 
 
-SCORES = {"min-width": min_width, "balance": balance, "params": params, "flops": flops}
+def balanced(layouts: Sequence[Layout]) -> np.ndarray:
+    """The balanced rule as a score: minus each layout's place in :func:`balanced_order` (0 for the first).
+
+    >>> lays = [Layout.uniform((8,), 2, 4, [2, 2, 2]).with_channels(c) for c in ([2, 8, 8], [4, 4, 8], [4, 4, 4])]
+    >>> balanced(lays).tolist()
+    [-2.0, -1.0, -0.0]
+    """
+    out = np.empty(len(layouts))
+    out[balanced_order(layouts)] = -np.arange(len(layouts), dtype=float)
+    return out
 
 
 def balanced_order(layouts: Sequence[Layout]) -> np.ndarray:
@@ -66,3 +76,6 @@ def balanced_order(layouts: Sequence[Layout]) -> np.ndarray:
     """
     lo, bal, size = min_width(layouts), balance(layouts), params(layouts)
     return np.lexsort((np.arange(len(layouts)), -size, -bal, -lo))
+
+
+SCORES = {"min-width": min_width, "balance": balance, "balanced": balanced, "params": params, "flops": flops}

@@ -22,12 +22,12 @@ import numpy as np
 __all__ = [
     "PEERS", "PREDICTORS", "PredictorStats", "added_value", "evaluate", "mean_of_seeds_reliability",
     "noise_ceiling", "predictor_scores", "rank_order", "rank_stats", "seed_accuracies", "spearman_brown",
-    "top_k_regret", "within_group_tau",
+    "tau_ties_broken", "top_k_regret", "within_group_tau",
 ]
 
 #: the predictors every evaluation compares, in the order reported
-PREDICTORS = ("prior", "prior-no-output", "prior-ratio", "params", "min-width", "balance", "flops", "naswot",
-              "synflow", "meco", "random")
+PREDICTORS = ("prior", "prior-no-output", "prior-ratio", "params", "min-width", "balance", "balanced", "flops",
+              "naswot", "synflow", "meco", "random")
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,13 @@ class PredictorStats:
     top1_regret: float
     top5_regret: float
     within_group_tau: float = float("nan")
+    kendall_tau_ties_broken: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         return {"kendall_tau": self.kendall_tau, "tau_ci": list(self.tau_ci), "spearman": self.spearman,
                 "spearman_ci": list(self.spearman_ci), "top1_regret": self.top1_regret,
-                "top5_regret": self.top5_regret, "within_group_tau": self.within_group_tau}
+                "top5_regret": self.top5_regret, "within_group_tau": self.within_group_tau,
+                "kendall_tau_ties_broken": self.kendall_tau_ties_broken}
 
 
 def rank_stats(score: np.ndarray, acc: np.ndarray, resamples: int = 2000, seed: int = 0
@@ -69,6 +71,31 @@ def rank_stats(score: np.ndarray, acc: np.ndarray, resamples: int = 2000, seed: 
             rhos.append(stats.spearmanr(score[i], acc[i]).statistic)
     ci = lambda v: tuple(float(q) for q in np.percentile(v, [2.5, 97.5])) if v else (nan, nan)  # noqa: E731
     return tau, ci(taus), rho, ci(rhos)
+
+
+def tau_ties_broken(score: np.ndarray, acc: np.ndarray) -> float:
+    """Kendall's tau-b of ``score`` against ``acc`` expected once the score's ties are broken at random (as
+    its regrets are): the pairs it ties then count 0 on average instead of leaving the count. Closed form:
+    tau_b * sqrt(1 - n1 / n0), n1 the pairs tied in the score, n0 all pairs. A predictor with a few
+    distinct values (``min-width``) has a tau-b computed only over the pairs it tells apart; this is its
+    tau as a complete ranking, comparable with a predictor that ties nothing (for which it is tau-b).
+
+    >>> round(tau_ties_broken(np.array([0., 0, 1, 1]), np.array([.1, .2, .3, .4])), 6)  # tau-b 0.816...
+    0.666667
+    """
+    from scipy import stats
+
+    score, acc = np.asarray(score, float), np.asarray(acc, float)
+    ok = np.isfinite(score) & np.isfinite(acc)
+    score, acc = score[ok], acc[ok]
+    n = len(score)
+    if n < 3 or np.ptp(acc) == 0:
+        return float("nan")
+    if np.ptp(score) == 0:
+        return 0.0
+    _, counts = np.unique(score, return_counts=True)
+    n0, n1 = n * (n - 1) / 2, float((counts * (counts - 1) / 2).sum())
+    return float(stats.kendalltau(score, acc).statistic * np.sqrt(1 - n1 / n0))
 
 
 def rank_order(score: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -208,7 +235,7 @@ def evaluate(acc: np.ndarray, scores: dict[str, np.ndarray], resamples: int = 20
         tau, tau_ci, rho, rho_ci = rank_stats(score, acc, resamples, seed)
         wg = within_group_tau(score, acc, groups) if groups is not None else float("nan")
         out[name] = PredictorStats(tau, tau_ci, rho, rho_ci, top_k_regret(score, acc, 1, seed),
-                                   top_k_regret(score, acc, 5, seed), wg)
+                                   top_k_regret(score, acc, 5, seed), wg, tau_ties_broken(score, acc))
     return out
 
 
@@ -217,8 +244,10 @@ def added_value(acc: np.ndarray, scores: dict[str, np.ndarray], balanced: np.nda
     """What ``predictor`` knows beyond the task-blind rules: its Kendall tau minus that of the best
     task-blind predictor in ``scores`` (the best by point estimate on the whole table, fixed), with a paired
     bootstrap interval (the same layouts resampled for both); the same difference within groups of equal
-    narrowest width; and its top-1 / top-5 regret against the balanced rule's (``balanced``: the layouts
-    in the rule's order). None when ``predictor`` or every task-blind one is missing."""
+    narrowest width; the same difference of taus with every predictor's ties broken at random
+    (:func:`tau_ties_broken`: complete rankings compared, against the best task-blind one by that measure);
+    and its top-1 / top-5 regret against the balanced rule's (``balanced``: the layouts in the rule's
+    order). None when ``predictor`` or every task-blind one is missing."""
     from scipy import stats as sps
 
     from archsearch.evidence.baselines import TASK_BLIND
@@ -238,8 +267,20 @@ def added_value(acc: np.ndarray, scores: dict[str, np.ndarray], balanced: np.nda
     ci = [float(q) for q in np.percentile(diffs, [2.5, 97.5])] if diffs else [float("nan")] * 2
     regret = {k: float(acc.max() - acc[np.asarray(balanced)[:k]].max()) for k in (1, 5)}
     mine = stats[predictor]
+    # the same against the best complete ranking: each one's tau with its ties broken at random
+    best_full = max(blind, key=lambda n: np.nan_to_num(stats[n].kendall_tau_ties_broken, nan=-9))
+    c = np.asarray(scores[best_full], float)
+    full = []
+    for _ in range(resamples):
+        i = rng.integers(0, len(acc), len(acc))
+        if np.ptp(acc[i]) > 0:
+            full.append(np.nan_to_num(tau_ties_broken(a[i], acc[i])) - np.nan_to_num(tau_ties_broken(c[i], acc[i])))
+    full_ci = [float(q) for q in np.percentile(full, [2.5, 97.5])] if full else [float("nan")] * 2
     return {"predictor": predictor, "best_task_blind": best,
             "tau_difference": mine.kendall_tau - stats[best].kendall_tau, "tau_difference_ci": ci,
+            "best_task_blind_ties_broken": best_full,
+            "tau_ties_broken_difference": mine.kendall_tau_ties_broken - stats[best_full].kendall_tau_ties_broken,
+            "tau_ties_broken_difference_ci": full_ci,
             "within_group_tau_difference": mine.within_group_tau - max(
                 (stats[n].within_group_tau for n in blind if np.isfinite(stats[n].within_group_tau)),
                 default=float("nan")),
