@@ -179,3 +179,28 @@ def test_declared_needs_are_used_and_zero_needs_are_met():
         Prior(masks, np.ones(3), ref, needs=np.array([1.0, -1.0, 1.0]))
     with pytest.raises(ValueError, match="unknown prior"):
         Prior(masks, np.ones(3), ref, kind="bogus")
+
+
+def test_maximin_is_the_weakest_scale_then_the_coverage():
+    """The maximin variant: the smallest met fraction over the task's partitions, the canonical levels and
+    the output, with the needs coverage breaking its ties; in closed form from the needs variant's parts."""
+    from archsearch.formats.space import load_space
+    from archsearch.formats.task import load_task
+    from archsearch.prior.score import MAXIMIN_EPS, Prior, _met
+
+    task = load_task(ROOT / "tasks" / "digits-local-32.yaml")
+    space = load_space(ROOT / "search_spaces" / "cpu-32x32-grid.yaml")
+    needs, maximin = Prior.for_task(task, space, "needs"), Prior.for_task(task, space, "maximin")
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        lay = space.layout(0, 10, rng.choice([4, 8, 16, 32, 64], 5).tolist())
+        a, b = needs(lay), maximin(lay)
+        worst = min(a.ratios.min(), _met(a.canonical_log2, a.canonical_needs).min(),
+                    float(_met(np.array(a.output_log2), np.array(a.output_need))))
+        assert b.score == pytest.approx((worst + MAXIMIN_EPS * a.score) / (1 + MAXIMIN_EPS), abs=1e-12)
+        assert 0 < b.score <= 1
+    # the reference meets every need: both score 1
+    assert maximin(maximin.reference).score == pytest.approx(1.0)
+    # a starved layer decides before any coverage: a layout with a 4-wide layer ranks below one without
+    starved, even = space.layout(0, 10, [64, 4, 16, 16, 16]), space.layout(0, 10, [16, 16, 16, 16, 8])
+    assert maximin(starved).score < maximin(even).score

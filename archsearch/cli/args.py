@@ -157,8 +157,9 @@ def add_prior_option(p: argparse.ArgumentParser) -> None:
     from archsearch.prior.score import PRIORS
 
     p.add_argument("--prior", choices=PRIORS, default=PRIORS[0],
-                   help="the prior's variant: needs (met needs at every scale, the default) or ratio (the first "
-                        "design: capacity against the uniform layout's, without limit)")
+                   help="the prior's variant: needs (met needs at every scale, the default), maximin (the weakest "
+                        "scale first, the needs' coverage breaking its ties) or ratio (the first design: capacity "
+                        "against the uniform layout's, without limit)")
 
 
 def add_training_options(p: argparse.ArgumentParser, epochs: int) -> None:

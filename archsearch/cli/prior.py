@@ -62,7 +62,7 @@ def _report(task, layout, budget: int | None = None, space_path: str | None = No
                 "weight": p.weight,
                 "log2_mincut": float(ex.log2_mincut[i]),
                 "reference_log2_mincut": float(prior.reference_log2[i]),
-                "need": float(prior.needs[i]) if kind == "needs" else None,
+                "need": float(prior.needs[i]) if kind != "ratio" else None,
                 "need_declared": p.need is not None,
                 "cut": {levels[k]: int(c) for k, c in enumerate(ex.counts[i]) if c},
                 "explanation": ex.describe(i),
@@ -72,8 +72,8 @@ def _report(task, layout, budget: int | None = None, space_path: str | None = No
         # the canonical floor of the layout's own pooling tree (needs, when the task lists none itself)
         "canonical": [{"level": k + 1, "log2_mincut": float(c), "need": float(n)}
                       for k, (c, n) in enumerate(zip(res.canonical_log2, res.canonical_needs, strict=True))],
-        # the whole input against the output (needs only): the narrowest level of bonds
-        "output": None if kind != "needs" else {"log2_mincut": res.output_log2, "need": res.output_need},
+        # the whole input against the output (needs and maximin): the narrowest level of bonds
+        "output": None if kind == "ratio" else {"log2_mincut": res.output_log2, "need": res.output_need},
     }
 
 

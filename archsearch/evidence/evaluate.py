@@ -26,8 +26,8 @@ __all__ = [
 ]
 
 #: the predictors every evaluation compares, in the order reported
-PREDICTORS = ("prior", "prior-no-output", "prior-ratio", "params", "min-width", "balance", "balanced", "flops",
-              "naswot", "synflow", "meco", "random")
+PREDICTORS = ("prior", "prior-no-output", "prior-ratio", "prior-maximin", "params", "min-width", "balance",
+              "balanced", "flops", "naswot", "synflow", "meco", "random")
 
 
 @dataclass(frozen=True)
@@ -308,6 +308,7 @@ def predictor_scores(rows: list[dict], task: Any, space: Any, data: Any, model: 
         "prior-no-output": lambda: _prior_scores(Prior.for_space(
             task.masks, task.weights, space, output=False, **Prior.task_options(task)), layouts),
         "prior-ratio": lambda: _prior_scores(Prior.for_task(task, space, "ratio"), layouts),
+        "prior-maximin": lambda: _prior_scores(Prior.for_task(task, space, "maximin"), layouts),
         **{name: (lambda f=f: f(layouts)) for name, f in baselines.SCORES.items()},
         "random": lambda: np.random.default_rng(seed).random(len(layouts)),
     }
