@@ -283,12 +283,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     stats = evaluate(acc, scores, seed=args.seed, groups=narrowest)
     ceiling = noise_ceiling(table, seed=args.seed)
     layers = layer_preferences([r["channels"] for r in rows], {"trained": acc, **scores})
-    added = added_value(acc, scores, balanced_order(layouts), stats, seed=args.seed)
+    order = balanced_order(layouts)
+    added = added_value(acc, scores, order, stats, seed=args.seed)
+    variants = {name: added_value(acc, scores, order, stats, predictor=name, seed=args.seed)
+                for name in scores if name.startswith("prior-")}
     report = {"table": str(args.table), "task": task.name, "layouts": len(rows),
               "noise_ceiling_tau": ceiling["kendall_tau"], "noise_ceiling": ceiling,
               "best_val_accuracy": float(acc.max()),
               "predictors": {name: st.to_dict() for name, st in stats.items()},
-              "added_value": added, "layer_preference": layers}
+              "added_value": added, "added_value_variants": variants, "layer_preference": layers}
     if args.plot:
         from archsearch.evidence.plots import plot_eval
 
