@@ -6,7 +6,9 @@ reported beside it). As in a real trained search, proposals that need no trainin
 the budget or outside the table's size band (the search's space is the band), one below the prior's floor
 (the ``warm-floor`` strategy), one proposed again (answered from the study). Each repeat is a fresh
 in-memory study with its own seed; a search stops after ``budget`` counted trials (or 20 x ``budget``
-proposals).
+proposals). ``balanced`` has no sampler: it trains the table's layouts in the balanced rule's
+order (:func:`~archsearch.evidence.baselines.balanced_order`), the task-blind baseline every prior-led
+strategy should beat.
 
 Per strategy, over the repeats: the number of counted trials until the best validation accuracy found is
 within ``within`` (1 point) of the table's best (a search that never gets there counts ``budget + 1``),
