@@ -169,12 +169,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _task_space(args: argparse.Namespace, table: dict):
-    """The task (``--task``, else the table's) and space (``--space``, else the table's), checked to match
-    each other and the table's layouts."""
+def _task_space(args: argparse.Namespace, table: dict, path: str):
+    """The task (``--task``, else the table's) and space (``--space``, else the table's) of the table at
+    ``path``, checked to match each other and the table's layouts."""
     from archsearch.evidence.bench import table_task_space
 
-    return table_task_space(table, args.task, args.space)
+    return table_task_space(table, path, args.task, args.space)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -186,7 +186,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if not table["space"]["complete_grid"]:
         raise InputError("replay needs a complete-grid table (a sample cannot answer every proposal)",
                          args.table, "space.complete_grid")
-    task, space = _task_space(args, table)
+    task, space = _task_space(args, table, args.table)
     trained = len({r["layout"] for r in table["runs"] if "val_accuracy" in r})
     if trained < 2:
         raise InputError(f"{trained} trained layout(s): a replay needs at least 2", args.table, "runs")
@@ -270,7 +270,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         refuse_overwrite(args.plot, args.force, "--plot")  # before any work
     table = load_table(args.table, locate=True)
-    task, space = _task_space(args, table)
+    task, space = _task_space(args, table, args.table)
     rows = table_summary(table)
     if len(rows) < 3:
         raise InputError(f"only {len(rows)} layout(s) trained so far; eval needs at least 3", args.table, "runs")
@@ -344,7 +344,7 @@ def _side(path: str, task_file: str | None, space_file: str | None):
     from archsearch.evidence.bench import load_table, table_summary
 
     table = load_table(path, locate=True)
-    task, space = _task_space(argparse.Namespace(task=task_file, space=space_file), table)
+    task, space = _task_space(argparse.Namespace(task=task_file, space=space_file), table, path)
     return table, task, space, table_summary(table)
 
 

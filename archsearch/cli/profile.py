@@ -124,8 +124,6 @@ def _meet_needs(space: Any, task: Any, prof: Any) -> np.ndarray:
     return meet_needs([r.surrogate_total for r in prof.meets], reference)
 
 
-
-
 def cmd_profile(args: argparse.Namespace) -> int:
     from archsearch import __version__
     from archsearch.evidence.outputs import json_text, refuse_overwrite

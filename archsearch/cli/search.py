@@ -127,7 +127,7 @@ def _describe_study(study, recipe, task, space) -> None:
 
 
 def _summary(study, name: str, storage: str, outcome, mode: str) -> int:
-    from archsearch.cli.studies import _num
+    from archsearch.formats.escape import figure_for_terminal as num
     from archsearch.formats.escape import for_terminal as t_
     from archsearch.search import study as search
 
@@ -139,9 +139,9 @@ def _summary(study, name: str, storage: str, outcome, mode: str) -> int:
     for t in ranked[:5]:
         u = t.user_attrs
         value = f"{t.value:.4f}" if len(study.directions) == 1 else ", ".join(f"{v:.3f}" for v in t.values)
-        test = f"  (test {_num(u['test_accuracy'])})" if u.get("test_accuracy") is not None else ""
+        test = f"  (test {num(u['test_accuracy'])})" if u.get("test_accuracy") is not None else ""
         print(f"  trial {t.number:4d}  {'val accuracy' if mode == 'trained' else 'value'} {value}{test}  "
-              f"prior {_num(u.get('prior_score'))}  params {t_(u.get('params'))}  channels {t_(u.get('channels'))}")
+              f"prior {num(u.get('prior_score'))}  params {t_(u.get('params'))}  channels {t_(u.get('channels'))}")
     if outcome is not None and outcome.stopped:
         print(f"archsearch: search stopped: {outcome.stopped}", file=sys.stderr)
         return EXIT_STOPPED

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from archsearch.cli.args import STORAGE_HELP, int_in, storage_url, study_name, writable_dir
-from archsearch.formats.escape import for_terminal
+from archsearch.formats.escape import figure_for_terminal, for_terminal
 from archsearch.formats.yamlio import InputError
 
 
@@ -41,9 +41,10 @@ def cmd_studies(args: argparse.Namespace) -> int:
                        "-" if r["target"] is None else str(r["target"]), str(r["running"]), str(r["pruned"]),
                        str(r["failed"]), "-" if r["best_value"] is None else f"{r['best_value']:.4f}", r["storage"]]
                       for r in rows]
-    widths = [max(len(for_terminal(row[k])) for row in table) for k in range(len(head))]
+    table = [[for_terminal(cell) for cell in row] for row in table]  # stored text shown, never obeyed
+    widths = [max(len(row[k]) for row in table) for k in range(len(head))]
     for row in table:
-        print("  ".join(for_terminal(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     return 0
 
 
@@ -77,15 +78,15 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rep, allow_nan=False, default=str))
         return 0
-    t = for_terminal  # stored text is shown, never obeyed (escape sequences)
+    t, num = for_terminal, figure_for_terminal  # stored text is shown, never obeyed (escape sequences)
     print(f"study {args.study_name}: task {t(rep['task'])}, mode {t(rep['mode'])}, {rep['complete']} complete "
           f"({rep['feasible']} within the budget)")
     if not rep["layouts"]:
         print("  no finished layout within the budget yet")
     width = max((len(t(p["name"])) for lay in rep["layouts"] for p in lay["partitions"]), default=0)
     for k, lay in enumerate(rep["layouts"], 1):
-        test = f", test {_num(lay['test_accuracy'])}" if lay.get("test_accuracy") is not None else ""
-        print(f"#{k} trial {lay['trial']}: value {_values(lay['value'])}{test}, prior {_num(lay['prior_score'])}, "
+        test = f", test {num(lay['test_accuracy'])}" if lay.get("test_accuracy") is not None else ""
+        print(f"#{k} trial {lay['trial']}: value {_values(lay['value'])}{test}, prior {num(lay['prior_score'])}, "
               f"{t(lay['params'])} parameters, {t(lay['layout'])}")
         for p in lay["partitions"]:
             print(f"    {t(p['name']):>{width}}: log2 min cut {p['log2_mincut']:7.2f}   "
@@ -93,13 +94,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _num(v: Any) -> str:
-    """A stored figure: 4 decimals when it is a number, else as stored (escaped)."""
-    return f"{v:.4f}" if isinstance(v, int | float) and not isinstance(v, bool) else for_terminal(v)
-
-
 def _values(v: Any) -> str:
-    return ", ".join(map(_num, v)) if isinstance(v, list) else _num(v)
+    return ", ".join(map(figure_for_terminal, v)) if isinstance(v, list) else figure_for_terminal(v)
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:

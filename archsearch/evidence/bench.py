@@ -196,29 +196,27 @@ def save_table(path: str | Path, table: dict[str, Any]) -> None:
     """Write under a temporary name, then rename: a reader or a kill never meets half a table."""
     from archsearch.formats.files import write_atomic
 
-    kept = {k: v for k, v in table.items() if not k.startswith("_")}  # a reader's own notes stay out
-    write_atomic(path, json.dumps(kept, separators=(",", ":")) + "\n")
+    write_atomic(path, json.dumps(table, separators=(",", ":")) + "\n")
 
 
 def load_table(path: str | Path, locate: bool = False) -> dict[str, Any]:
     """A table file, checked against its schema (:func:`~archsearch.formats.table.read_table`). ``locate``
     (readers, never a build that writes the table back): the task and space files it names are found
-    wherever the command runs
-    (:func:`locate_file`)."""
+    wherever the command runs (:func:`locate_file`)."""
     path = Path(path)
     table = read_table(path)  # the whole schema, bounded; one line naming the field otherwise
     if locate:
-        table["_path"] = str(path)  # for errors about the table found later (not written back: readers only)
         for key in ("task", "space"):
             if isinstance(table[key], dict) and isinstance(table[key].get("file"), str):
                 table[key]["file"] = locate_file(table[key]["file"], path)
     return table
 
 
-def table_task_space(table: dict[str, Any], task_path: str | None = None,
+def table_task_space(table: dict[str, Any], path: str | Path, task_path: str | None = None,
                      space_path: str | None = None) -> tuple[Task, Space]:
-    """The task (``task_path``, else the table's) and space (``space_path``, else the table's) of a table
-    loaded with ``locate``: checked to match each other, and the space to hold every layout of the table."""
+    """The task (``task_path``, else the table's) and space (``space_path``, else the table's) of the table
+    loaded with ``locate`` from ``path``: checked to match each other, and the space to hold every layout of
+    the table (errors about the table name ``path``)."""
     from archsearch.formats.space import load_space
     from archsearch.formats.table import check_table_space
     from archsearch.formats.task import load_task
@@ -228,7 +226,7 @@ def table_task_space(table: dict[str, Any], task_path: str | None = None,
     if task.input_shape != space.input_shape:
         raise InputError(f"the task's input_shape {list(task.input_shape)} is not the space's "
                          f"{list(space.input_shape)}", task_path or table["task"]["file"], "input_shape")
-    check_table_space(table, space, table.get("_path", "table"))
+    check_table_space(table, space, path)
     return task, space
 
 

@@ -152,7 +152,7 @@ def replay(table: dict[str, Any], task: Task, space: Space, prior: Prior, strate
            repeats: int = 200, budget: int = 50, seed: int = 0, guided: dict[str, Any] | None = None,
            on_repeat: Callable[[str, int], None] | None = None, workers: int = 1) -> list[ReplayResult]:
     """Replay ``repeats`` searches of ``budget`` counted trials per strategy against ``table`` (repeat r of
-    every strategy uses seed ``seed + r``; ``prior-top`` is deterministic and runs once). ``workers``:
+    every strategy uses seed ``seed + r``; ``prior-top`` and ``balanced`` are deterministic and run once). ``workers``:
     processes sharing the repeats (each single-threaded); the results do not depend on it."""
     jobs = [(name, seed + r, budget) for name in strategies for r in range(repeats if name not in FIXED else 1)]
     done: dict[tuple[str, int], tuple[list[float], list[float]]] = {}

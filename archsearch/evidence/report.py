@@ -194,7 +194,7 @@ def table_report(table_path: str | Path, out: str | Path, runs_dir: str | Path =
 
     out = Path(out)
     table = load_table(table_path, locate=True)
-    task, space = table_task_space(table)
+    task, space = table_task_space(table, table_path)
     rows = table_summary(table)
     if len(rows) < 3:
         raise InputError(f"only {len(rows)} layout(s) trained so far; a report needs at least 3", table_path, "runs")

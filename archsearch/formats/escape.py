@@ -13,7 +13,7 @@ import html
 import re
 import unicodedata
 
-__all__ = ["for_html", "for_markdown", "for_terminal"]
+__all__ = ["figure_for_terminal", "for_html", "for_markdown", "for_terminal"]
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 
@@ -22,6 +22,17 @@ def for_terminal(text: object) -> str:
     """``str(text)`` with every control and format character (escape sequences, carriage returns, bidi
     overrides, newlines) written as a Python escape, so a terminal shows it instead of obeying it."""
     return "".join(ch if unicodedata.category(ch) not in ("Cc", "Cf") else ascii(ch)[1:-1] for ch in str(text))
+
+
+def figure_for_terminal(value: object) -> str:
+    """A stored figure for the terminal: 4 decimals when it is a number, else as stored, escaped.
+
+    >>> figure_for_terminal(0.51234), figure_for_terminal("\x1b[31m")
+    ('0.5123', '\\\\x1b[31m')
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:.4f}"
+    return for_terminal(value)
 
 
 def for_html(text: object) -> str:

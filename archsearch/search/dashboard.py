@@ -186,16 +186,13 @@ def dashboard_app(storage: str, artifacts: str | Path | None = None, study_name:
 
         raise InputError("optuna-dashboard is not installed: pip install 'archsearch[dashboard]'",
                          field="dashboard") from None
-    from archsearch.search.study import _storage
+    from archsearch.search.study import _storage, no_study
 
     st = _storage(storage, "read")
     if study_name is not None:
         names = [s.study_name for s in optuna.get_all_study_summaries(st, include_best_trial=False)]
         if study_name not in names:
-            from archsearch.formats.yamlio import InputError
-
-            raise InputError(f"no study '{study_name}' in {storage}" + (
-                f" (studies there: {', '.join(names[:10])})" if names else ""), field="--study-name")
+            raise no_study(study_name, storage, names)
         study = optuna.load_study(study_name=study_name, storage=st)
         note = study.user_attrs.get("note")
         if isinstance(note, str) and not optuna_dashboard.get_note(study):

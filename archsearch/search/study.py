@@ -41,8 +41,8 @@ from archsearch.search import DEFAULT_MAX_FAILURES
 
 __all__ = [
     "DEFAULT_MAX_FAILURES", "Interrupted", "RunOutcome", "default_db", "default_storage", "distinct_ranked",
-    "feasible_trials", "fingerprint", "interrupt_requested", "open_study", "ranked_trials", "reap_dead_trials",
-    "run_study",
+    "feasible_trials", "fingerprint", "interrupt_requested", "no_study", "open_study", "ranked_trials",
+    "reap_dead_trials", "run_study",
 ]
 
 #: an interrupted or killed trial is retried at most this many times
@@ -162,13 +162,18 @@ def open_study(
                              "another --study-name", field="--study-name")
         return study
     if not create:
-        raise InputError(f"no study '{study_name}' in {storage}" + (
-            f" (studies there: {', '.join(names[:10])})" if names else ""), field="--study-name")
+        raise no_study(study_name, storage, names)
     try:
         return optuna.create_study(study_name=study_name, storage=st, sampler=sampler,
                                    directions=directions or ["maximize"])
     except optuna.exceptions.DuplicatedStudyError:  # another worker created it a moment ago
         return open_study(study_name, storage, fp=fp, sampler=sampler, create=False)
+
+
+def no_study(study_name: str, storage: str, names: Sequence[str]) -> InputError:
+    """The one-line refusal for a study the storage lacks, naming the studies it holds."""
+    return InputError(f"no study '{study_name}' in {storage}" + (
+        f" (studies there: {', '.join(names[:10])})" if names else ""), field="--study-name")
 
 
 def retry_trial(study: optuna.Study, trial: FrozenTrial) -> bool:
