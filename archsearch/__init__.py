@@ -11,10 +11,10 @@ from typing import Any
 from archsearch.core.layout import Layer, Layout, LayoutError, param_count
 from archsearch.core.mincut import explain_mincut, log2_mincut, log2_mincut_flow
 from archsearch.core.partitions import family_mask
+from archsearch.errors import InputError
 from archsearch.formats.layout_file import layout_from_dict, load_layout
 from archsearch.formats.space import load_space
 from archsearch.formats.task import load_task
-from archsearch.formats.yamlio import InputError
 from archsearch.prior.score import Prior, uniform_at_budget
 
 __all__ = [

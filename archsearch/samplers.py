@@ -2,6 +2,6 @@
 search's default) and the warm-start wrapper."""
 
 from archsearch.search.prior_sampler import PriorGuidedSampler
-from archsearch.search.samplers import WarmStartSampler
+from archsearch.search.warm_start import WarmStartSampler
 
 __all__ = ["PriorGuidedSampler", "WarmStartSampler"]

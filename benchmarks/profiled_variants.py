@@ -27,7 +27,7 @@ import numpy as np
 from scipy.stats import kendalltau
 
 from archsearch.core.partitions import canonical
-from archsearch.evidence.bench import load_table, table_summary
+from archsearch.evidence.table import Table
 from archsearch.formats.space import load_space
 from archsearch.formats.task import load_task
 from archsearch.prior.score import Prior
@@ -59,10 +59,10 @@ def variant_prior(task, space, alpha: float, floor: str) -> Prior:
     return Prior.for_space(masks, w, space, needs=needs, windows=windows, canonical=floor == "1")
 
 
-def table_rows(name: str) -> tuple[list[dict], object, object]:
-    table = load_table(ROOT / "tables" / f"{name}.json", locate=True)
-    space = load_space(table["space"]["file"])
-    return table_summary(table), space, load_task(ROOT / "evals" / "profiled" / f"{name}-share.yaml")
+def table_rows(name: str) -> tuple[list, object, object]:
+    table = Table.load(ROOT / "tables" / f"{name}.json")
+    space = load_space(table.space.file)
+    return table.rows(), space, load_task(ROOT / "evals" / "profiled" / f"{name}-share.yaml")
 
 
 def main() -> None:
@@ -73,10 +73,10 @@ def main() -> None:
     out: dict = {"tables": {}, "pairs": {}}
     for name in args.tables:
         rows, space, task = table_rows(name)
-        acc = np.array([r["val_accuracy"] for r in rows])
-        layouts = [space.layout(r["schedule"], r["M"], r["channels"]) for r in rows]
+        acc = np.array([r.val_accuracy for r in rows])
+        layouts = [space.layout(r.schedule, r.M, r.channels) for r in rows]
         best = int(np.argmax(acc))
-        entry = {"layouts": len(rows), "best": rows[best]["channels"], "best_accuracy": float(acc[best])}
+        entry = {"layouts": len(rows), "best": rows[best].channels, "best_accuracy": float(acc[best])}
         print(f"{name}: {len(rows)} layouts, training's best {rows[best]['channels']} {acc[best]:.3f}")
         for label, (alpha, floor) in VARIANTS.items():
             prior = variant_prior(task, space, alpha, floor)
@@ -84,7 +84,7 @@ def main() -> None:
             top = int(np.argmax(scores))  # first of the ties, in the table's order
             tau = float(kendalltau(scores, acc)[0])
             regret = float(acc[best] - acc[top])
-            entry[label] = {"kendall_tau": tau, "top1": rows[top]["channels"], "top1_regret": regret}
+            entry[label] = {"kendall_tau": tau, "top1": rows[top].channels, "top1_regret": regret}
             print(f"  {label:22} tau {tau:+.3f}  top pick {rows[top]['channels']} regret {regret:.3f}")
         out["tables"][name] = entry
     picks = out["tables"]

@@ -64,3 +64,19 @@ def layouts_and_masks(draw, n_masks: int = 3, **kw):
         bits[0], bits[-1] = True, False  # both sides non-empty
         masks.append(np.array(bits).reshape(lay.input_shape))
     return lay, np.stack(masks)
+
+
+def table_of_runs(runs: list[tuple[int, int, float]]):
+    """A minimal :class:`~archsearch.evidence.table.Table` holding ``runs`` (layout id, seed, validation
+    accuracy; test accuracy the same), with one-layer layouts 0..max id: for statistics over runs."""
+    from archsearch.evidence.table import BenchSettings, Table
+    from archsearch.formats.table import LayoutEntry, RunRow, SpaceEntry, TaskEntry
+
+    n = max(i for i, _, _ in runs) + 1
+    return Table(format="archsearch-bench-table/1", archsearch_version="test", created="now",
+                 task=TaskEntry(name="t", file="t.yaml", input_shape=[8]),
+                 space=SpaceEntry(name="s", file="s.yaml", schedules=[[[8]]], max_params=10**6, band=0.5,
+                                  complete_grid=False),
+                 settings=BenchSettings(), device="cpu",
+                 layouts=[LayoutEntry(id=i, label="grid", schedule=0, M=1, channels=[1], params=1) for i in range(n)],
+                 runs=[RunRow(layout=i, seed=s, val_accuracy=v, test_accuracy=v) for i, s, v in runs])

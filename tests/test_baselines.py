@@ -74,9 +74,10 @@ def test_added_value_in_closed_cases():
     assert added_value(acc, {"prior": acc}, balanced_order(lays), stats) is None  # no rival given
 
 
-def _seeded_table(acc_by_seed: list[list[float]]) -> dict:
-    return {"runs": [{"layout": i, "seed": s, "val_accuracy": a, "test_accuracy": a}
-                     for s, accs in enumerate(acc_by_seed) for i, a in enumerate(accs)]}
+def _seeded_table(acc_by_seed: list[list[float]]):
+    from tests.conftest import table_of_runs
+
+    return table_of_runs([(i, s, a) for s, accs in enumerate(acc_by_seed) for i, a in enumerate(accs)])
 
 
 def test_the_reliability_of_a_mean_of_seeds_in_closed_cases():

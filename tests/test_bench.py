@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from archsearch.evidence.bench import BenchSettings, candidate_layouts, load_table, locate_file, planned_runs
+from archsearch.evidence.bench import BenchSettings, candidate_layouts, planned_runs
 from archsearch.evidence.evaluate import (
     PREDICTORS,
     evaluate,
@@ -23,6 +23,7 @@ from archsearch.evidence.evaluate import (
     rank_stats,
     top_k_regret,
 )
+from archsearch.evidence.table import Table, locate_file
 from archsearch.formats.space import load_space
 from archsearch.formats.yamlio import InputError
 from tests.conftest import ROOT, run_cli
@@ -104,21 +105,21 @@ def test_build_show_eval_and_resume_after_kill(files, capsys):
         time.sleep(0.2)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    before = load_table(files / "t.json")
-    n_planned = len(planned_runs(len(before["layouts"]), BenchSettings(**before["settings"])))
-    assert 2 <= len(before["runs"]) < n_planned
+    before = Table.load(files / "t.json")
+    n_planned = len(planned_runs(len(before.layouts), before.settings))
+    assert 2 <= len(before.runs) < n_planned
     time.sleep(3)  # orphaned workers notice their parent is gone and stop
     res = subprocess.run(_build(files, "--epochs", "40", "--workers", "2", "--noise-layouts", "4"), cwd=files,
                          env=env, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
-    table = load_table(files / "t.json")
-    keys = [(r["layout"], r["seed"]) for r in table["runs"]]
+    table = Table.load(files / "t.json")
+    keys = [(r.layout, r.seed) for r in table.runs]
     assert len(keys) == len(set(keys)) == n_planned  # only the missing runs were trained
-    assert table["runs"][: len(before["runs"])] == before["runs"]  # what was done is kept as it was
-    for r in table["runs"]:
-        assert {"val_accuracy", "test_accuracy", "val_curve", "test_curve", "seconds", "device"} <= set(r)
-        assert len(r["val_curve"]) == 40 and r["val_curve"][-1] == pytest.approx(r["val_accuracy"], abs=1e-5)
-    assert table["settings"]["epochs"] == 40 and table["archsearch_version"]
+    assert table.runs[: len(before.runs)] == before.runs  # what was done is kept as it was
+    for r in table.runs:
+        assert None not in (r.val_accuracy, r.test_accuracy, r.val_curve, r.test_curve, r.seconds, r.device)
+        assert len(r.val_curve) == 40 and r.val_curve[-1] == pytest.approx(r.val_accuracy, abs=1e-5)
+    assert table.settings.epochs == 40 and table.archsearch_version
 
     # a different setting on the same table is refused, and the table is untouched
     text = (files / "t.json").read_text()
@@ -128,19 +129,39 @@ def test_build_show_eval_and_resume_after_kill(files, capsys):
 
     assert run_cli(["bench", "show", str(files / "t.json"), "--plot", str(files / "t.png")]) == 0
     out = capsys.readouterr().out
-    assert f"{len(table['layouts'])} layouts (complete grid)" in out
+    assert f"{len(table.layouts)} layouts (complete grid)" in out
     assert (files / "t.png").read_bytes()[:4] == b"\x89PNG"
 
     assert run_cli(["bench", "eval", str(files / "t.json"), "--task", str(files / "task.yaml"), "--space",
                     str(files / "space.yaml"), "--json", "--runs-dir", str(files / "runs")]) == 0
     rep = json.loads(capsys.readouterr().out)
-    assert rep["layouts"] == len(table["layouts"])
+    assert rep["layouts"] == len(table.layouts)
     assert set(rep["predictors"]) == set(PREDICTORS)
     for st in rep["predictors"].values():
         assert {"kendall_tau", "tau_ci", "spearman", "top1_regret", "top5_regret"} <= set(st)
         assert 0 <= st["top5_regret"] <= st["top1_regret"] <= 1
+    # the figures themselves, recomputed here from the file alone: the mean of each layout's seeds against
+    # parameter count (a predictor any reader can score), its regret, and the best accuracy
+    from scipy.stats import kendalltau
+
+    raw = json.loads((files / "t.json").read_text())
+    by: dict[int, list[float]] = {}
+    for r in raw["runs"]:
+        by.setdefault(r["layout"], []).append(r["val_accuracy"])
+    ids = sorted(by)
+    mean = np.array([np.mean(by[i]) for i in ids])
+    params = np.array([raw["layouts"][i]["params"] for i in ids], float)
+    assert rep["predictors"]["params"]["kendall_tau"] == pytest.approx(kendalltau(params, mean).statistic, abs=1e-12)
+    assert rep["best_val_accuracy"] == pytest.approx(mean.max())
+    if len(set(params)) == len(params):  # no ties to break: the top pick is the largest layout
+        assert rep["predictors"]["params"]["top1_regret"] == pytest.approx(mean.max() - mean[params.argmax()])
+    twice = [(by[i][0], by[i][1]) for i in ids if len(by[i]) == 2]
+    seeds = {(r["layout"], r["seed"]): r["val_accuracy"] for r in raw["runs"]}
+    pairs = np.array([(seeds[(i, 0)], seeds[(i, 1)]) for i in ids if (i, 1) in seeds])
+    assert len(twice) == 4 and rep["noise_ceiling"]["kendall_tau"] == pytest.approx(
+        kendalltau(pairs[:, 0], pairs[:, 1]).statistic, abs=1e-12, nan_ok=True)
     assert rep["noise_ceiling"]["layouts"] == 4
-    depth = len(table["layouts"][0]["channels"])
+    depth = len(table.layouts[0].channels)
     assert set(rep["layer_preference"]) == {"trained", *rep["predictors"]}
     assert all(len(v) == depth for v in rep["layer_preference"].values())
 
@@ -168,7 +189,7 @@ def test_a_table_finds_its_task_from_any_folder(tmp_path, monkeypatch, capsys):
     assert locate_file("tasks/mnist1d-32.yaml", shipped) == str(ROOT / "tasks" / "mnist1d-32.yaml")
     assert locate_file(str(ROOT / "tasks" / "none.yaml"), shipped) == str(ROOT / "tasks" / "none.yaml")
     assert locate_file("tasks/none.yaml", shipped) == "tasks/none.yaml"
-    assert load_table(shipped)["task"]["file"] == "tasks/mnist1d-32.yaml"
+    assert Table.load(shipped, locate=False).task.file == "tasks/mnist1d-32.yaml"
     assert run_cli(["bench", "eval", str(shipped), "--predictors", "prior", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["task"] == "mnist1d-32"
     assert run_cli(["bench", "show", str(shipped)]) == 0
@@ -222,12 +243,20 @@ def test_rank_statistics_closed_cases():
 
 
 def test_noise_ceiling_reads_the_second_seed():
-    runs = [{"layout": i, "seed": s, "val_accuracy": v} for i, (a, b) in enumerate([(0.1, 0.2), (0.5, 0.4),
-                                                                                   (0.7, 0.9), (0.3, 0.35)])
-            for s, v in ((0, a), (1, b))]
-    runs.append({"layout": 9, "seed": 0, "val_accuracy": 0.5})  # one seed only: not in the ceiling
-    out = noise_ceiling({"runs": runs})
-    assert out["layouts"] == 4 and out["kendall_tau"] == pytest.approx(1.0)
+    """Seed 1 ranks the layouts differently from seed 0 (one pair of six swaps): the ceiling is their
+    Kendall tau, (5 - 1) / 6 = 2/3, not 1 (seed 0 against itself) and not -1/3 (seed 0 against seed 2)."""
+    from scipy.stats import kendalltau
+
+    from tests.conftest import table_of_runs
+
+    s0, s1, s2 = [0.1, 0.5, 0.7, 0.3], [0.2, 0.9, 0.4, 0.35], [0.4, 0.3, 0.2, 0.1]
+    runs = [(i, s, v) for s, accs in enumerate((s0, s1, s2)) for i, v in enumerate(accs)]
+    runs.append((9, 0, 0.5))  # one seed only: not in the ceiling
+    out = noise_ceiling(table_of_runs(runs))
+    assert out["layouts"] == 4
+    assert out["kendall_tau"] == pytest.approx(2 / 3)
+    assert out["kendall_tau"] == pytest.approx(kendalltau(s0, s1).statistic)
+    assert kendalltau(s0, s2).statistic == pytest.approx(-1 / 3)  # the pair it must not read
 
 
 def test_meco_is_finite_and_skips_what_has_no_matrix():
@@ -247,7 +276,7 @@ def test_load_table_names_a_missing_key(tmp_path):
     f = tmp_path / "t.json"
     f.write_text(json.dumps({"format": "archsearch-bench-table/1", "task": {}}))
     with pytest.raises(InputError, match="t.json: missing required key 'archsearch_version'"):
-        load_table(f)
+        Table.load(f)
 
 
 @pytest.mark.slow
@@ -266,28 +295,28 @@ def test_sigterm_stops_a_build_in_one_line_and_keeps_its_runs(files):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143
     assert err.strip().splitlines() == ["archsearch: interrupted (SIGTERM); run the same command again to resume"]
-    assert load_table(files / "t.json")["runs"]  # what finished is kept
+    assert Table.load(files / "t.json").runs  # what finished is kept
     time.sleep(2)
     ps = subprocess.run(["pgrep", "-f", str(files / "t.json")], capture_output=True, text=True)
     assert ps.stdout.strip() == ""  # no worker left behind
 
 
 def test_a_table_grows_to_more_seeds_and_keeps_its_runs(files):
-    from archsearch.evidence.bench import new_table, open_table, save_table, todo_runs
+    from archsearch.evidence.bench import new_table, open_table, todo_runs
     from archsearch.formats.task import load_task
 
     task, space = load_task(files / "task.yaml"), load_space(files / "space.yaml")
     one = BenchSettings(seeds=1, noise_layouts=2, band=0.6, epochs=1)
     table = new_table(task, space, one, "cpu")
-    n = len(table["layouts"])
-    table["runs"] = [{"layout": i, "seed": s, "val_accuracy": 0.5, "test_accuracy": 0.5}
-                     for i, s in planned_runs(n, one)]
-    save_table(files / "t.json", table)
+    n = len(table.layouts)
+    for i, s in planned_runs(n, one):
+        table.add_run({"layout": i, "seed": s, "val_accuracy": 0.5, "test_accuracy": 0.5})
+    table.save(files / "t.json")
     three = BenchSettings(seeds=3, noise_layouts=2, band=0.6, epochs=1)
     grown = open_table(task, space, three, files / "t.json", None, "cpu")
-    assert grown["settings"]["seeds"] == 3 and grown["runs"] == table["runs"]
+    assert grown.settings.seeds == 3 and grown.runs == table.runs
     todo = todo_runs(grown, three)
-    done = {(r["layout"], r["seed"]) for r in table["runs"]}
+    done = {(r.layout, r.seed) for r in table.runs}
     assert set(todo) == {(i, s) for i in range(n) for s in range(3)} - done  # only what is missing
     assert len(todo) == 3 * n - len(done)
     with pytest.raises(InputError, match="other settings"):  # fewer seeds, or another setting, still refused
@@ -310,15 +339,15 @@ def test_more_seeds_for_a_seeded_subset_keep_the_noise_runs(files):
 
 
 def test_a_table_made_before_seed_layouts_resumes(files):
-    from archsearch.evidence.bench import new_table, open_table, save_table
+    from archsearch.evidence.bench import new_table, open_table
     from archsearch.formats.task import load_task
 
     task, space = load_task(files / "task.yaml"), load_space(files / "space.yaml")
     one = BenchSettings(seeds=1, noise_layouts=2, band=0.6, epochs=1)
-    table = new_table(task, space, one, "cpu")
-    del table["settings"]["seed_layouts"]  # as 0.5 wrote it
-    save_table(files / "t.json", table)
-    assert open_table(task, space, one, files / "t.json", None, "cpu")["settings"]["seed_layouts"] == 0
+    data = new_table(task, space, one, "cpu").to_dict()
+    del data["settings"]["seed_layouts"]  # as 0.5 wrote it
+    (files / "t.json").write_text(json.dumps(data))
+    assert open_table(task, space, one, files / "t.json", None, "cpu").settings.seed_layouts == 0
     grown = open_table(task, space, BenchSettings(seeds=3, noise_layouts=2, band=0.6, epochs=1, seed_layouts=3),
                        files / "t.json", None, "cpu")
-    assert grown["settings"]["seeds"] == 3 and grown["settings"]["seed_layouts"] == 3
+    assert grown.settings.seeds == 3 and grown.settings.seed_layouts == 3

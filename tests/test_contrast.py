@@ -21,6 +21,7 @@ from archsearch.evidence.contrast import (
     resampled_shifts,
     shared_layouts,
 )
+from archsearch.evidence.table import Row
 from tests.conftest import ROOT, run_cli
 
 TABLES = ROOT / "benchmarks" / "tables"
@@ -129,8 +130,13 @@ def test_no_preferred_shift_across_depths():
 
 
 def _table(channels, runs):
-    layouts = [{"id": i, "schedule": 0, "M": 10, "channels": list(c)} for i, c in enumerate(channels)]
-    return {"layouts": layouts, "runs": [{"layout": i, "seed": s, "val_accuracy": v} for i, s, v in runs]}
+    from archsearch.formats.table import LayoutEntry
+    from tests.conftest import table_of_runs
+
+    table = table_of_runs(runs)
+    table.layouts = [LayoutEntry(id=i, label="grid", schedule=0, M=10, channels=list(c), params=1)
+                     for i, c in enumerate(channels)]
+    return table
 
 
 def test_shared_layouts_and_the_ceiling_of_the_change():
@@ -141,14 +147,15 @@ def test_shared_layouts_and_the_ceiling_of_the_change():
     order = [8, 7, 6, 5, 4, 3, 2, 1]
     a = _table(chans, [(i, s, acc_a[i] + 0.01 * s) for i in range(9) for s in (0, 1)])
     b = _table([chans[i] for i in order], [(j, s, acc_b[i] + 0.01 * s) for j, i in enumerate(order) for s in (0, 1)])
-    rows_a = [{**e, "val_accuracy": acc_a[e["id"]]} for e in a["layouts"]]
-    rows_b = [{**e, "val_accuracy": acc_b[order[e["id"]]]} for e in b["layouts"]]
+    rows_a = [Row(e.id, e.label, e.schedule, e.M, e.channels, e.params, acc_a[e.id], 0.0, [0]) for e in a.layouts]
+    rows_b = [Row(e.id, e.label, e.schedule, e.M, e.channels, e.params, acc_b[order[e.id]], 0.0, [0])
+              for e in b.layouts]
     sa, sb = shared_layouts(rows_a, rows_b)
-    assert [r["channels"] for r in sa] == [r["channels"] for r in sb] == chans[1:]
-    assert [r["val_accuracy"] for r in sb] == list(acc_b[1:])
+    assert [r.channels for r in sa] == [r.channels for r in sb] == chans[1:]
+    assert [r.val_accuracy for r in sb] == list(acc_b[1:])
     ceiling = change_ceiling(a, b, resamples=20)
     assert ceiling["layouts"] == 8 and ceiling["kendall_tau"] == pytest.approx(1.0)  # seeds agree exactly
-    b["runs"] = [r for r in b["runs"] if r["seed"] == 0]
+    b.runs = [r for r in b.runs if r.seed == 0]
     assert change_ceiling(a, b)["layouts"] == 0 and np.isnan(change_ceiling(a, b)["kendall_tau"])
 
 
@@ -186,6 +193,6 @@ def test_contrast_refuses_tables_of_different_spaces(capsys):
     assert "no such table" in capsys.readouterr().err
     b = str(TABLES / "mnist1d-32-scrambled.json")
     assert run_cli(["bench", "contrast", a, b, "--task-b", str(ROOT / "tasks" / "digits-local-32.yaml")]) == 2
-    assert "is not the space's [32]" in capsys.readouterr().err
+    assert "does not match the task's [32, 32]" in capsys.readouterr().err
     assert run_cli(["bench", "contrast", a, b, "--task-a", str(ROOT / "tasks" / "missing.yaml")]) == 2
     assert "missing.yaml: no such file" in capsys.readouterr().err

@@ -10,7 +10,7 @@ import pytest
 from optuna.trial import TrialState
 
 from archsearch import cli
-from archsearch.evidence.evaluate import PREDICTORS
+from archsearch.evidence.predictors import PREDICTORS
 from tests.conftest import TINY_SPACE
 
 TASK = """name: tiny

@@ -10,8 +10,9 @@ import optuna
 import pytest
 from optuna.trial import FrozenTrial, TrialState
 
-from archsearch.evidence.bench import FORMAT, BenchSettings, load_table
+from archsearch.evidence.bench import FORMAT, BenchSettings
 from archsearch.evidence.replay import STRATEGIES, replay, summarise
+from archsearch.evidence.table import Table
 from archsearch.formats.space import load_space
 from archsearch.formats.task import load_task
 from archsearch.prior.exhaustive import exhaustive_top
@@ -45,7 +46,7 @@ def _grid(space):
             yield ch, lay
 
 
-def _table(files, accuracy) -> dict:
+def _table(files, accuracy) -> Table:
     """A complete-grid table whose 'trained' accuracies are a known function of the channels."""
     space = load_space(files / "space.yaml")
     layouts, runs = [], []
@@ -60,7 +61,7 @@ def _table(files, accuracy) -> dict:
                        "schedules": [[[2]] * 4], "max_params": 700, "band": 0.4},
              "settings": asdict(BenchSettings()), "layouts": layouts, "runs": runs}
     (files / "t.json").write_text(json.dumps(table))
-    return load_table(files / "t.json")
+    return Table.load(files / "t.json")
 
 
 def _prior(files):
@@ -195,7 +196,7 @@ def test_replay_figures_on_a_known_table(files):
     results = replay(table, load_task(files / "task.yaml"), space, prior, STRATEGIES, repeats=4, budget=12)
     figures = summarise(results, table, 12)
     assert set(figures) == set(STRATEGIES)
-    best = max(r["val_accuracy"] for r in table["runs"])
+    best = max(r.val_accuracy for r in table.runs)
     for f in figures.values():
         t = f["trials_to_within_1pt"]
         assert 1 <= t["q25"] <= t["median"] <= t["q75"] <= 13
@@ -203,14 +204,14 @@ def test_replay_figures_on_a_known_table(files):
         assert f["regret_at"]["5"] >= f["regret_at"]["10"]  # the best so far never gets worse
     # prior-top proposes the exact ranking: its first trial is the prior's best layout's accuracy
     top = exhaustive_top(space, prior, 1)[0]
-    lookup = {tuple(e["channels"]): r["val_accuracy"] for e, r in zip(table["layouts"], table["runs"], strict=True)}
+    lookup = {tuple(e.channels): r.val_accuracy for e, r in zip(table.layouts, table.runs, strict=True)}
     assert results[STRATEGIES.index("prior-top")].val[0][0] == lookup[top.channels]
 
 
 def test_a_search_that_never_gets_there_counts_budget_plus_one(files):
     """One layout stands 30 points above the rest; random searches of 2 trials mostly miss it."""
     table = _table(files, lambda ch: 0.5)
-    table["runs"][-1]["val_accuracy"] = 0.8
+    table.runs[-1] = table.runs[-1].model_copy(update={"val_accuracy": 0.8})
     space, prior = _prior(files)
     res = replay(table, load_task(files / "task.yaml"), space, prior, ["random"], repeats=9, budget=2)
     reached = [next((k + 1 for k, v in enumerate(vals) if v >= 0.79), 3) for vals in res[0].val]
@@ -265,13 +266,13 @@ def test_an_inverted_prior_ranks_worst_first_and_replays(files, capsys):
     assert worst.score == -min(r.score for r in every)
     assert pickle.loads(pickle.dumps(inv))(lay).score == inv(lay).score  # replay workers get a copy
     table = _table(files, lambda ch: 0.5 + 0.01 * ch.sum() / 4)
-    lookup = {tuple(e["channels"]): r["val_accuracy"] for e, r in zip(table["layouts"], table["runs"], strict=True)}
+    lookup = {tuple(e.channels): r.val_accuracy for e, r in zip(table.layouts, table.runs, strict=True)}
     argv = ["bench", "replay", str(files / "t.json"), "--repeats", "2", "--budget-trials", "4", "--strategies",
             "prior-top", "guided", "--json", "--no-progress", "--invert-prior", "--workers", "2"]
     assert run_cli(argv) == 0
     rep = json.loads(capsys.readouterr().out)
     assert rep["prior_inverted"] is True
-    best = max(r["val_accuracy"] for r in table["runs"])
+    best = max(r.val_accuracy for r in table.runs)
     first = rep["strategies"]["prior-top"]["regret_curve"][0]
     assert first == pytest.approx(best - lookup[worst.channels])
 
@@ -285,10 +286,10 @@ def test_the_balanced_strategy_trains_in_the_rules_order(files):
     table = _table(files, lambda ch: 0.5 + 0.01 * np.log2(ch).min() + 0.001 * np.log2(ch).sum())
     res = replay(table, load_task(files / "task.yaml"), space, prior, ["balanced"], repeats=5, budget=6)[0]
     assert len(res.val) == 1
-    lays = [space.layout(e["schedule"], e["M"], e["channels"]) for e in table["layouts"]]
-    by_layout = {r["layout"]: r["val_accuracy"] for r in table["runs"]}
-    keys = sorted((e["schedule"], e["M"], tuple(e["channels"])) for e in table["layouts"])
-    ids = {(e["schedule"], e["M"], tuple(e["channels"])): e["id"] for e in table["layouts"]}
+    lays = [space.layout(e.schedule, e.M, e.channels) for e in table.layouts]
+    by_layout = {r.layout: r.val_accuracy for r in table.runs}
+    keys = sorted(table.entry_key(e) for e in table.layouts)
+    ids = {table.entry_key(e): e.id for e in table.layouts}
     order = balanced_order([space.layout(s, m, list(c)) for s, m, c in keys])
     assert res.val[0] == [by_layout[ids[keys[i]]] for i in order[:6]]
     widest_floor = max(min(lay.channels) for lay in lays)

@@ -373,7 +373,8 @@ def test_worker_refuses_what_it_cannot_join(files, capsys):
 def test_bench_build_on_a_storage_with_a_worker_killed(files):
     """`bench build --storage`: the table's runs are trials; a worker joins, is killed mid-run, and the
     table still ends with every planned run exactly once."""
-    from archsearch.evidence.bench import BenchSettings, load_table, planned_runs
+    from archsearch.evidence.bench import planned_runs
+    from archsearch.evidence.table import Table
 
     storage = f"journal:{files / 'bench.log'}"
     table = files / "t.json"
@@ -391,15 +392,15 @@ def test_bench_build_on_a_storage_with_a_worker_killed(files):
     worker.communicate(timeout=30)
     out, err = build.communicate(timeout=600)
     assert build.returncode == 0, err
-    t = load_table(table)
-    s = t["settings"]
-    planned = planned_runs(len(t["layouts"]), BenchSettings(**s))
-    got = sorted((r["layout"], r["seed"]) for r in t["runs"])
+    t = Table.load(table)
+    s = t.settings
+    planned = planned_runs(len(t.layouts), s)
+    got = sorted((r.layout, r.seed) for r in t.runs)
     assert got == sorted(planned)  # every planned run, once
-    assert all("val_accuracy" in r and len(r["val_curve"]) == 8 for r in t["runs"])
+    assert all(r.val_accuracy is not None and len(r.val_curve) == 8 for r in t.runs)
     study = _load("tb", storage)
     assert any(tr.state == TrialState.FAIL for tr in study.trials)  # the killed run ...
-    assert len({r["layout"] for r in t["runs"]}) == len(t["layouts"])  # ... was trained again by the build
+    assert len({r.layout for r in t.runs}) == len(t.layouts)  # ... was trained again by the build
     json.loads(table.read_text())  # plain JSON, whole
     for cmd in (["show"], ["report", "--out", str(files / "rep")]):  # a table's study points to its table
         got = subprocess.run(_cli(*cmd, "--study-name", "tb", "--storage", storage), capture_output=True, text=True,

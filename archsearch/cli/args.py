@@ -12,7 +12,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from archsearch.formats.validate import MAX_IMAGES, MAX_SEED, NAME_PATTERN
 
@@ -222,3 +222,36 @@ class RunsBar:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def add_output_options(p: argparse.ArgumentParser, plot_help: str) -> None:
+    """``--json`` (one JSON object on stdout), ``--plot FILE`` and ``--force`` (overwrite it)."""
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument("--plot", type=plot_path, metavar="FILE", help=plot_help)
+    p.add_argument("--force", action="store_true", help="overwrite an existing --plot file")
+
+
+def add_runs_dir_option(p: argparse.ArgumentParser, help: str = "where the data cache is") -> None:
+    """``--runs-dir``: where studies, caches and results go."""
+    p.add_argument("--runs-dir", type=writable_dir, default=Path("runs"), help=help)
+
+
+def check_plot(args: argparse.Namespace) -> None:
+    """Refuse an existing ``--plot`` file without ``--force``, before any work."""
+    if getattr(args, "plot", None):
+        from archsearch.evidence.outputs import refuse_overwrite
+
+        refuse_overwrite(args.plot, args.force, "--plot")
+
+
+def emit(args: argparse.Namespace, report: Any, text: Callable[[], None]) -> None:
+    """The command's answer: ``report`` as strict JSON with ``--json``, else ``text()`` prints it for a
+    person (then says where ``--plot`` went)."""
+    if getattr(args, "json", False):
+        from archsearch.evidence.outputs import json_text
+
+        print(json_text(report))
+        return
+    text()
+    if getattr(args, "plot", None):
+        print(f"wrote {args.plot}")

@@ -14,7 +14,7 @@ import sys
 
 from archsearch import __version__
 from archsearch.cli.args import OneLineParser
-from archsearch.formats.yamlio import InputError
+from archsearch.errors import InputError
 
 __all__ = ["build_parser", "entry", "main"]
 

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from archsearch.cli.args import add_prior_option, int_in, plot_path
-from archsearch.formats.yamlio import InputError
+from archsearch.errors import InputError
 
 EXIT_INPUT = 2
 
@@ -112,7 +112,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         from archsearch.evidence.outputs import refuse_overwrite
 
         refuse_overwrite(args.plot, args.force, "--plot")
-        from archsearch.evidence.plots import plot_cuts
+        from archsearch.pictures import plot_cuts
 
         plot_cuts(task, layout, args.plot)
     if args.json:

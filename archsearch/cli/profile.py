@@ -12,8 +12,8 @@ import numpy as np
 import yaml
 
 from archsearch.cli.args import float_above_zero, int_in, plot_path, writable_dir
+from archsearch.errors import InputError
 from archsearch.formats.files import write_atomic
-from archsearch.formats.yamlio import InputError
 
 _SCALE = (
     "# Needs measured by `archsearch profile` (archsearch {version}): entanglement entropy of the empirical\n"

@@ -17,21 +17,9 @@ from archsearch.cli.args import (
     study_name,
     writable_dir,
 )
-from archsearch.formats.yamlio import InputError
+from archsearch.errors import InputError
 
 EXIT_STOPPED = 3
-
-
-def load_task_space(task_path: str, space_path: str):
-    """A task and a search space that belong together (same input grid)."""
-    from archsearch.formats.space import load_space
-    from archsearch.formats.task import load_task
-
-    task, space = load_task(task_path), load_space(space_path)
-    if task.input_shape != space.input_shape:
-        raise InputError(f"input_shape {list(space.input_shape)} does not match the task's "
-                         f"{list(task.input_shape)} ({task_path})", space_path, "input_shape")
-    return task, space
 
 
 def device_or_error(name: str) -> str:
@@ -42,8 +30,17 @@ def device_or_error(name: str) -> str:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    # everything is validated, and the data built, before any storage is opened or folder made
-    task, space = load_task_space(args.task, args.space)
+    # everything is validated, and the data built, before any storage is opened or folder made; the task
+    # and space are parsed once, from the text the recipe stores (what was validated is what is stored)
+    import dataclasses
+
+    from archsearch.formats.task_space import load_task_space
+    from archsearch.search.recipe import Recipe
+
+    recipe = Recipe.from_files(args.task, args.space, kind="search", mode="prior-only", trials=args.trials,
+                               prior=args.prior, epochs=args.epochs, train=args.train, val=args.val, test=args.test,
+                               seed=args.seed, max_failures=args.max_failures)
+    task, space = load_task_space(args.task, args.space, recipe.task_text, recipe.space_text)
     if args.prior_only:
         mode = "pareto" if args.pareto else "prior-only"
         if args.workers > 1:
@@ -57,7 +54,6 @@ def cmd_search(args: argparse.Namespace) -> int:
             raise InputError("a trained search needs a 'data' section in the task", args.task, "data")
     from archsearch.prior.exhaustive import MAX_EXHAUSTIVE, exhaustive_size_ok
     from archsearch.search import study as search
-    from archsearch.search.recipe import Recipe
     from archsearch.search.worker import cpu_threads, prepare, sampler_for, work_with_helpers, worker_seed
 
     kind = args.sampler
@@ -71,14 +67,11 @@ def cmd_search(args: argparse.Namespace) -> int:
             raise InputError(f"the space holds more than {MAX_EXHAUSTIVE} layouts: too many to enumerate; "
                              "use --sampler tpe", args.space, "channels")
     guide = "none" if args.no_prior or mode != "trained" else args.guide
-    recipe = Recipe.from_files(
-        args.task, args.space, kind="search", mode=mode, trials=args.trials, prior=args.prior, sampler=kind,
-        guide=guide, epochs=args.epochs, train=args.train, val=args.val, test=args.test, seed=args.seed,
-        max_failures=args.max_failures)
+    recipe = dataclasses.replace(recipe, mode=mode, sampler=kind, guide=guide)
     threads = cpu_threads(args.threads)
     box: list = [None]  # the progress bar, made once everything is validated
     work = prepare(recipe, args.study_name, device=args.device, runs_dir=args.runs_dir, threads=threads,
-                   on_epoch=_epoch_line(box, args.epochs, args.seed))
+                   on_epoch=_epoch_line(box, args.epochs, args.seed), loaded=(task, space))
     storage = args.storage or search.default_storage(args.study_name, args.runs_dir)
     probe = search.open_study(args.study_name, storage, fp=work.fingerprint, directions=work.directions, create=True)
     sampler = sampler_for(work, worker_seed(recipe, len(probe.trials), joined=False))

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from archsearch.cli.args import STORAGE_HELP, int_in, storage_url, study_name, writable_dir
+from archsearch.errors import InputError
 from archsearch.formats.escape import figure_for_terminal, for_terminal
-from archsearch.formats.yamlio import InputError
 
 
 def _storages(args: argparse.Namespace) -> list[str]:

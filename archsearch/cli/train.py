@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from archsearch.cli.args import RunsBar, add_prior_option, add_threads_option, add_training_options, int_in, plot_path
-from archsearch.cli.search import device_or_error, load_task_space
-from archsearch.formats.yamlio import InputError
+from archsearch.cli.search import device_or_error
+from archsearch.errors import InputError
+from archsearch.formats.task_space import load_task_space
 
 MAX_R = 1024  # wide-base has 4r channels in its first layers: 4096 at most
 
@@ -50,9 +51,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise InputError("training needs a 'data' section in the task", args.task, "data")
     _check_plot(args)
     device = device_or_error(args.device)
-    from archsearch.evidence.bench import BenchSettings, build_table, table_summary
-    from archsearch.evidence.evaluate import evaluate, predictor_scores
+    from archsearch.evidence.bench import BenchSettings, build_table
+    from archsearch.evidence.evaluate import evaluate
     from archsearch.evidence.outputs import new_run_dir
+    from archsearch.evidence.predictors import predictor_scores
     from archsearch.evidence.verify import chance_level, paper_layouts_for, spread_layouts
     from archsearch.prior.score import Prior
     from archsearch.train.data import load_task_data
@@ -77,26 +79,27 @@ def cmd_verify(args: argparse.Namespace) -> int:
                             cache_dir=args.runs_dir / ".cache", on_run=on_run, chosen=chosen)
     finally:
         on_run.close()
-    rows = table_summary(table)
+    rows = table.rows()
     data = load_task_data(task, space.classes, space.in_channels, settings.train, settings.test,
                           args.runs_dir / ".cache", val=settings.val)
-    scores = predictor_scores(rows, task, space, data, space.model, args.seed)
-    acc = np.array([r["val_accuracy"] for r in rows])
+    scores = predictor_scores(table.layouts_of(rows, space), task, space, data, space.model, args.seed)
+    acc = np.array([r.val_accuracy for r in rows])
     stats = evaluate(acc, scores, seed=args.seed)
     chance = chance_level(data.val.y)
-    runs: dict[int, list[dict]] = {}
-    for r in table["runs"]:
-        runs.setdefault(r["layout"], []).append(r)
+    runs: dict[int, list] = {}
+    for r in table.runs:
+        runs.setdefault(r.layout, []).append(r)
+    nan = float("nan")
     layouts = []
     for k, r in enumerate(rows):
-        mine = sorted(runs[r["id"]], key=lambda x: x["seed"])
-        layouts.append({"label": r["label"], "channels": r["channels"], "params": r["params"],
+        mine = sorted(runs[r.id], key=lambda x: x.seed)
+        layouts.append({"label": r.label, "channels": r.channels, "params": r.params,
                         "prior_score": float(scores["prior"][k]),
-                        "val_accuracy": [x.get("val_accuracy", float("nan")) for x in mine],
-                        "test_accuracy": [x.get("test_accuracy", float("nan")) for x in mine],
+                        "val_accuracy": [nan if x.val_accuracy is None else x.val_accuracy for x in mine],
+                        "test_accuracy": [nan if x.test_accuracy is None else x.test_accuracy for x in mine],
                         # the key tools read before validation and test were split: the validation accuracy
-                        "accuracy": [x.get("val_accuracy", float("nan")) for x in mine],
-                        "at_chance": bool(r["val_accuracy"] <= chance + 0.01),
+                        "accuracy": [nan if x.val_accuracy is None else x.val_accuracy for x in mine],
+                        "at_chance": bool(r.val_accuracy <= chance + 0.01),
                         **{n: float(scores[n][k]) for n in ("naswot", "synflow", "meco")}})
     prior_stats = stats["prior"]
     report = {

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import datetime
 import itertools
-import json
 import math
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,43 +30,25 @@ import numpy as np
 
 from archsearch import __version__
 from archsearch.core.layout import Layout
+from archsearch.errors import InputError
+from archsearch.evidence.table import BenchSettings, Table
 from archsearch.formats.space import Space
-from archsearch.formats.table import FORMAT, MAX_TABLE_LAYOUTS, read_table
+from archsearch.formats.table import FORMAT, MAX_TABLE_LAYOUTS, LayoutEntry, SpaceEntry, TaskEntry
 from archsearch.formats.task import Task
-from archsearch.formats.yamlio import InputError
+from archsearch.train.runs import train_run
 
 __all__ = [
-    "FORMAT", "MAX_GRID", "BenchSettings", "bench_objective", "build_table", "candidate_layouts", "load_table",
-    "locate_file", "open_table", "planned_runs", "save_table", "sync_table", "table_study", "table_summary",
-    "todo_runs", "train_run",
+    "FORMAT", "MAX_GRID", "BenchSettings", "Table", "build_on_study", "build_table", "candidate_layouts", "new_table",
+    "open_table",
+    "planned_runs", "sync_table", "table_study", "todo_runs",
 ]
+
 
 #: a space with at most this many channel layouts (before the size band) is tabulated completely
 MAX_GRID = 20_000
 #: a sampled table draws at most this many layouts per layout asked for (each draw tries the budget up to
 #: 50 times): about a second per 100 layouts asked for
 SAMPLE_DRAWS = 20
-
-
-@dataclass(frozen=True)
-class BenchSettings:
-    """What a table's runs are: the training settings and how layouts and seeds are chosen. A resumed
-    build must have the same, so that every run of a table is comparable."""
-
-    epochs: int = 12
-    seeds: int = 1
-    noise_layouts: int = 40  #: with one seed, this many layouts (a seeded subset) get a second seed
-    #: with several seeds: 0, every layout gets every seed; N, only a seeded subset of N layouts (holding the
-    #: ``noise_layouts`` subset, so a table grown from one seed keeps its second-seed runs) gets seeds 1..S-1
-    seed_layouts: int = 0
-    band: float = 0.85
-    layouts: int = 300  #: sample size when the space is no small finite grid
-    train: int = 8000
-    val: int = 2000
-    test: int = 2000
-    data_seed: int = 0
-    sample_seed: int = 0
-    model: str = "convnet"
 
 
 def _grid_size(space: Space) -> float:
@@ -161,13 +142,13 @@ def _seed_subset(n_layouts: int, settings: BenchSettings) -> list[int]:
     return sorted(base + [int(i) for i in extra])
 
 
-def _layout_entry(i: int, label: str, lay: Layout, space: Space) -> dict[str, Any]:
-    return {"id": i, "label": label, "schedule": space.schedules.index(lay.pools), "M": lay.M,
-            "channels": list(lay.channels), "params": lay.param_count()}
+def _layout_entry(i: int, label: str, lay: Layout, space: Space) -> LayoutEntry:
+    return LayoutEntry(id=i, label=label, schedule=space.schedules.index(lay.pools), M=lay.M,
+                       channels=list(lay.channels), params=lay.param_count())
 
 
 def new_table(task: Task, space: Space, settings: BenchSettings, device: str,
-              chosen: list[tuple[str, Layout]] | None = None) -> dict[str, Any]:
+              chosen: list[tuple[str, Layout]] | None = None) -> Table:
     """An empty table: the layouts ``chosen`` (as ``verify`` picks them), or else the space's
     size-matched candidates."""
     if chosen is not None:
@@ -180,67 +161,14 @@ def new_table(task: Task, space: Space, settings: BenchSettings, device: str,
     if not layouts:
         raise InputError(f"no layout of the space has between {settings.band} x {space.max_params} and "
                          f"{space.max_params} parameters", space.source, "budget")
-    return {
-        "format": FORMAT, "archsearch_version": __version__,
-        "created": datetime.datetime.now().isoformat(timespec="seconds"),
-        "task": {"name": task.name, "file": task.source, "input_shape": list(task.input_shape)},
-        "space": {"name": space.name, "file": space.source, "schedules": [list(map(list, s)) for s in space.schedules],
-                  "max_params": space.max_params, "band": settings.band, "complete_grid": complete},
-        "settings": asdict(settings), "device": device,
-        "layouts": [_layout_entry(i, label, lay, space) for i, (label, lay) in enumerate(layouts)],
-        "runs": [],
-    }
-
-
-def save_table(path: str | Path, table: dict[str, Any]) -> None:
-    """Write under a temporary name, then rename: a reader or a kill never meets half a table."""
-    from archsearch.formats.files import write_atomic
-
-    write_atomic(path, json.dumps(table, separators=(",", ":")) + "\n")
-
-
-def load_table(path: str | Path, locate: bool = False) -> dict[str, Any]:
-    """A table file, checked against its schema (:func:`~archsearch.formats.table.read_table`). ``locate``
-    (readers, never a build that writes the table back): the task and space files it names are found
-    wherever the command runs (:func:`locate_file`)."""
-    path = Path(path)
-    table = read_table(path)  # the whole schema, bounded; one line naming the field otherwise
-    if locate:
-        for key in ("task", "space"):
-            if isinstance(table[key], dict) and isinstance(table[key].get("file"), str):
-                table[key]["file"] = locate_file(table[key]["file"], path)
-    return table
-
-
-def table_task_space(table: dict[str, Any], path: str | Path, task_path: str | None = None,
-                     space_path: str | None = None) -> tuple[Task, Space]:
-    """The task (``task_path``, else the table's) and space (``space_path``, else the table's) of the table
-    loaded with ``locate`` from ``path``: checked to match each other, and the space to hold every layout of
-    the table (errors about the table name ``path``)."""
-    from archsearch.formats.space import load_space
-    from archsearch.formats.table import check_table_space
-    from archsearch.formats.task import load_task
-
-    task = load_task(task_path or table["task"]["file"])
-    space = load_space(space_path or table["space"]["file"])
-    if task.input_shape != space.input_shape:
-        raise InputError(f"the task's input_shape {list(task.input_shape)} is not the space's "
-                         f"{list(space.input_shape)}", task_path or table["task"]["file"], "input_shape")
-    check_table_space(table, space, path)
-    return task, space
-
-
-def locate_file(stored: str, table_path: str | Path) -> str:
-    """A file a table names, as stored when it was built (relative to the folder it was built from, e.g.
-    ``tasks/x.yaml``): as is if absolute or found from the working directory, else from the table's folder
-    or the nearest folder above it that has it (a checkout's root, for the shipped tables), else as stored
-    (the reader then says "no such file")."""
-    if Path(stored).is_absolute() or Path(stored).exists():
-        return stored
-    for folder in Path(table_path).resolve().parents:
-        if (folder / stored).exists():
-            return str(folder / stored)
-    return stored
+    return Table(
+        format=FORMAT, archsearch_version=__version__,
+        created=datetime.datetime.now().isoformat(timespec="seconds"),
+        task=TaskEntry(name=task.name, file=task.source, input_shape=list(task.input_shape)),
+        space=SpaceEntry(name=space.name, file=space.source, schedules=[list(map(list, s)) for s in space.schedules],
+                         max_params=space.max_params, band=settings.band, complete_grid=complete),
+        settings=settings, device=device,
+        layouts=[_layout_entry(i, label, lay, space) for i, (label, lay) in enumerate(layouts)], runs=[])
 
 
 # -- workers ---------------------------------------------------------------------------------------
@@ -277,66 +205,41 @@ def _train_one(job: tuple[int, int, dict[str, Any]]) -> dict[str, Any]:
     return train_run(layout_id, seed, layout, _WORKER["settings"], _WORKER["data"], _WORKER["device"])
 
 
-def train_run(layout_id: int, seed: int, layout: dict[str, Any], s: dict[str, Any], data: Any,
-              device: str) -> dict[str, Any]:
-    """One run of a table: the layout (as a dict) trained with the table's settings ``s``; its row."""
-    import time
-
-    from archsearch.formats.layout_file import layout_from_dict
-    from archsearch.train.loop import TrainConfig, TrainingFailed, train
-    from archsearch.train.models import build_model
-
-    cfg = TrainConfig(epochs=s["epochs"], seed=seed, device=device)
-    t0 = time.perf_counter()
-    row: dict[str, Any] = {"layout": layout_id, "seed": seed}
-    try:
-        out = train(build_model(layout_from_dict(layout), s["model"], seed=seed), data, cfg)
-    except TrainingFailed as exc:
-        return {**row, "failed": str(exc), "seconds": time.perf_counter() - t0, "device": device}
-    h = out["history"]
-    return {**row, "val_accuracy": out["val_accuracy"], "test_accuracy": out["test_accuracy"],
-            "val_curve": [round(r["val_accuracy"], 5) for r in h],
-            "test_curve": [round(r["test_accuracy"], 5) for r in h],
-            "loss_curve": [round(r["loss"], 5) for r in h],
-            "seconds": round(time.perf_counter() - t0, 2), "device": out["device"]}
-
-
 def open_table(task: Task, space: Space, settings: BenchSettings, out: Path,
-               chosen: list[tuple[str, Layout]] | None, device: str) -> dict[str, Any]:
+               chosen: list[tuple[str, Layout]] | None, device: str) -> Table:
     """The table at ``out`` (refused when made with other settings or files, except more ``seeds``: a table
     grows to more seeds per layout, keeping its runs), or a new, empty one."""
-    if out.exists():
-        table = load_table(out)
-        stored = {"seed_layouts": 0, **table["settings"]}  # tables made before the setting existed
-        if stored == asdict(settings):
-            table["settings"] = stored
-        elif isinstance(stored.get("seeds"), int) and settings.seeds > stored["seeds"]:
-            # more seeds (for every layout, or a seeded subset): the runs already there are kept (seed s of
-            # layout i is the same run under either plan), the missing seeds are planned
-            grown = {**stored, "seeds": settings.seeds, "seed_layouts": settings.seed_layouts}
-            if grown == asdict(settings):
-                table["settings"] = grown
-        if table["settings"] != asdict(settings) or table["task"]["name"] != task.name or \
-                table["space"]["name"] != space.name:
-            raise InputError(f"this table was built with other settings or files ({table['task']['name']}, "
-                             f"{table['space']['name']}, {table['settings']}); give the same, or another --out",
-                             out, "settings")
+    if not out.exists():
+        table = new_table(task, space, settings, device, chosen)
+        table.path = out
         return table
-    return new_table(task, space, settings, device, chosen)
+    table = Table.load(out, locate=False)
+    stored = table.settings
+    if stored != settings and settings.seeds > stored.seeds:
+        # more seeds (for every layout, or a seeded subset): the runs already there are kept (seed s of
+        # layout i is the same run under either plan), the missing seeds are planned
+        grown = replace(stored, seeds=settings.seeds, seed_layouts=settings.seed_layouts)
+        if grown == settings:
+            table.settings = grown
+    if table.settings != settings or table.task.name != task.name or table.space.name != space.name:
+        raise InputError(f"this table was built with other settings or files ({table.task.name}, "
+                         f"{table.space.name}, {asdict(table.settings)}); give the same, or another --out",
+                         out, "settings")
+    return table
 
 
-def todo_runs(table: dict[str, Any], settings: BenchSettings) -> list[tuple[int, int]]:
+def todo_runs(table: Table, settings: BenchSettings) -> list[tuple[int, int]]:
     """The planned runs the table lacks, in a seeded random order (a table stopped part way is a fair
     sample of its grid, not its first rows)."""
-    done = {(r["layout"], r["seed"]) for r in table["runs"]}
-    todo = [(i, s) for i, s in planned_runs(len(table["layouts"]), settings) if (i, s) not in done]
+    done = {(r.layout, r.seed) for r in table.runs}
+    todo = [(i, s) for i, s in planned_runs(len(table.layouts), settings) if (i, s) not in done]
     return [todo[k] for k in np.random.default_rng(settings.sample_seed + 2).permutation(len(todo))]
 
 
 def build_table(task: Task, space: Space, settings: BenchSettings, out: str | Path, *, workers: int = 1,
                 device: str = "cpu", cache_dir: str | Path = "runs/.cache",
                 on_run: Callable[[dict[str, Any], int, int], None] | None = None,
-                chosen: list[tuple[str, Layout]] | None = None, threads: int | None = 1) -> dict[str, Any]:
+                chosen: list[tuple[str, Layout]] | None = None, threads: int | None = 1) -> Table:
     """Build (or resume) the table at ``out``; returns it. ``on_run(run, done, total)`` after each run;
     ``chosen``: train these layouts rather than the space's size-matched ones; ``threads``: torch threads
     per CPU worker (None: torch's default, all cores)."""
@@ -349,103 +252,108 @@ def build_table(task: Task, space: Space, settings: BenchSettings, out: str | Pa
     # the data set is built (and cached) here once, so that workers only read it
     load_task_data(task, space.classes, space.in_channels, settings.train, settings.test, cache_dir, val=settings.val)
     todo = todo_runs(table, settings)
-    total = len(table["runs"]) + len(todo)
-    save_table(out, table)
+    total = len(table.runs) + len(todo)
+    table.save(out)
     if not todo:
         return table
-    layouts = {e["id"]: space.layout(e["schedule"], e["M"], e["channels"]).to_dict() for e in table["layouts"]}
+    layouts = {e.id: space.layout(e.schedule, e.M, e.channels).to_dict() for e in table.layouts}
     jobs = [(i, s, layouts[i]) for i, s in todo]
     ctx = mp.get_context("spawn")  # no fork of a process that has started torch's thread pools
     init = (task.source, asdict(settings), space.classes, space.in_channels, str(cache_dir), device, os.getpid(),
             threads)
     with ctx.Pool(workers, initializer=_init_worker, initargs=init) as pool:
         for run in pool.imap_unordered(_train_one, jobs):
-            table["runs"].append(run)
-            save_table(out, table)
+            table.add_run(run)
+            table.save(out)
             if on_run is not None:
-                on_run(run, len(table["runs"]), total)
+                on_run(run, len(table.runs), total)
     return table
 
 
-def table_summary(table: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per layout: its entry with the mean validation and test accuracy over its runs, and the runs'
-    seeds (layouts without a finished run are left out)."""
-    by_layout: dict[int, list[dict[str, Any]]] = {}
-    for r in table["runs"]:
-        if "val_accuracy" in r:
-            by_layout.setdefault(r["layout"], []).append(r)
-    rows = []
-    for e in table["layouts"]:
-        runs = by_layout.get(e["id"])
-        if runs:
-            rows.append({**e, "val_accuracy": float(np.mean([r["val_accuracy"] for r in runs])),
-                         "test_accuracy": float(np.mean([r["test_accuracy"] for r in runs])),
-                         "seeds": sorted(r["seed"] for r in runs)})
-    return rows
-
-
 # -- a table built through an Optuna study: many workers, on many machines ------------------------------
-def table_study(table: dict[str, Any], settings: BenchSettings, study: Any) -> None:
+def table_study(table: Table, settings: BenchSettings, study: Any) -> None:
     """Make ``study`` hold the table: runs the table already has become COMPLETE trials, every missing one
     is enqueued (once: a run the study holds in any state but FAIL is not enqueued again)."""
     import optuna
     from optuna.distributions import IntDistribution
     from optuna.trial import TrialState
 
-    n = len(table["layouts"])
+    n = len(table.layouts)
     dists = {"layout": IntDistribution(0, max(n - 1, 0)), "seed": IntDistribution(0, 10_000)}
     held: set[tuple[int, int]] = set()
     for t in study.get_trials(deepcopy=False):
         p = t.params if t.params else t.system_attrs.get("fixed_params", {})
         if "layout" in p and t.state != TrialState.FAIL:
             held.add((int(p["layout"]), int(p["seed"])))
-    for r in table["runs"]:
-        if (r["layout"], r["seed"]) not in held:
+    for r in table.runs:
+        if (r.layout, r.seed) not in held:
             study.add_trial(optuna.trial.create_trial(
-                params={"layout": r["layout"], "seed": r["seed"]}, distributions=dists,
-                value=float(r.get("val_accuracy", 0.0)), user_attrs={"run": r}))
-            held.add((r["layout"], r["seed"]))
+                params={"layout": r.layout, "seed": r.seed}, distributions=dists,
+                value=float(r.val_accuracy or 0.0), user_attrs={"run": r.model_dump(exclude_none=True)}))
+            held.add((r.layout, r.seed))
     for i, seed in todo_runs(table, settings):
         if (i, seed) not in held:
             study.enqueue_trial({"layout": i, "seed": seed})
 
 
-def sync_table(study: Any, table: dict[str, Any], out: str | Path, extra: list[dict[str, Any]] = ()) -> dict[str, Any]:
+def sync_table(study: Any, table: Table, out: str | Path, extra: list[dict[str, Any]] = ()) -> Table:
     """Rewrite the table at ``out`` with every run the study has completed, and the rows ``extra`` (a run
     finished a moment ago, before its trial is stored COMPLETE); atomically."""
     from optuna.trial import TrialState
 
-    runs = {(r["layout"], r["seed"]): r for r in table["runs"]}
+    from archsearch.formats.table import RunRow
+
+    runs = {(r.layout, r.seed): r for r in table.runs}
     done = sorted(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), key=lambda t: t.number)
     for row in [t.user_attrs.get("run") for t in done if not t.user_attrs.get("surplus")] + list(extra):
-        if isinstance(row, dict):
-            runs.setdefault((row["layout"], row["seed"]), row)
-    table["runs"] = list(runs.values())
-    save_table(out, table)
+        if isinstance(row, dict) and (row.get("layout"), row.get("seed")) not in runs:
+            runs[(row["layout"], row["seed"])] = RunRow.model_validate(row)
+    table.runs = list(runs.values())
+    table.save(out)
     return table
 
 
-def bench_objective(recipe: Any, task: Task, space: Space, device: str, cache_dir: str | Path):
-    """The objective of a table's study: a trial is one enqueued run (``layout``, ``seed``), trained with
-    the table's settings; its row is the user attribute ``run`` and its value the validation accuracy
-    (0 for a run whose training failed: the row says why, as in a table built without a study)."""
-    import optuna
+def build_on_study(task: Task, space: Space, settings: BenchSettings, out: Path, name: str, storage: str,
+                   files: tuple[str, str], *, device: str = "cpu", runs_dir: str | Path = "runs", workers: int = 1,
+                   threads: int | None = 1, bar: Any = None) -> tuple[Table, bool]:
+    """Build (or resume) the table at ``out`` through the Optuna study ``name`` on ``storage``: its runs are
+    the study's trials, trained by this process, ``workers - 1`` helpers here and any ``archsearch worker``
+    elsewhere; the table is rewritten from the study as runs complete here, and at the end. ``files``: the
+    task and space files as given (the recipe stores their text). Returns the table and whether a signal
+    stopped the work."""
+    from archsearch.search import study as search
+    from archsearch.search.recipe import Recipe
+    from archsearch.search.worker import prepare, work_with_helpers
 
-    from archsearch.train.data import load_task_data
+    table = open_table(task, space, settings, out, None, device)
+    total = len(planned_runs(len(table.layouts), settings))  # the study is done when it holds them all
+    recipe = Recipe.from_files(files[0], files[1], kind="bench", mode="bench", trials=total,
+                               epochs=settings.epochs, seed=settings.sample_seed, max_failures=10**6,
+                               bench={"settings": asdict(settings), "layouts": [e.model_dump() for e in table.layouts],
+                                      "out": str(out)})
+    work = prepare(recipe, name, device=device, runs_dir=runs_dir, threads=threads)
+    study = search.open_study(name, storage, fp=work.fingerprint, create=True)
+    study.set_user_attr("fingerprint", work.fingerprint)
+    table.save(out)
+    table_study(table, settings, study)
+    recipe.store(study)
+    from archsearch.search.dashboard import describe_study
 
-    s, layouts = recipe.bench["settings"], recipe.bench["layouts"]
-    data = load_task_data(task, space.classes, space.in_channels, s["train"], s["test"], cache_dir, val=s["val"])
-    by_id = {e["id"]: space.layout(e["schedule"], e["M"], e["channels"]).to_dict() for e in layouts}
+    describe_study(study, recipe, task, space)
+    objective = work.objective
 
-    def objective(trial: optuna.Trial) -> float:
-        fixed = trial.storage.get_trial(trial._trial_id).system_attrs.get("fixed_params", {})
-        if not {"layout", "seed"} <= fixed.keys():  # not a planned run (whole): never train what nobody planned
-            trial.set_user_attr("skipped", "no planned run left to take")
-            raise optuna.TrialPruned("no planned run left")
-        i = trial.suggest_int("layout", 0, max(len(layouts) - 1, 0))
-        seed = trial.suggest_int("seed", 0, 10_000)
-        row = train_run(i, seed, by_id[i], s, data, device)
-        trial.set_user_attr("run", row)
-        return float(row.get("val_accuracy", 0.0))
+    def and_save(trial: Any) -> float:  # every run this process finishes rewrites the table with all runs so far
+        value = objective(trial)
+        sync_table(study, table, out, extra=[trial.user_attrs["run"]])
+        return value
 
-    return objective
+    work.objective = and_save
+    if bar is not None:
+        bar.total = total
+        bar.refresh()
+    try:
+        outcome = work_with_helpers(study, work, storage, workers=workers, runs_dir=runs_dir, threads=threads,
+                                    progress=False, bar=bar)
+    finally:
+        table = sync_table(study, table, out)
+    return table, bool(outcome.stopped)

@@ -17,25 +17,30 @@ change's noise ceiling: seed 0's change against seed 1's on the layouts trained 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from archsearch.evidence.evaluate import layer_preferences, rank_order, rank_stats, seed_accuracies
+from archsearch.errors import InputError
+from archsearch.evidence.evaluate import layer_preferences, rank_order, rank_stats
 
-__all__ = ["change", "change_ceiling", "contrast", "percentiles", "preferred_agreement", "preferred_count",
-           "preferred_shift", "resampled_shifts", "shared_layouts"]
+if TYPE_CHECKING:
+    from archsearch.evidence.table import Row, Table
+    from archsearch.formats.space import Space
+    from archsearch.formats.task import Task
+
+__all__ = ["Contrast", "change", "change_ceiling", "contrast", "contrast_tables", "percentiles", "preferred_agreement",
+           "preferred_count", "preferred_shift", "resampled_shifts", "shared_layouts"]
 
 
-def _key(row: dict[str, Any]) -> tuple:
-    return int(row["schedule"]), int(row["M"]), tuple(int(c) for c in row["channels"])
-
-
-def shared_layouts(rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]]
-                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The rows of each table (``table_summary``'s) for the layouts both have, in one order (A's)."""
-    by_b = {_key(r): r for r in rows_b}
-    pairs = [(r, by_b[_key(r)]) for r in rows_a if _key(r) in by_b]
+def shared_layouts(rows_a: list[Row], rows_b: list[Row]) -> tuple[list[Row], list[Row]]:
+    """The rows of each table (:meth:`~archsearch.evidence.table.Table.rows`) for the layouts both have, in
+    one order (A's)."""
+    by_b = {r.key: r for r in rows_b}
+    pairs = [(r, by_b[r.key]) for r in rows_a if r.key in by_b]
     return [a for a, _ in pairs], [b for _, b in pairs]
 
 
@@ -155,16 +160,15 @@ def contrast(acc_a: np.ndarray, acc_b: np.ndarray, scores_a: dict[str, np.ndarra
     return out
 
 
-def change_ceiling(table_a: dict[str, Any], table_b: dict[str, Any], resamples: int = 2000, seed: int = 0
-                   ) -> dict[str, Any]:
+def change_ceiling(table_a: Table, table_b: Table, resamples: int = 2000, seed: int = 0) -> dict[str, Any]:
     """Kendall's tau of seed 0's change against seed 1's, over the layouts trained with both seeds on both
     tables: how well training's change is itself measured (a noise-free predictor's change can agree with
     one run's more than another run's does: up to about the square root, in correlation terms)."""
-    ids_b = {_key(e): e["id"] for e in table_b["layouts"]}
-    seeds_a, seeds_b = seed_accuracies(table_a), seed_accuracies(table_b)
+    ids_b = {table_b.entry_key(e): e.id for e in table_b.layouts}
+    seeds_a, seeds_b = table_a.seed_accuracies(), table_b.seed_accuracies()
     rows = []
-    for e in table_a["layouts"]:
-        sa, sb = seeds_a.get(e["id"], {}), seeds_b.get(ids_b.get(_key(e), -1), {})
+    for e in table_a.layouts:
+        sa, sb = seeds_a.get(e.id, {}), seeds_b.get(ids_b.get(table_a.entry_key(e), -1), {})
         if all(s in d for s in (0, 1) for d in (sa, sb)):
             rows.append((sa[0], sb[0], sa[1], sb[1]))
     if len(rows) < 3:
@@ -172,3 +176,61 @@ def change_ceiling(table_a: dict[str, Any], table_b: dict[str, Any], resamples: 
     a0, b0, a1, b1 = np.array(rows).T
     tau, ci, _, _ = rank_stats(change(a0, b0), change(a1, b1), resamples, seed)
     return {"layouts": len(rows), "kendall_tau": tau, "tau_ci": list(ci)}
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """``bench contrast``'s answer (the JSON it prints is :meth:`to_dict`); ``acc_a``, ``acc_b`` and
+    ``scores_a``, ``scores_b`` are kept for its picture."""
+
+    report: dict[str, Any]
+    channels: list[list[int]]
+    acc_a: np.ndarray
+    acc_b: np.ndarray
+    scores_a: dict[str, np.ndarray]
+    scores_b: dict[str, np.ndarray]
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.report
+
+
+def contrast_tables(table_a: Table, table_b: Table, task_a: Task | None = None, task_b: Task | None = None,
+                    space: Space | None = None, predictors: Sequence[str] | None = None, top: int = 10,
+                    prefer: float = 0.1, seed: int = 0, runs_dir: str | Path = "runs") -> Contrast:
+    """Two tables of one space on two tasks, on the layouts both trained: how each predictor's ordering
+    changes against how training's does (module docstring). Each side is scored with its own task
+    (``task_a``, ``task_b``; default the tables') and its own images."""
+    from archsearch.evidence.evaluate import table_scores
+    from archsearch.evidence.predictors import PREDICTORS
+
+    for key in ("name", "schedules", "max_params"):
+        if getattr(table_a.space, key) != getattr(table_b.space, key):
+            raise InputError(f"the tables are on different spaces ({key} {getattr(table_a.space, key)!r} against "
+                             f"{getattr(table_b.space, key)!r}): a contrast compares the same layouts on two tasks",
+                             table_b.path, f"space.{key}")
+    if table_a.settings.model != table_b.settings.model:
+        raise InputError("the tables trained different models", table_b.path, "settings.model")
+    if task_a is None or space is None:
+        own_a, own_space = table_a.task_space(space_path=space.source if space is not None else None)
+        task_a, space = task_a or own_a, space or own_space
+    if task_b is None:
+        task_b, _ = table_b.task_space(space_path=space.source)
+    table_a.check_space(space)
+    table_b.check_space(space)
+    rows_a, rows_b = shared_layouts(table_a.rows(), table_b.rows())
+    if len(rows_a) < 3:
+        raise InputError(f"only {len(rows_a)} layout(s) trained on both tables; a contrast needs at least 3",
+                         table_b.path, "runs")
+    predictors = list(PREDICTORS) if predictors is None else list(predictors)
+    scores_a = table_scores(table_a, rows_a, task_a, space, predictors, seed, runs_dir)
+    scores_b = table_scores(table_b, rows_b, task_b, space, predictors, seed, runs_dir)
+    acc_a = np.array([r.val_accuracy for r in rows_a])
+    acc_b = np.array([r.val_accuracy for r in rows_b])
+    channels = [r.channels for r in rows_a]
+    result = contrast(acc_a, acc_b, scores_a, scores_b, channels, top, seed, prefer=prefer)
+    for entry in (result["training"], *result["predictors"].values()):
+        entry["top1_a"], entry["top1_b"] = channels[entry["top1_a"]], channels[entry["top1_b"]]
+    report = {"table_a": str(table_a.path), "table_b": str(table_b.path), "task_a": task_a.name,
+              "task_b": task_b.name, "layouts": len(rows_a), "top": top, "prefer": prefer,
+              "change_ceiling": change_ceiling(table_a, table_b, seed=seed), **result}
+    return Contrast(report, channels, acc_a, acc_b, scores_a, scores_b)

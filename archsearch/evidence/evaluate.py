@@ -13,21 +13,26 @@ floor; the task-blind rules (:mod:`archsearch.evidence.baselines`) are the rival
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-__all__ = [
-    "PEERS", "PREDICTORS", "PredictorStats", "added_value", "evaluate", "mean_of_seeds_reliability",
-    "noise_ceiling", "predictor_scores", "rank_order", "rank_stats", "seed_accuracies", "spearman_brown",
-    "tau_ties_broken", "top_k_regret", "within_group_tau",
-]
+from archsearch.errors import InputError
+from archsearch.evidence.predictors import PREDICTORS, predictor_scores
 
-#: the predictors every evaluation compares, in the order reported
-PREDICTORS = ("prior", "prior-no-output", "prior-ratio", "prior-maximin", "params", "min-width", "balance",
-              "balanced", "flops", "naswot", "synflow", "meco", "random")
+if TYPE_CHECKING:
+    from archsearch.evidence.table import Row, Table
+    from archsearch.formats.space import Space
+    from archsearch.formats.task import Task
+
+__all__ = [
+    "PREDICTORS", "PredictorStats", "TableEvaluation", "added_value", "evaluate", "evaluate_table",
+    "mean_of_seeds_reliability", "noise_ceiling", "rank_order", "rank_stats", "spearman_brown", "tau_ties_broken",
+    "top_k_regret", "within_group_tau",
+]
 
 
 @dataclass(frozen=True)
@@ -112,19 +117,10 @@ def top_k_regret(score: np.ndarray, acc: np.ndarray, k: int, seed: int = 0) -> f
     return float(acc.max() - acc[rank_order(score, seed)[:k]].max())
 
 
-def seed_accuracies(table: dict[str, Any]) -> dict[int, dict[int, float]]:
-    """Per layout id, the validation accuracy of each seed that finished."""
-    by: dict[int, dict[int, float]] = {}
-    for r in table["runs"]:
-        if "val_accuracy" in r:
-            by.setdefault(r["layout"], {})[r["seed"]] = r["val_accuracy"]
-    return by
-
-
-def noise_ceiling(table: dict[str, Any], resamples: int = 2000, seed: int = 0) -> dict[str, Any]:
+def noise_ceiling(table: Table, resamples: int = 2000, seed: int = 0) -> dict[str, Any]:
     """Kendall's tau between two seeds' validation accuracies, over the layouts trained with both: the
     best ordering any predictor of one run's outcome could hope for."""
-    pairs = [(v[0], v[1]) for v in seed_accuracies(table).values() if 0 in v and 1 in v]
+    pairs = [(v[0], v[1]) for v in table.seed_accuracies().values() if 0 in v and 1 in v]
     if len(pairs) < 3:
         return {"layouts": len(pairs), "kendall_tau": float("nan"), "tau_ci": [float("nan")] * 2,
                 "mean_of_seeds": mean_of_seeds_reliability(table)}
@@ -143,7 +139,7 @@ def spearman_brown(r: float, k: float) -> float:
     return k * r / (1 + (k - 1) * r)
 
 
-def mean_of_seeds_reliability(table: dict[str, Any]) -> dict[str, Any]:
+def mean_of_seeds_reliability(table: Table) -> dict[str, Any]:
     """How reproducible a table's per-layout *mean* accuracy is, from its seeds: over the layouts trained
     with the most seeds k (at least 2), Spearman's rho between every two seeds' accuracies, averaged (the
     reliability of one run), then corrected by Spearman-Brown to the mean of k seeds; ``tau_equivalent``
@@ -154,7 +150,7 @@ def mean_of_seeds_reliability(table: dict[str, Any]) -> dict[str, Any]:
 
     from scipy import stats
 
-    by = seed_accuracies(table)
+    by = table.seed_accuracies()
     k = max((len(v) for v in by.values()), default=0)
     nan = float("nan")
     if k < 2:
@@ -289,40 +285,70 @@ def added_value(acc: np.ndarray, scores: dict[str, np.ndarray], balanced: np.nda
             "top5_regret_minus_balanced": mine.top5_regret - regret[5]}
 
 
-#: the predictors that build torch models and read training images
-PEERS = ("naswot", "synflow", "meco")
+@dataclass(frozen=True)
+class TableEvaluation:
+    """``bench eval``'s answer: every predictor against one table (the JSON it prints is :meth:`to_dict`)."""
+
+    table: str
+    task: str
+    layouts: int
+    table_layouts: int
+    noise_ceiling: dict[str, Any]
+    best_val_accuracy: float
+    predictors: dict[str, PredictorStats]
+    added_value: dict[str, Any] | None
+    added_value_variants: dict[str, Any]
+    layer_preference: dict[str, list[float]] | None
+    acc: np.ndarray
+    scores: dict[str, np.ndarray]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"table": self.table, "task": self.task, "layouts": self.layouts,
+                "noise_ceiling_tau": self.noise_ceiling["kendall_tau"], "noise_ceiling": self.noise_ceiling,
+                "best_val_accuracy": self.best_val_accuracy,
+                "predictors": {name: st.to_dict() for name, st in self.predictors.items()},
+                "added_value": self.added_value, "added_value_variants": self.added_value_variants,
+                "layer_preference": self.layer_preference}
 
 
-def predictor_scores(rows: list[dict], task: Any, space: Any, data: Any, model: str = "convnet",
-                     seed: int = 0, names: Sequence[str] = PREDICTORS) -> dict[str, np.ndarray]:
-    """One score per layout of ``rows`` for each predictor in ``names`` (default all): the prior (``needs``;
-    the same without the output term, the design before 0.5, as ``prior-no-output``; ``ratio`` as
-    ``prior-ratio``), parameter count, NASWOT, SynFlow, MeCo (the three at initialisation, seed 0, on
-    training images: ``data`` is read only for them), and a seeded random floor."""
-    from archsearch.evidence import baselines
-    from archsearch.prior.score import Prior
-
-    layouts = [space.layout(r["schedule"], r["M"], r["channels"]) for r in rows]
-    makers: dict[str, Callable[[], np.ndarray]] = {
-        "prior": lambda: _prior_scores(Prior.for_task(task, space, "needs"), layouts),
-        "prior-no-output": lambda: _prior_scores(Prior.for_space(
-            task.masks, task.weights, space, output=False, **Prior.task_options(task)), layouts),
-        "prior-ratio": lambda: _prior_scores(Prior.for_task(task, space, "ratio"), layouts),
-        "prior-maximin": lambda: _prior_scores(Prior.for_task(task, space, "maximin"), layouts),
-        **{name: (lambda f=f: f(layouts)) for name, f in baselines.SCORES.items()},
-        "random": lambda: np.random.default_rng(seed).random(len(layouts)),
-    }
-    if any(n in PEERS for n in names):
-        from archsearch.train.models import build_model
-        from archsearch.train.peers import meco, naswot, synflow
-
-        batch = data.train.x[:128]
-        makers["naswot"] = lambda: np.array([naswot(build_model(lay, model, seed=0), batch) for lay in layouts])
-        makers["synflow"] = lambda: np.array([synflow(build_model(lay, model, seed=0), lay.input_shape,
-                                                      lay.in_channels) for lay in layouts])
-        makers["meco"] = lambda: np.array([meco(build_model(lay, model, seed=0), batch) for lay in layouts])
-    return {name: makers[name]() for name in PREDICTORS if name in names}
+def table_scores(table: Table, rows: list[Row], task: Task, space: Space, predictors: Sequence[str],
+                 seed: int = 0, runs_dir: str | Path = "runs") -> dict[str, np.ndarray]:
+    """Each predictor's score of the layouts of ``rows`` (the table's own images are read only when a
+    predictor needs them)."""
+    needs = any(PREDICTORS[p].needs_data for p in predictors if p in PREDICTORS)
+    data = table.data(space, runs_dir) if needs else None
+    return predictor_scores(table.layouts_of(rows, space), task, space, data, table.settings.model, seed, predictors)
 
 
-def _prior_scores(prior: Any, layouts: list) -> np.ndarray:
-    return np.array([prior(lay).score for lay in layouts])
+def evaluate_table(table: Table, task: Task | None = None, space: Space | None = None,
+                   predictors: Sequence[str] | None = None, seed: int = 0, runs_dir: str | Path = "runs",
+                   label: str | None = None) -> TableEvaluation:
+    """Every predictor in ``predictors`` (default all) against ``table``'s mean validation accuracies,
+    scored with ``task`` and ``space`` (default: the table's own): tau, rho and their intervals, regrets,
+    tau within groups of equal narrowest width, the noise ceiling, the prior's added value over the
+    task-blind rules (and each prior variant's), and what each asks of each layer. ``label``: how the
+    table is named in the result (default its path)."""
+    from archsearch.evidence.baselines import balanced_order, min_width
+
+    if task is None or space is None:
+        own_task, own_space = table.task_space()
+        task, space = task or own_task, space or own_space
+    rows = table.rows()
+    where = table.path or table.name
+    if len(rows) < 3:
+        raise InputError(f"only {len(rows)} layout(s) trained so far; eval needs at least 3", where, "runs")
+    predictors = list(PREDICTORS) if predictors is None else list(predictors)
+    scores = table_scores(table, rows, task, space, predictors, seed, runs_dir)
+    acc = np.array([r.val_accuracy for r in rows])
+    layouts = table.layouts_of(rows, space)
+    stats = evaluate(acc, scores, seed=seed, groups=min_width(layouts))
+    order = balanced_order(layouts)
+    return TableEvaluation(
+        table=label if label is not None else str(where), task=task.name, layouts=len(rows),
+        table_layouts=len(table.layouts), noise_ceiling=noise_ceiling(table, seed=seed),
+        best_val_accuracy=float(acc.max()), predictors=stats,
+        added_value=added_value(acc, scores, order, stats, seed=seed),
+        added_value_variants={name: added_value(acc, scores, order, stats, predictor=name, seed=seed)
+                              for name in scores if name.startswith("prior-")},
+        layer_preference=layer_preferences([r.channels for r in rows], {"trained": acc, **scores}),
+        acc=acc, scores=scores)

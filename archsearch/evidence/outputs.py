@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from archsearch.formats.yamlio import InputError
+from archsearch.errors import InputError
 
 __all__ = ["json_text", "new_run_dir", "refuse_overwrite"]
 

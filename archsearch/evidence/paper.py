@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from archsearch.core.layout import paper_pair
+from archsearch.errors import InputError
 from archsearch.evidence.verify import LayoutResult, chance_level, train_layouts, verdict
 from archsearch.formats.task import Task
-from archsearch.formats.yamlio import InputError
 from archsearch.prior.score import Prior
 
 __all__ = ["SCALES", "check_paper_task", "run_paper"]

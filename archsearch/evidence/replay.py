@@ -24,14 +24,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from archsearch.errors import InputError
+
 if TYPE_CHECKING:
+    from archsearch.evidence.table import Table
     from archsearch.formats.space import Space
     from archsearch.formats.task import Task
     from archsearch.prior.score import Prior
 
-__all__ = ["STRATEGIES", "ReplayResult", "replay", "summarise"]
+__all__ = ["FIXED", "STRATEGIES", "ReplayResult", "replay", "replay_table", "summarise"]
 
-#: the strategies ``bench replay`` knows, in the order reported
+#: the strategies ``bench replay`` knows, in the order reported: the search strategies
+#: (:data:`~archsearch.search.strategies.STRATEGIES`) and the task-blind ``balanced`` order
 STRATEGIES = ("random", "tpe", "warm-floor", "guided", "prior-top", "balanced")
 #: strategies whose order is fixed: one search stands for every repeat
 FIXED = ("prior-top", "balanced")
@@ -47,35 +51,8 @@ class ReplayResult:
     test: list[list[float]]
 
 
-def _lookup(table: dict[str, Any]) -> dict[tuple, tuple[float, float]]:
-    from archsearch.evidence.bench import table_summary
-
-    return {(r["schedule"], r["M"], tuple(r["channels"])): (r["val_accuracy"], r["test_accuracy"])
-            for r in table_summary(table)}
-
-
-def _sampler(name: str, task: Task, space: Space, prior: Prior, seed: int, budget: int, guided: dict[str, Any]):
-    import optuna
-
-    from archsearch.prior.exhaustive import exhaustive_top
-    from archsearch.search.guided import prior_picks
-    from archsearch.search.objectives import layout_params
-    from archsearch.search.prior_sampler import PriorGuidedSampler
-    from archsearch.search.samplers import WarmStartSampler, make_sampler
-
-    if name == "random":
-        return make_sampler("random", seed)
-    if name == "tpe":
-        return make_sampler("tpe", seed)
-    if name == "warm-floor":
-        return WarmStartSampler(make_sampler("tpe", seed), prior_picks(task, space, prior, seed=0))
-    if name == "guided":
-        return PriorGuidedSampler(space, prior, make_sampler("tpe", seed), seed=seed, **guided)
-    if name == "prior-top":  # the prior's exact ranking, best first: the same every repeat
-        ranked = exhaustive_top(space, prior, budget)
-        return WarmStartSampler(optuna.samplers.RandomSampler(seed=seed),
-                                [layout_params(space, r.schedule, r.M, r.channels) for r in ranked])
-    raise ValueError(f"unknown strategy '{name}' (choose from {', '.join(STRATEGIES)})")
+def _lookup(table: Table) -> dict[tuple, tuple[float, float]]:
+    return {r.key: (r.val_accuracy, r.test_accuracy) for r in table.rows()}
 
 
 def _one_search(space: Space, prior: Prior, lookup: dict[tuple, tuple[float, float]], sampler, budget: int,
@@ -116,10 +93,10 @@ def _one_search(space: Space, prior: Prior, lookup: dict[tuple, tuple[float, flo
 _STATE: dict[str, Any] = {}  # a worker process's table, task, space, prior and floor
 
 
-def _setup(table: dict[str, Any], task: Task, space: Space, prior: Prior, guided: dict[str, Any]) -> None:
+def _setup(table: Table, task: Task, space: Space, prior: Prior, guided: dict[str, Any]) -> None:
     import optuna
 
-    from archsearch.search.guided import prior_floor
+    from archsearch.search.warm_floor import prior_floor
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     _STATE.update(lookup=_lookup(table), task=task, space=space, prior=prior, guided=guided,
@@ -138,17 +115,22 @@ def balanced_search(space: Space, lookup: dict[tuple, tuple[float, float]], budg
 
 
 def _job(job: tuple[str, int, int]) -> tuple[str, int, list[float], list[float]]:
+    from archsearch.search.strategies import make_sampler
+
     name, r, budget = job
     s = _STATE
     if name == "balanced":
         return name, r, *balanced_search(s["space"], s["lookup"], budget)
-    sampler = _sampler(name, s["task"], s["space"], s["prior"], r, budget, s["guided"])
+    # warm-floor's picks are the same in every repeat (seed 0), as in a real search's workers
+    sampler = make_sampler(name, s["space"], s["prior"], r, budget, task=s["task"],
+                           guide_seed=0 if name == "warm-floor" else r,
+                           options=s["guided"] if name == "guided" else None)
     v, t = _one_search(s["space"], s["prior"], s["lookup"], sampler, budget,
                        s["floor"] if name == "warm-floor" else -np.inf)
     return name, r, v, t
 
 
-def replay(table: dict[str, Any], task: Task, space: Space, prior: Prior, strategies: Sequence[str] = STRATEGIES,
+def replay(table: Table, task: Task, space: Space, prior: Prior, strategies: Sequence[str] = STRATEGIES,
            repeats: int = 200, budget: int = 50, seed: int = 0, guided: dict[str, Any] | None = None,
            on_repeat: Callable[[str, int], None] | None = None, workers: int = 1) -> list[ReplayResult]:
     """Replay ``repeats`` searches of ``budget`` counted trials per strategy against ``table`` (repeat r of
@@ -198,7 +180,7 @@ def _curves(result: ReplayResult, budget: int) -> tuple[np.ndarray, np.ndarray]:
     return best, chosen
 
 
-def summarise(results: Sequence[ReplayResult], table: dict[str, Any], budget: int, within: float = 0.01
+def summarise(results: Sequence[ReplayResult], table: Table, budget: int, within: float = 0.01
               ) -> dict[str, Any]:
     """The figures ``bench replay --json`` prints (see the module docstring)."""
     lookup = _lookup(table)
@@ -221,3 +203,31 @@ def summarise(results: Sequence[ReplayResult], table: dict[str, Any], budget: in
             "regret_q75": [float(x) for x in np.nanpercentile(regret, 75, axis=0)],
         }
     return out
+
+
+def replay_table(table: Table, task: Task, space: Space, strategies: Sequence[str] = STRATEGIES, repeats: int = 200,
+                 budget: int = 50, seed: int = 0, *, prior_kind: str = "needs", invert_prior: bool = False,
+                 workers: int = 1, on_repeat: Callable[[str, int], None] | None = None) -> dict[str, Any]:
+    """``bench replay``'s answer: ``repeats`` searches of ``budget`` counted trials per strategy against a
+    complete-grid ``table``, with the prior of ``task`` (variant ``prior_kind``; upside down with
+    ``invert_prior``), summarised (:func:`summarise`)."""
+    from archsearch.prior.score import InvertedPrior, Prior
+
+    where = table.path or table.name
+    if not table.space.complete_grid:
+        raise InputError("replay needs a complete-grid table (a sample cannot answer every proposal)", where,
+                         "space.complete_grid")
+    trained = len({r.layout for r in table.finished()})
+    if trained < 2:
+        raise InputError(f"{trained} trained layout(s): a replay needs at least 2", where, "runs")
+    if budget > trained:  # a search could never count that many distinct trainings
+        raise InputError(f"{budget} trials per search, but the table holds {trained} trained layouts; "
+                         f"give at most {trained}", field="--budget-trials")
+    prior = Prior.for_task(task, space, prior_kind)
+    if invert_prior:
+        prior = InvertedPrior(prior)
+    strategies = list(dict.fromkeys(strategies))
+    results = replay(table, task, space, prior, strategies, repeats, budget, seed, on_repeat=on_repeat,
+                     workers=workers)
+    return {"table": str(where), "repeats": repeats, "budget_trials": budget, "task": task.name,
+            "prior": prior_kind, "prior_inverted": invert_prior, "strategies": summarise(results, table, budget)}

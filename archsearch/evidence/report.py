@@ -184,47 +184,46 @@ def study_report(study: optuna.Study, out: str | Path, top: int = 5) -> list[Pat
 
 
 def table_report(table_path: str | Path, out: str | Path, runs_dir: str | Path = "runs", top: int = 5) -> list[Path]:
-    """The report of a benchmark table (see the module docstring) into the folder ``out``."""
-    from archsearch.evidence.bench import load_table, table_summary, table_task_space
-    from archsearch.evidence.evaluate import evaluate, noise_ceiling, predictor_scores
+    """The report of a benchmark table (see the module docstring) into the folder ``out``: the same
+    evaluation as ``bench eval`` (:func:`~archsearch.evidence.evaluate.evaluate_table`)."""
+    from archsearch.errors import InputError
+    from archsearch.evidence.evaluate import evaluate_table
     from archsearch.evidence.plots import plot_eval, plot_table
-    from archsearch.formats.yamlio import InputError
+    from archsearch.evidence.table import Table
     from archsearch.prior.score import Prior
-    from archsearch.train.data import load_task_data
 
     out = Path(out)
-    table = load_table(table_path, locate=True)
-    task, space = table_task_space(table, table_path)
-    rows = table_summary(table)
+    table = Table.load(table_path)
+    task, space = table.task_space()
+    rows = table.rows()
     if len(rows) < 3:
         raise InputError(f"only {len(rows)} layout(s) trained so far; a report needs at least 3", table_path, "runs")
-    s = table["settings"]
+    s = table.settings
     plot_table(table, rows, out / "table.png")
     sections = [Section("The table", [
-        f"{table['task']['name']} on {table['space']['name']}: {len(rows)} of {len(table['layouts'])} layouts "
-        f"trained ({'the complete grid' if table['space']['complete_grid'] else 'a seeded sample'}), "
-        f"{len(table['runs'])} runs; {s['epochs']} epochs on {s['train']} training images, {s['val']} validation, "
-        f"{s['test']} test; built with archsearch {table['archsearch_version']} on {table['device']}."],
+        f"{table.task.name} on {table.space.name}: {len(rows)} of {len(table.layouts)} layouts "
+        f"trained ({'the complete grid' if table.space.complete_grid else 'a seeded sample'}), "
+        f"{len(table.runs)} runs; {s.epochs} epochs on {s.train} training images, {s.val} validation, "
+        f"{s.test} test; built with archsearch {table.archsearch_version} on {table.device}."],
         [], [("table.png", "validation against test accuracy, and validation accuracy against size")])]
-    data = load_task_data(task, space.classes, space.in_channels, s["train"], s["test"], Path(runs_dir) / ".cache",
-                          val=s["val"])
-    scores = predictor_scores(rows, task, space, data, s["model"])
-    acc = np.array([r["val_accuracy"] for r in rows])
-    stats = evaluate(acc, scores)
-    ceiling = noise_ceiling(table)
-    report = {"task": task.name, "layouts": len(rows), "noise_ceiling_tau": ceiling["kendall_tau"],
-              "predictors": {k: v.to_dict() for k, v in stats.items()}}
-    plot_eval(report, acc, scores, out / "eval.png")
-    prow = [["predictor", "Kendall tau [95% CI]", "Spearman", "top-1 regret", "top-5 regret"]]
-    for name, st in sorted(stats.items(), key=lambda kv: -np.nan_to_num(kv[1].kendall_tau, nan=-9)):
+    ev = evaluate_table(table, task, space, runs_dir=runs_dir)
+    plot_eval(ev.to_dict(), ev.acc, ev.scores, out / "eval.png")
+    prow = [["predictor", "Kendall tau [95% CI]", "Spearman", "top-1 regret", "top-5 regret", "tau within"]]
+    for name, st in sorted(ev.predictors.items(), key=lambda kv: -np.nan_to_num(kv[1].kendall_tau, nan=-9)):
         prow.append([name, f"{st.kendall_tau:+.3f} [{st.tau_ci[0]:+.3f}, {st.tau_ci[1]:+.3f}]", f"{st.spearman:+.3f}",
-                     f"{st.top1_regret:.4f}", f"{st.top5_regret:.4f}"])
-    sections.append(Section("Every predictor against the table (bench eval)", [
-        f"Against mean validation accuracy; noise ceiling (seed 0 against seed 1 on {ceiling['layouts']} layouts): "
-        f"Kendall tau {ceiling['kendall_tau']:+.3f}."], prow,
-        [("eval.png", "each predictor's score against accuracy")]))
-    best = sorted(rows, key=lambda r: -r["val_accuracy"])[:top]
-    layouts = [space.layout(r["schedule"], r["M"], r["channels"]) for r in best]
+                     f"{st.top1_regret:.4f}", f"{st.top5_regret:.4f}", f"{st.within_group_tau:+.3f}"])
+    ceiling = ev.noise_ceiling
+    text = [f"Against mean validation accuracy; noise ceiling (seed 0 against seed 1 on {ceiling['layouts']} layouts): "
+            f"Kendall tau {ceiling['kendall_tau']:+.3f}. Tau within: Kendall tau within groups of equal narrowest "
+            "width (what a predictor knows beyond never starving a layer)."]
+    if ev.added_value is not None:
+        d = ev.added_value
+        text.append(f"The prior against the best task-blind predictor ({d['best_task_blind']}): tau difference "
+                    f"{d['tau_difference']:+.3f} [{d['tau_difference_ci'][0]:+.3f}, {d['tau_difference_ci'][1]:+.3f}].")
+    sections.append(Section("Every predictor against the table (bench eval)", text, prow,
+                            [("eval.png", "each predictor's score against accuracy")]))
+    best = sorted(rows, key=lambda r: -r.val_accuracy)[:top]
+    layouts = table.layouts_of(best, space)
     sections += _layout_sections(task, Prior.for_task(task, space), layouts,
-                                 [f"val {r['val_accuracy']:.3f}" for r in best], out)
+                                 [f"val {r.val_accuracy:.3f}" for r in best], out)
     return render(f"archsearch table {Path(table_path).stem}", sections, out)

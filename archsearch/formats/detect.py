@@ -6,10 +6,11 @@ import difflib
 from pathlib import Path
 
 from archsearch.core.layout import Layout
+from archsearch.errors import InputError
 from archsearch.formats.layout_file import load_layout
 from archsearch.formats.space import Space, load_space
 from archsearch.formats.task import Task, load_task
-from archsearch.formats.yamlio import InputError, read_yaml
+from archsearch.formats.yamlio import read_yaml
 
 __all__ = ["load_any"]
 

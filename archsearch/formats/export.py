@@ -20,9 +20,9 @@ from typing import Any
 import yaml
 from optuna.trial import FrozenTrial
 
+from archsearch.errors import InputError
 from archsearch.formats.layout_file import layout_from_dict
 from archsearch.formats.validate import check_name
-from archsearch.formats.yamlio import InputError
 
 __all__ = ["FORMATS", "MODELS", "export_trials", "prepare_out"]
 

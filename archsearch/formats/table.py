@@ -17,8 +17,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from archsearch.core.layout import MAX_CHANNELS, MAX_INPUTS, MAX_LAYERS, MAX_M
+from archsearch.errors import InputError
 from archsearch.formats.validate import Count, Ctx, Seed, Strict, validate
-from archsearch.formats.yamlio import InputError
 
 __all__ = ["FORMAT", "MAX_TABLE_BYTES", "MAX_TABLE_LAYOUTS", "BenchSettingsFile", "LayoutEntry", "check_table",
            "check_table_space", "read_table"]

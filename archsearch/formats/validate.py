@@ -18,7 +18,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from archsearch.core.layout import MAX_INPUTS
-from archsearch.formats.yamlio import InputError, field_name, read_yaml
+from archsearch.errors import InputError
+from archsearch.formats.yamlio import field_name, read_yaml
 
 __all__ = [
     "MAX_IMAGES", "MAX_SEED", "NAME_PATTERN", "Ctx", "Count", "Name", "Seed", "Strict", "check_name",

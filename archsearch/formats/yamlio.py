@@ -20,7 +20,9 @@ from typing import Any
 
 import yaml
 
-__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_NODES", "InputError", "field_name", "read_yaml"]
+from archsearch.errors import InputError  # re-exported: callers of 0.5 import it from here
+
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_NODES", "InputError", "field_name", "read_text", "read_yaml"]
 
 #: largest YAML file read, in bytes (the shipped files are a few KB; an explicit partition of every
 #: input of a 256x256 grid is about 400 KB)
@@ -31,22 +33,6 @@ MAX_DEPTH = 32
 MAX_NODES = 200_000
 
 Loc = tuple[Any, ...]
-
-
-class InputError(Exception):
-    """Bad user input: one line that names the file, and the line and field where known."""
-
-    def __init__(self, message: str, file: str | Path | None = None, field: str = "", line: int | None = None):
-        self.message, self.file, self.field, self.line = message, file, field, line
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = str(self.file) if self.file is not None else ""
-        if where and self.line is not None:
-            where += f":{self.line}"
-        head = ": ".join(x for x in (where, self.field) if x)
-        text = f"{head}: {self.message}" if head else self.message
-        return " ".join(text.split("\n"))  # one line, whatever the message quotes
 
 
 _FLOAT_TAG = "tag:yaml.org,2002:float"
@@ -99,6 +85,13 @@ def read_yaml(path: str | Path, text: str | None = None) -> tuple[Any, dict[Loc,
         if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
             raise InputError(f"more than {MAX_FILE_BYTES} bytes, over the limit", path)
         return _parse(text, path)
+    return _parse(read_text(path), path)
+
+
+def read_text(path: str | Path) -> str:
+    """A YAML file's text, read bounded (:data:`MAX_FILE_BYTES`, whatever the file claims) as UTF-8; a
+    missing file, a folder or other bytes is one :class:`InputError` naming it."""
+    path = Path(path)
     try:
         size = path.stat().st_size
         if path.is_dir():
@@ -109,14 +102,13 @@ def read_yaml(path: str | Path, text: str | None = None) -> tuple[Any, dict[Loc,
             raw = f.read(MAX_FILE_BYTES + 1)
         if len(raw) > MAX_FILE_BYTES:
             raise InputError(f"more than {MAX_FILE_BYTES} bytes, over the limit", path)
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except FileNotFoundError:
         raise InputError("no such file", path) from None
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte {exc.start})", path) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
-    return _parse(text, path)
 
 
 def _parse(text: str, path: Path) -> tuple[Any, dict[Loc, int]]:

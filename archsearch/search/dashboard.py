@@ -167,7 +167,7 @@ def picture_best(study: optuna.Study, task: Task, folder: str | Path, k: int = 5
 
 
 def _upload_picture(target: Any, task: Task, layout: Layout, store: Any, stem: str, title: str) -> str:
-    from archsearch.evidence.plots import plot_layout_card
+    from archsearch.pictures import plot_layout_card
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"layout-{stem}.png"
@@ -182,7 +182,7 @@ def dashboard_app(storage: str, artifacts: str | Path | None = None, study_name:
     try:
         import optuna_dashboard
     except ImportError:
-        from archsearch.formats.yamlio import InputError
+        from archsearch.errors import InputError
 
         raise InputError("optuna-dashboard is not installed: pip install 'archsearch[dashboard]'",
                          field="dashboard") from None

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from archsearch.train.data import Dataset
 
 __all__ = [
-    "TrainedSettings", "layout_params", "params_layout", "prior_objective", "record_layout", "suggest_layout",
+    "TrainedSettings", "bench_objective", "layout_params", "params_layout", "prior_objective", "record_layout",
+    "suggest_layout",
     "trained_objective",
 ]
 
@@ -179,3 +180,30 @@ def _picture(trial: Trial, task: Task, layout: Layout, folder: Path) -> None:
         attach_layout_picture(trial, task, layout, artifact_store(folder))
     except Exception as exc:  # noqa: BLE001
         trial.set_user_attr("layout_picture_error", " ".join(f"{type(exc).__name__}: {exc}".split())[:300])
+
+
+def bench_objective(recipe: Any, task: Task, space: Space, device: str, cache_dir: str | Path):
+    """The objective of a table's study: a trial is one enqueued run (``layout``, ``seed``), trained with
+    the table's settings; its row is the user attribute ``run`` and its value the validation accuracy
+    (0 for a run whose training failed: the row says why, as in a table built without a study)."""
+    import optuna
+
+    from archsearch.train.data import load_task_data
+    from archsearch.train.runs import train_run
+
+    s, layouts = recipe.bench["settings"], recipe.bench["layouts"]
+    data = load_task_data(task, space.classes, space.in_channels, s["train"], s["test"], cache_dir, val=s["val"])
+    by_id = {e["id"]: space.layout(e["schedule"], e["M"], e["channels"]).to_dict() for e in layouts}
+
+    def objective(trial: optuna.Trial) -> float:
+        fixed = trial.storage.get_trial(trial._trial_id).system_attrs.get("fixed_params", {})
+        if not {"layout", "seed"} <= fixed.keys():  # not a planned run (whole): never train what nobody planned
+            trial.set_user_attr("skipped", "no planned run left to take")
+            raise optuna.TrialPruned("no planned run left")
+        i = trial.suggest_int("layout", 0, max(len(layouts) - 1, 0))
+        seed = trial.suggest_int("seed", 0, 10_000)
+        row = train_run(i, seed, by_id[i], s, data, device)
+        trial.set_user_attr("run", row)
+        return float(row.get("val_accuracy", 0.0))
+
+    return objective

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from archsearch.errors import InputError
 from archsearch.formats.table import MAX_TABLE_LAYOUTS, BenchSettingsFile, LayoutEntry
 from archsearch.formats.validate import Count, Ctx, Seed, Strict, validate
-from archsearch.formats.yamlio import MAX_FILE_BYTES, InputError
+from archsearch.formats.yamlio import MAX_FILE_BYTES
 
 if TYPE_CHECKING:
     import optuna
@@ -113,22 +114,19 @@ class Recipe:
 
     @classmethod
     def from_files(cls, task_path: str | Path, space_path: str | Path, **kw: Any) -> Recipe:
-        """A recipe holding the two files' text (read once; what was validated is what is stored)."""
-        texts = []
-        for p in (task_path, space_path):
-            try:
-                texts.append(Path(p).read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError) as exc:
-                raise InputError(f"cannot read: {exc}".splitlines()[0], p) from None
+        """A recipe holding the two files' text (read once, bounded; what was validated is what is stored)."""
+        from archsearch.formats.yamlio import read_text
+
+        texts = [read_text(p) for p in (task_path, space_path)]
         return cls(task_path=str(Path(task_path).resolve()), task_text=texts[0],
                    space_path=str(Path(space_path).resolve()), space_text=texts[1], **kw)
 
     def load(self) -> tuple[Task, Space]:
-        """The task and space, validated from the stored text (data paths resolve beside the task's path)."""
-        from archsearch.formats.space import load_space
-        from archsearch.formats.task import load_task
+        """The task and space, validated from the stored text (data paths resolve beside the task's path), on
+        one input grid."""
+        from archsearch.formats.task_space import load_task_space
 
-        return load_task(self.task_path, self.task_text), load_space(self.space_path, self.space_text)
+        return load_task_space(self.task_path, self.space_path, self.task_text, self.space_text)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

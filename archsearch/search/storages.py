@@ -19,7 +19,7 @@ import json
 import os
 from pathlib import Path
 
-from archsearch.formats.yamlio import InputError
+from archsearch.errors import InputError
 
 __all__ = ["MODES", "check_storage", "repair_journal", "storage_file"]
 

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -25,7 +26,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,15 +35,15 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, Trial, TrialState
 
+from archsearch.errors import InputError
 from archsearch.formats.space import Space
 from archsearch.formats.task import Task
-from archsearch.formats.yamlio import InputError
 from archsearch.search import DEFAULT_MAX_FAILURES
 
 __all__ = [
     "DEFAULT_MAX_FAILURES", "Interrupted", "RunOutcome", "default_db", "default_storage", "distinct_ranked",
     "feasible_trials", "fingerprint", "interrupt_requested", "no_study", "open_study", "ranked_trials",
-    "reap_dead_trials", "run_study",
+    "reap_dead_trials", "run_study", "StopRequest", "stop_on_signals",
 ]
 
 #: an interrupted or killed trial is retried at most this many times
@@ -317,13 +318,51 @@ class Interrupted(KeyboardInterrupt):
         self.announced = announced  # its one line was printed when the signal arrived
 
 
-_STOP = threading.Event()
-_SIGNAL = [int(signal.SIGINT)]
+class StopRequest:
+    """What a signal asked for while a study runs: set by the first Ctrl-C or SIGTERM (``signum`` says
+    which), read by the loop between trials and by long objectives between epochs."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.signum = int(signal.SIGINT)
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+
+_ACTIVE: list[StopRequest] = []  # the stop requests of the run_study calls under way in this process
 
 
 def interrupt_requested() -> bool:
     """True once Ctrl-C or SIGTERM arrived during :func:`run_study` (long objectives poll it)."""
-    return _STOP.is_set()
+    return any(r.is_set() for r in _ACTIVE)
+
+
+@contextlib.contextmanager
+def stop_on_signals(say: Callable[[str], None]) -> Iterator[StopRequest]:
+    """Within the block, the first SIGINT or SIGTERM sets the :class:`StopRequest` it yields (and says so in
+    one line); a second raises :class:`Interrupted` at once. Handlers are restored at the end (and only the
+    main thread installs them; elsewhere the request is never set by a signal)."""
+    request = StopRequest()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if request.is_set():
+            raise Interrupted(signum, announced=True)
+        request.signum = signum
+        request.event.set()
+        name = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
+        say(f"archsearch: interrupted ({name}): stopping after the running trial; run the same command again "
+            "to resume (Ctrl-C again aborts at once)")
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
+    _ACTIVE.append(request)
+    try:
+        yield request
+    finally:
+        _ACTIVE.remove(request)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @dataclass(frozen=True)
@@ -397,6 +436,99 @@ def _reason(t: FrozenTrial) -> str:
                "no reason stored")
 
 
+class _TrialRun:
+    """One process's trials of a study: each reserved (tagged, and stood down when its place is taken),
+    run (a heartbeat, the reason of a failure kept, the values checked), then accounted for."""
+
+    def __init__(self, study: optuna.Study, objective: Callable[[Trial], Any], trials: int,
+                 catch: tuple[type[BaseException], ...], say: Callable[[str], None]) -> None:
+        self.study, self.objective, self.trials, self.catch, self.say = study, objective, trials, catch, say
+        self.host, self.pid = socket.gethostname(), os.getpid()
+        self.own_heartbeat = _optuna_heartbeat(study)
+        self.last: list[Trial] = []  # the trial of the latest optimize call, once its objective began
+        self.gone: list[int] = []  # trials another process finished (failed as stale) while this one ran them
+
+    def reserve(self, trial: Trial) -> None:
+        """Tag the trial with this process; stand it down untrained when the study's trials are all placed."""
+        self.study._storage.set_trial_system_attr(trial._trial_id, "archsearch:host", self.host)
+        self.study._storage.set_trial_system_attr(trial._trial_id, "archsearch:pid", self.pid)
+        if _is_surplus(self.study, trial, self.trials, starting=True):
+            trial.set_user_attr("surplus", True)
+            raise optuna.TrialPruned(f"the study already holds {self.trials} trials")
+
+    def attempt(self, trial: Trial) -> Any:
+        """The objective, with a heartbeat; its value, checked (a wrong one fails the trial with a reason;
+        one that arrives after the study's last place was taken is kept as surplus)."""
+        study = self.study
+        self.reserve(trial)
+        beat = None if self.own_heartbeat else _Beat(study, trial._trial_id)
+        try:
+            value = self.objective(trial)
+        except self.catch as exc:  # the trial FAILs and the search goes on: keep the reason on the trial
+            if not trial.user_attrs.get("fail_reason") and not _taken(study, trial):
+                trial.set_user_attr("fail_reason", " ".join(f"{type(exc).__name__}: {exc}".split())[:300])
+            raise
+        finally:
+            if beat is not None:
+                beat.stop()
+        if _taken(study, trial):  # failed as stale meanwhile: Optuna's tell would raise
+            raise _Taken()
+        wrong = _wrong_values(value, len(study.directions))
+        if wrong:  # Optuna would fail the trial without a reason, as if its worker had died: say why
+            trial.set_user_attr("fail_reason", wrong)
+            return float("nan")
+        if _is_surplus(study, trial, self.trials):  # the final check: another worker got there first
+            trial.set_user_attr("surplus", True)
+            trial.set_user_attr("surplus_value", value)
+            raise optuna.TrialPruned(f"the study already holds {self.trials} trials")
+        return value
+
+    def guarded(self, trial: Trial) -> Any:
+        """What Optuna calls: :meth:`attempt`, any error of a trial another process took turned into _Taken."""
+        self.last.append(trial)
+        try:
+            return self.attempt(trial)
+        except Exception as exc:
+            if _taken(self.study, trial):  # another process failed it as stale (its own writes may be what raised)
+                self.gone.append(trial.number)
+                if not isinstance(exc, _Taken):
+                    raise _Taken() from exc
+            raise
+
+    def one(self, stop: StopRequest) -> FrozenTrial | None:
+        """Run one trial through Optuna; the stored trial, or None when there is nothing to account for (a
+        trial another process took: its result is dropped, the retry stands)."""
+        self.last.clear()
+        try:
+            self.study.optimize(self.guarded, n_trials=1, catch=self.catch)
+        except Exception as exc:
+            # another worker failed this trial as stale while it ran (this process stopped beating beyond the
+            # grace period: suspended, or cut off from the storage) and retried it; Optuna's tell then raises
+            # (ValueError, or UpdateFinishedTrialError when it lost the race by a hair)
+            finished = isinstance(exc, optuna.exceptions.UpdateFinishedTrialError)
+            if not self.last and finished:
+                # before its objective began: the trial this process had just created or taken from the queue
+                # was failed by another process (untagged beyond UNTAGGED_GRACE_S, or no heartbeat), and the
+                # sampler's first write to it raised; that process retries it, this one goes on
+                self.say("a trial this process had just started was finished by another process before its "
+                         "objective began (failed as dead: was this process suspended?); starting another")
+                return None
+            last = self.last[-1] if self.last else None
+            if last is None or not (last.number in self.gone or (finished and _taken(self.study, last))):
+                raise
+            self.say(f"trial {last.number} was finished by another process while this one ran it (failed as "
+                     "stale: no heartbeat beyond the grace period; was this process suspended?); its result is "
+                     "dropped, and the process that failed it retries it")
+            return None
+        except KeyboardInterrupt:
+            if self.last:
+                t = self.study._storage.get_trial(self.last[-1]._trial_id)
+                if t.state == TrialState.FAIL:  # an objective stopped between epochs: train it again later
+                    retry_trial(self.study, t)
+            raise Interrupted(stop.signum, announced=stop.is_set()) from None
+        return self.study._storage.get_trial(self.last[-1]._trial_id) if self.last else None
+
+
 def run_study(
     study: optuna.Study, objective: Callable[[Trial], Any], trials: int, *,
     progress: bool = True, catch: tuple[type[BaseException], ...] = (),
@@ -411,50 +543,6 @@ def run_study(
     ``bar``: a tqdm bar of the caller's (its objective may write to it); with ``progress`` and none
     given, one is made here.
     """
-    host, pid = socket.gethostname(), os.getpid()
-    last: list[Trial] = []
-    gone: list[int] = []  # trials another process finished (failed as stale) while this one ran them
-    own_heartbeat = _optuna_heartbeat(study)
-
-    def attempt(trial: Trial) -> Any:
-        study._storage.set_trial_system_attr(trial._trial_id, "archsearch:host", host)
-        study._storage.set_trial_system_attr(trial._trial_id, "archsearch:pid", pid)
-        if _is_surplus(study, trial, trials, starting=True):  # the place was taken: stand down untrained
-            trial.set_user_attr("surplus", True)
-            raise optuna.TrialPruned(f"the study already holds {trials} trials")
-        beat = None if own_heartbeat else _Beat(study, trial._trial_id)
-        try:
-            value = objective(trial)
-        except catch as exc:  # the trial FAILs and the search goes on: keep the reason on the trial
-            if not trial.user_attrs.get("fail_reason") and not _taken(study, trial):
-                trial.set_user_attr("fail_reason", " ".join(f"{type(exc).__name__}: {exc}".split())[:300])
-            raise
-        finally:
-            if beat is not None:
-                beat.stop()
-        if _taken(study, trial):  # failed as stale meanwhile: Optuna's tell would raise
-            raise _Taken()
-        wrong = _wrong_values(value, len(study.directions))
-        if wrong:  # Optuna would fail the trial without a reason, as if its worker had died: say why
-            trial.set_user_attr("fail_reason", wrong)
-            return float("nan")
-        if _is_surplus(study, trial, trials):  # the final check: another worker got there first
-            trial.set_user_attr("surplus", True)
-            trial.set_user_attr("surplus_value", value)
-            raise optuna.TrialPruned(f"the study already holds {trials} trials")
-        return value
-
-    def guarded(trial: Trial) -> Any:
-        last.append(trial)
-        try:
-            return attempt(trial)
-        except Exception as exc:
-            if _taken(study, trial):  # another process failed it as stale (its own writes may be what raised)
-                gone.append(trial.number)
-                if not isinstance(exc, _Taken):
-                    raise _Taken() from exc
-            raise
-
     before = _counts(study)[0]
     if before >= trials:
         return RunOutcome(0)
@@ -464,88 +552,48 @@ def run_study(
 
         bar = tqdm(total=trials, initial=before, desc=f"study {study.study_name}", unit="trial",
                    dynamic_ncols=True)
+
     def say(line: str) -> None:  # above the progress bar, if there is one; on stderr
         (bar.write if bar is not None else print)(line, file=sys.stderr)
 
-    def on_signal(signum: int, frame: Any) -> None:
-        if _STOP.is_set():
-            raise Interrupted(signum, announced=True)
-        _STOP.set()
-        _SIGNAL[0] = signum
-        name = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
-        say(f"archsearch: interrupted ({name}): stopping after the running trial; run the same command again "
-            "to resume (Ctrl-C again aborts at once)")
-
     _quiet_optuna()
-    _STOP.clear()
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
+    run = _TrialRun(study, objective, trials, catch, say)
     in_a_row, stopped, mine = 0, None, 0
     try:
-        while not _STOP.is_set():
-            complete, running = _counts(study)
-            if bar is not None:
-                bar.n = min(complete, trials)
-                bar.refresh()
-            if complete >= trials:
-                break
-            if complete + running >= trials:  # the rest is being run elsewhere; a worker may yet fail
-                if reap_dead_trials(study) + _fail_stale(study) <= 0:
-                    time.sleep(poll_s)
-                continue
-            last.clear()
-            try:
-                study.optimize(guarded, n_trials=1, catch=catch)
-            except Exception as exc:
-                # another worker failed this trial as stale while it ran (this process stopped beating
-                # beyond the grace period: suspended, or cut off from the storage) and retried it; Optuna's
-                # tell then raises (ValueError, or UpdateFinishedTrialError when it lost the race by a hair):
-                # the result is dropped, the retry stands, and this worker goes on
-                finished = isinstance(exc, optuna.exceptions.UpdateFinishedTrialError)
-                if not last and finished:
-                    # before its objective began: the trial this process had just created or taken from the
-                    # queue was failed by another process (untagged beyond UNTAGGED_GRACE_S, or no heartbeat),
-                    # and the sampler's first write to it raised; that process retries it, this one goes on
-                    say("a trial this process had just started was finished by another process before its "
-                        "objective began (failed as dead: was this process suspended?); starting another")
+        with stop_on_signals(say) as stop:
+            while not stop.is_set():
+                complete, running = _counts(study)
+                if bar is not None:
+                    bar.n = min(complete, trials)
+                    bar.refresh()
+                if complete >= trials:
+                    break
+                if complete + running >= trials:  # the rest is being run elsewhere; a worker may yet fail
+                    if reap_dead_trials(study) + _fail_stale(study) <= 0:
+                        time.sleep(poll_s)
                     continue
-                taken = bool(last) and (last[-1].number in gone or (finished and _taken(study, last[-1])))
-                if not taken:
-                    raise
-                say(f"trial {last[-1].number} was finished by another process while this one ran it (failed as "
-                    "stale: no heartbeat beyond the grace period; was this process suspended?); its result is "
-                    "dropped, and the process that failed it retries it")
-                continue
-            except KeyboardInterrupt:
-                if last:
-                    t = study._storage.get_trial(last[-1]._trial_id)
-                    if t.state == TrialState.FAIL:  # an objective stopped between epochs: train it again later
-                        retry_trial(study, t)
-                raise Interrupted(_SIGNAL[0], announced=_STOP.is_set()) from None
-            if not last:
-                continue
-            t = study._storage.get_trial(last[-1]._trial_id)
-            if t.user_attrs.get("surplus"):
-                if "surplus_value" not in t.user_attrs:  # stood down untrained: the place is taken for now
-                    time.sleep(poll_s)
-                continue
-            if t.state == TrialState.COMPLETE:
-                in_a_row, mine = 0, mine + 1
-                continue
-            in_a_row += 1
-            if t.state == TrialState.FAIL:
-                say(f"trial {t.number} failed: {_reason(t)}")
-            if in_a_row >= max_failures:
-                stopped = (f"stopped after {in_a_row} failed or pruned trials in a row (last: {_reason(t)}); "
-                           "see --max-failures")
-                break
+                t = run.one(stop)
+                if t is None:
+                    continue
+                if t.user_attrs.get("surplus"):
+                    if "surplus_value" not in t.user_attrs:  # stood down untrained: the place is taken for now
+                        time.sleep(poll_s)
+                    continue
+                if t.state == TrialState.COMPLETE:
+                    in_a_row, mine = 0, mine + 1
+                    continue
+                in_a_row += 1
+                if t.state == TrialState.FAIL:
+                    say(f"trial {t.number} failed: {_reason(t)}")
+                if in_a_row >= max_failures:
+                    stopped = (f"stopped after {in_a_row} failed or pruned trials in a row (last: {_reason(t)}); "
+                               "see --max-failures")
+                    break
     finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
         if own_bar:
             bar.close()
-    if _STOP.is_set():
-        raise Interrupted(_SIGNAL[0], announced=True)
+    if stop.is_set():
+        raise Interrupted(stop.signum, announced=True)
     return RunOutcome(_counts(study)[0] - before, stopped, mine)
 
 

@@ -42,7 +42,7 @@ def study_rows(storage: str) -> list[dict[str, Any]]:
 def _target(text: object, name: str) -> int | None:
     """The recipe's trial count; None for a study without a recipe, or with one that is not valid (the
     listing still shows the study; ``worker`` and ``show`` say what is wrong with it)."""
-    from archsearch.formats.yamlio import InputError
+    from archsearch.errors import InputError
     from archsearch.search.recipe import Recipe
 
     if not isinstance(text, str):

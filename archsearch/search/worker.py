@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archsearch.formats.yamlio import InputError
+from archsearch.errors import InputError
 from archsearch.search.recipe import Recipe
 
 if TYPE_CHECKING:
@@ -66,17 +66,15 @@ def set_cpu_threads(device: str, threads: int | None = None) -> None:
 
 
 def prepare(recipe: Recipe, study_name: str, *, device: str = "auto", runs_dir: str | Path = "runs",
-            threads: int | None = None,
-            on_epoch: Callable[[Any, dict], None] | None = None) -> Work:
+            threads: int | None = None, on_epoch: Callable[[Any, dict], None] | None = None,
+            loaded: tuple[Task, Space] | None = None) -> Work:
     """Validate the recipe's files, build the prior, and for training load the data and pick the device
-    (``threads``: torch threads on CPU, see :func:`cpu_threads`); no storage is opened."""
+    (``threads``: torch threads on CPU, see :func:`cpu_threads`); no storage is opened. ``loaded``: the task
+    and space the caller already parsed from the recipe's own text (so they are not parsed twice)."""
     from archsearch.prior.score import Prior
     from archsearch.search.study import fingerprint
 
-    task, space = recipe.load()
-    if task.input_shape != space.input_shape:
-        raise InputError(f"input_shape {list(space.input_shape)} does not match the task's "
-                         f"{list(task.input_shape)} ({recipe.task_path})", recipe.space_path, "input_shape")
+    task, space = loaded if loaded is not None else recipe.load()
     runs_dir = Path(runs_dir)
     prior = Prior.for_task(task, space, recipe.prior)
     directions = ["maximize"] * (len(task.partitions) if recipe.mode == "pareto" else 1)
@@ -84,7 +82,7 @@ def prepare(recipe: Recipe, study_name: str, *, device: str = "auto", runs_dir: 
     if recipe.kind == "bench":  # a table's study is also bound to its settings and layouts
         import json
 
-        from archsearch.evidence.bench import bench_objective
+        from archsearch.search.objectives import bench_objective
         from archsearch.train.loop import resolve_device
 
         fp = fingerprint(task, space, "bench:" + json.dumps(recipe.bench, sort_keys=True), recipe.prior)
@@ -99,8 +97,8 @@ def prepare(recipe: Recipe, study_name: str, *, device: str = "auto", runs_dir: 
                     (), fp, directions)
     if task.data is None:
         raise InputError("a trained search needs a 'data' section in the task", recipe.task_path, "data")
-    from archsearch.search.guided import WARM_START, prior_floor
     from archsearch.search.objectives import TrainedSettings, trained_objective
+    from archsearch.search.warm_floor import WARM_START, prior_floor
     from archsearch.train.data import load_task_data
     from archsearch.train.loop import resolve_device
 
@@ -123,27 +121,16 @@ def sampler_for(work: Work, seed: int) -> optuna.samplers.BaseSampler:
     recipe alone, so that every worker agrees on it."""
     import optuna
 
-    from archsearch.search.samplers import WarmStartSampler, make_sampler
+    from archsearch.search.strategies import make_sampler
 
     r = work.recipe
     if r.kind == "bench":  # every trial is an enqueued run; nothing is sampled
         return optuna.samplers.RandomSampler(seed=seed)
-    sampler = make_sampler("random" if r.sampler == "exhaustive" else r.sampler, seed)
     if r.sampler == "exhaustive":  # trial k is the prior's k-th best layout: the same in every worker
-        from archsearch.prior.exhaustive import exhaustive_top
-        from archsearch.search.objectives import layout_params
-
-        return WarmStartSampler(sampler, [layout_params(work.space, x.schedule, x.M, x.channels)
-                                          for x in exhaustive_top(work.space, work.prior, r.trials)])
-    if r.guide == "warm-floor":  # the prior's picks are the first trials, the same in every worker
-        from archsearch.search.guided import prior_picks
-
-        return WarmStartSampler(sampler, prior_picks(work.task, work.space, work.prior, seed=r.seed))
-    if r.guide == "guided":  # the prior inside the sampler: its draws decay and adapt with the evidence
-        from archsearch.search.prior_sampler import PriorGuidedSampler
-
-        return PriorGuidedSampler(work.space, work.prior, sampler, seed=r.seed)
-    return sampler
+        return make_sampler("prior-top", work.space, work.prior, seed, r.trials)
+    strategy = r.sampler if r.guide == "none" else r.guide
+    return make_sampler(strategy, work.space, work.prior, seed, r.trials, base=r.sampler, task=work.task,
+                        guide_seed=r.seed)
 
 
 def worker_seed(recipe: Recipe, trials_so_far: int, joined: bool) -> int:

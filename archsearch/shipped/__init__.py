@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archsearch.formats.yamlio import InputError
+from archsearch.errors import InputError
 
 __all__ = ["KINDS", "shipped_path"]
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from archsearch.errors import InputError
 from archsearch.formats.task import MAX_DATA_VALUES, DataSpec, Task
 from archsearch.formats.validate import MAX_IMAGES
-from archsearch.formats.yamlio import InputError
 
 __all__ = ["Dataset", "Split", "check_fits", "load_data", "load_task_data", "place_on_canvas"]
 

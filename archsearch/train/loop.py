@@ -62,7 +62,7 @@ def pick_device(name: str = "auto") -> torch.device:
 
 def resolve_device(name: str = "auto") -> str:
     """:func:`pick_device` for a command: the device's name, or a one-line input error naming ``--device``."""
-    from archsearch.formats.yamlio import InputError
+    from archsearch.errors import InputError
 
     try:
         return str(pick_device(name))

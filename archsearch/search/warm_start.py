@@ -1,4 +1,4 @@
-"""Samplers: Optuna's, and a wrapper that makes the first trials the prior's picks.
+"""A wrapper that makes the first trials the prior's picks, around any Optuna sampler.
 
 :class:`WarmStartSampler` composes with any sampler (as Optuna's ``PartialFixedSampler`` does): trial
 number ``k < len(picks)`` takes ``picks[k]``, every other trial is the base sampler's. It keeps no state
@@ -17,21 +17,7 @@ from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseSampler
 from optuna.trial import FrozenTrial, TrialState
 
-from archsearch.formats.yamlio import InputError
-from archsearch.search import SAMPLERS
-
-__all__ = ["SAMPLERS", "WarmStartSampler", "make_sampler"]
-
-
-
-def make_sampler(name: str, seed: int) -> BaseSampler:
-    """TPE (multivariate: channel counts interact through the budget) or random, seeded. (``exhaustive``
-    is a :class:`WarmStartSampler` over the prior's exact ranking: the search command builds it.)"""
-    if name == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
-    if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed, multivariate=True)
-    raise InputError(f"unknown sampler '{name}' (choose {' or '.join(SAMPLERS)})", field="--sampler")
+__all__ = ["WarmStartSampler"]
 
 
 class WarmStartSampler(BaseSampler):

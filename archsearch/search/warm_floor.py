@@ -2,7 +2,7 @@
 
 1. **Warm start.** A prior-only TPE search (300 trials, in memory, milliseconds each, seeded so every
    worker finds the same) ranks the layouts the prior likes best; the top ``WARM_START`` distinct ones are
-   the first trials (:class:`~archsearch.search.samplers.WarmStartSampler`), so they are trained first.
+   the first trials (:class:`~archsearch.search.warm_start.WarmStartSampler`), so they are trained first.
 2. **Skipping.** A proposed layout whose prior score is below the median score of random layouts of the
    space within the budget is pruned without training (state PRUNED, reason stored): the trainer's time
    goes to the upper half of the space as the prior sees it. Layouts over budget are pruned too.
@@ -21,7 +21,7 @@ from archsearch.formats.space import Space
 from archsearch.formats.task import Task
 from archsearch.prior.score import Prior
 from archsearch.search.objectives import prior_objective
-from archsearch.search.samplers import make_sampler
+from archsearch.search.strategies import base_sampler
 
 __all__ = ["WARM_START", "prior_floor", "prior_picks"]
 
@@ -44,7 +44,7 @@ def prior_picks(task: Task, space: Space, prior: Prior, k: int = WARM_START, tri
 
     if exhaustive_size_ok(space):
         return [layout_params(space, r.schedule, r.M, r.channels) for r in exhaustive_top(space, prior, k)]
-    pre = optuna.create_study(direction="maximize", sampler=make_sampler("tpe", seed))
+    pre = optuna.create_study(direction="maximize", sampler=base_sampler("tpe", seed))
     pre.optimize(prior_objective(task, space, prior), n_trials=trials)
     seen, picks = set(), []
     for t in sorted((t for t in pre.trials if t.user_attrs["feasible"]), key=lambda t: (-t.value, t.number)):

@@ -1,0 +1,145 @@
+"""The predictors a table is judged with, as a registry (name, what it reads, the function), in the manner
+of timm's model registry: ``bench eval``, ``bench contrast``, ``verify`` and the table report all score
+layouts through :func:`predictor_scores`, so a predictor means the same everywhere.
+
+A predictor gives one score per layout, higher = predicted better. The priors read the task (its
+partitions and needs); the task-blind rules (:mod:`~archsearch.evidence.baselines`) read the widths alone;
+the training-free peers (NASWOT, SynFlow, MeCo) build a torch network per layout at initialisation (seed 0)
+and, except SynFlow, look at training images; ``random`` is a seeded floor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from archsearch.errors import InputError
+
+if TYPE_CHECKING:
+    from archsearch.core.layout import Layout
+
+__all__ = ["PEERS", "PREDICTORS", "Predictor", "ScoringInput", "predictor_scores", "register_predictor"]
+
+
+@dataclass(frozen=True)
+class ScoringInput:
+    """What a predictor may read: the layouts, the task and space, the table's images (``data``, None
+    unless a predictor that needs them is asked for), the model kind, and the seed (``random``)."""
+
+    layouts: list[Layout]
+    task: Any
+    space: Any
+    data: Any = None
+    model: str = "convnet"
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """A named predictor: ``score(inputs)`` gives one score per layout; ``needs_data``: it reads training
+    images (and so torch); ``needs_torch``: it builds networks."""
+
+    name: str
+    help: str
+    needs_data: bool
+    needs_torch: bool
+    score: Callable[[ScoringInput], np.ndarray]
+
+
+#: every predictor, in the order reported
+PREDICTORS: dict[str, Predictor] = {}
+
+
+def register_predictor(name: str, help: str, needs_data: bool = False, needs_torch: bool = False
+                       ) -> Callable[[Callable[[ScoringInput], np.ndarray]], Callable]:
+    """Decorator: add a predictor to :data:`PREDICTORS` under ``name``."""
+    def add(score: Callable[[ScoringInput], np.ndarray]) -> Callable[[ScoringInput], np.ndarray]:
+        PREDICTORS[name] = Predictor(name, help, needs_data, needs_torch, score)
+        return score
+    return add
+
+
+def predictor_scores(layouts: list[Layout], task: Any, space: Any, data: Any = None, model: str = "convnet",
+                     seed: int = 0, names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """One score per layout for each predictor in ``names`` (default all), in the registry's order."""
+    names = list(PREDICTORS) if names is None else list(names)
+    unknown = [n for n in names if n not in PREDICTORS]
+    if unknown:
+        raise InputError(f"unknown predictor '{unknown[0]}' (choose from {', '.join(PREDICTORS)})",
+                         field="--predictors")
+    if data is None and any(PREDICTORS[n].needs_data for n in names):
+        raise ValueError(f"{', '.join(n for n in names if PREDICTORS[n].needs_data)} need the table's images")
+    inputs = ScoringInput(list(layouts), task, space, data, model, seed)
+    return {name: np.asarray(p.score(inputs), dtype=float) for name, p in PREDICTORS.items() if name in names}
+
+
+def _prior(kind: str, **options: Any) -> Callable[[ScoringInput], np.ndarray]:
+    def score(x: ScoringInput) -> np.ndarray:
+        from archsearch.prior.score import Prior
+
+        prior = (Prior.for_task(x.task, x.space, kind) if not options else
+                 Prior.for_space(x.task.masks, x.task.weights, x.space, **options, **Prior.task_options(x.task)))
+        return np.array([prior(lay).score for lay in x.layouts])
+    return score
+
+
+register_predictor("prior", "the shipped prior (needs met at every scale)")(_prior("needs"))
+register_predictor("prior-no-output", "the prior without the output term (the design before 0.5)")(
+    _prior("needs", output=False))
+register_predictor("prior-ratio", "the ratio variant of the prior")(_prior("ratio"))
+register_predictor("prior-maximin", "the weakest met fraction first, coverage as the tie-break")(
+    _prior("maximin"))
+
+
+def _task_blind(name: str) -> Callable[[ScoringInput], np.ndarray]:
+    def score(x: ScoringInput) -> np.ndarray:
+        from archsearch.evidence import baselines
+
+        return baselines.SCORES[name](x.layouts)
+    return score
+
+
+register_predictor("params", "parameter count (task-blind)")(_task_blind("params"))
+register_predictor("min-width", "log2 of the narrowest hidden layer (task-blind)")(_task_blind("min-width"))
+register_predictor("balance", "minus the spread of log2 widths (task-blind)")(_task_blind("balance"))
+register_predictor("balanced", "the balanced rule's order as a score (task-blind)")(_task_blind("balanced"))
+register_predictor("flops", "multiply-accumulates of one forward pass (task-blind)")(_task_blind("flops"))
+
+
+@register_predictor("naswot", "NASWOT at initialisation, on 128 training images", needs_data=True, needs_torch=True)
+def _naswot(x: ScoringInput) -> np.ndarray:
+    from archsearch.train.models import build_model
+    from archsearch.train.peers import naswot
+
+    batch = x.data.train.x[:128]
+    return np.array([naswot(build_model(lay, x.model, seed=0), batch) for lay in x.layouts])
+
+
+@register_predictor("synflow", "SynFlow at initialisation (data-free)", needs_torch=True)
+def _synflow(x: ScoringInput) -> np.ndarray:
+    from archsearch.train.models import build_model
+    from archsearch.train.peers import synflow
+
+    return np.array([synflow(build_model(lay, x.model, seed=0), lay.input_shape, lay.in_channels)
+                     for lay in x.layouts])
+
+
+@register_predictor("meco", "MeCo at initialisation, on 128 training images", needs_data=True, needs_torch=True)
+def _meco(x: ScoringInput) -> np.ndarray:
+    from archsearch.train.models import build_model
+    from archsearch.train.peers import meco
+
+    batch = x.data.train.x[:128]
+    return np.array([meco(build_model(lay, x.model, seed=0), batch) for lay in x.layouts])
+
+
+@register_predictor("random", "a seeded random floor")
+def _random(x: ScoringInput) -> np.ndarray:
+    return np.random.default_rng(x.seed).random(len(x.layouts))
+
+
+#: the predictors that read the table's images (the data-dependent peers)
+PEERS = tuple(name for name, p in PREDICTORS.items() if p.needs_data or p.needs_torch)

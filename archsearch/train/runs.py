@@ -1,0 +1,32 @@
+"""One run of a benchmark table: a layout (as a dict) trained with the table's settings, returned as the
+table's row. Used by a table's own pool of workers and by its Optuna study's objective alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["train_run"]
+
+
+def train_run(layout_id: int, seed: int, layout: dict[str, Any], s: dict[str, Any], data: Any,
+              device: str) -> dict[str, Any]:
+    """One run of a table: the layout (as a dict) trained with the table's settings ``s``; its row."""
+    import time
+
+    from archsearch.formats.layout_file import layout_from_dict
+    from archsearch.train.loop import TrainConfig, TrainingFailed, train
+    from archsearch.train.models import build_model
+
+    cfg = TrainConfig(epochs=s["epochs"], seed=seed, device=device)
+    t0 = time.perf_counter()
+    row: dict[str, Any] = {"layout": layout_id, "seed": seed}
+    try:
+        out = train(build_model(layout_from_dict(layout), s["model"], seed=seed), data, cfg)
+    except TrainingFailed as exc:
+        return {**row, "failed": str(exc), "seconds": time.perf_counter() - t0, "device": device}
+    h = out["history"]
+    return {**row, "val_accuracy": out["val_accuracy"], "test_accuracy": out["test_accuracy"],
+            "val_curve": [round(r["val_accuracy"], 5) for r in h],
+            "test_curve": [round(r["test_accuracy"], 5) for r in h],
+            "loss_curve": [round(r["loss"], 5) for r in h],
+            "seconds": round(time.perf_counter() - t0, 2), "device": out["device"]}
