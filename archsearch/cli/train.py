@@ -52,81 +52,48 @@ def cmd_verify(args: argparse.Namespace) -> int:
     _check_plot(args)
     device = device_or_error(args.device)
     from archsearch.evidence.bench import BenchSettings, build_table
-    from archsearch.evidence.evaluate import evaluate
     from archsearch.evidence.outputs import new_run_dir
-    from archsearch.evidence.predictors import predictor_scores
-    from archsearch.evidence.verify import chance_level, paper_layouts_for, spread_layouts
+    from archsearch.evidence.plots import plot_verify
+    from archsearch.evidence.verify import verify_layouts, verify_report
     from archsearch.prior.score import Prior
-    from archsearch.train.data import load_task_data
+    from archsearch.search.worker import cpu_threads
 
     d = task.data
     settings = BenchSettings(epochs=args.epochs, seeds=args.seeds, noise_layouts=0, layouts=args.layouts,
                              train=args.train or d.train, val=args.val or d.val, test=args.test or d.test,
                              data_seed=d.seed, sample_seed=args.seed, model=space.model)
-    prior = Prior.for_task(task, space, args.prior)
-    chosen = [(f"spread {i}", lay) for i, (lay, _) in enumerate(spread_layouts(space, prior, args.layouts,
-                                                                              seed=args.seed))]
-    chosen += [(label, lay) for label, lay in paper_layouts_for(space)
-               if all(lay != other for _, other in chosen)]
-    from archsearch.search.worker import cpu_threads
-
+    chosen = verify_layouts(space, Prior.for_task(task, space, args.prior), args.layouts, seed=args.seed)
     out_dir = new_run_dir(args.runs_dir / f"verify-{task.name}")
     on_run = RunsBar(f"verify {task.name}", not args.no_progress,
                      lambda run: f"{chosen[run['layout']][0]} seed {run['seed']}")
     try:
         table = build_table(task, space, settings, out_dir / "table.json", workers=args.workers, device=device,
-                            threads=cpu_threads(args.threads),
-                            cache_dir=args.runs_dir / ".cache", on_run=on_run, chosen=chosen)
+                            threads=cpu_threads(args.threads), cache_dir=args.runs_dir / ".cache", on_run=on_run,
+                            chosen=chosen)
     finally:
         on_run.close()
-    rows = table.rows()
-    data = load_task_data(task, space.classes, space.in_channels, settings.train, settings.test,
-                          args.runs_dir / ".cache", val=settings.val)
-    scores = predictor_scores(table.layouts_of(rows, space), task, space, data, space.model, args.seed)
-    acc = np.array([r.val_accuracy for r in rows])
-    stats = evaluate(acc, scores, seed=args.seed)
-    chance = chance_level(data.val.y)
-    runs: dict[int, list] = {}
-    for r in table.runs:
-        runs.setdefault(r.layout, []).append(r)
-    nan = float("nan")
-    layouts = []
-    for k, r in enumerate(rows):
-        mine = sorted(runs[r.id], key=lambda x: x.seed)
-        layouts.append({"label": r.label, "channels": r.channels, "params": r.params,
-                        "prior_score": float(scores["prior"][k]),
-                        "val_accuracy": [nan if x.val_accuracy is None else x.val_accuracy for x in mine],
-                        "test_accuracy": [nan if x.test_accuracy is None else x.test_accuracy for x in mine],
-                        # the key tools read before validation and test were split: the validation accuracy
-                        "accuracy": [nan if x.val_accuracy is None else x.val_accuracy for x in mine],
-                        "at_chance": bool(r.val_accuracy <= chance + 0.01),
-                        **{n: float(scores[n][k]) for n in ("naswot", "synflow", "meco")}})
-    prior_stats = stats["prior"]
-    report = {
-        "task": task.name, "space": space.name, "epochs": args.epochs, "seeds": list(range(args.seeds)),
-        "device": device, "chance": chance, "table": str(out_dir / "table.json"),
-        "kendall_tau": prior_stats.kendall_tau, "kendall_tau_ci95": list(prior_stats.tau_ci),
-        "predictors": {name: st.to_dict() for name, st in stats.items()}, "layouts": layouts,
-    }
-    from archsearch.evidence.plots import plot_verify
-
+    report = verify_report(table, task, space, table.data(space, args.runs_dir), device, seed=args.seed)
     saved, plot = _save(report, args, out_dir, "verify.json", plot_verify, "prior-vs-accuracy.png")
-    if args.json:
-        return 0
-    print(f"task {task.name}, space {space.name}: {len(rows)} layouts x {args.seeds} seeds, "
-          f"{args.epochs} epochs on {device}; chance level {chance:.3f}")
+    if not args.json:
+        _print_verify(report, saved, plot, out_dir)
+    return 0
+
+
+def _print_verify(report: dict, saved: Path, plot: Path, out_dir: Path) -> None:
+    print(f"task {report['task']}, space {report['space']}: {len(report['layouts'])} layouts x "
+          f"{len(report['seeds'])} seeds, {report['epochs']} epochs on {report['device']}; chance level "
+          f"{report['chance']:.3f}")
     print(f"{'layout':18} {'channels':28} {'params':>7} {'prior':>7} {'val accuracy (mean +- sd)':>26} {'test':>7}")
-    for lay in sorted(layouts, key=lambda x: x["prior_score"]):
+    for lay in sorted(report["layouts"], key=lambda x: x["prior_score"]):
         val, test = np.array(lay["val_accuracy"]), np.array(lay["test_accuracy"])
         flag = "  (chance)" if lay["at_chance"] else ""
         print(f"{lay['label']:18} {str(lay['channels']):28} {lay['params']:7d} {lay['prior_score']:7.3f} "
               f"{np.mean(val):18.4f} +- {np.std(val):.4f} {np.mean(test):7.4f}{flag}")
     print("Kendall's tau-b against mean validation accuracy (ties count as ties; 95% bootstrap interval):")
-    for name, st in stats.items():
-        print(f"  {name:8} {st.kendall_tau:+.3f}  [{st.tau_ci[0]:+.3f}, {st.tau_ci[1]:+.3f}]  "
-              f"top-1 regret {st.top1_regret:.4f}")
+    for name, st in report["predictors"].items():
+        print(f"  {name:8} {st['kendall_tau']:+.3f}  [{st['tau_ci'][0]:+.3f}, {st['tau_ci'][1]:+.3f}]  "
+              f"top-1 regret {st['top1_regret']:.4f}")
     print(f"wrote {saved}, {out_dir / 'table.json'} and {plot}")
-    return 0
 
 
 def cmd_paper(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ builds and evaluates them as a small benchmark table (:mod:`archsearch.evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from archsearch.prior.score import Prior
 
 __all__ = [
     "LayoutResult", "chance_level", "paper_layouts_for", "spread_layouts", "train_layouts", "verdict",
+    "verify_layouts", "verify_report",
 ]
 
 
@@ -116,3 +118,44 @@ def verdict(a: float, b: float, resolution: float) -> int:
     if not (np.isfinite(a) and np.isfinite(b)) or abs(a - b) < resolution:
         return 0
     return 1 if a > b else -1
+
+
+def verify_layouts(space: Space, prior: Prior, n: int, seed: int = 0) -> list[tuple[str, Layout]]:
+    """What ``verify`` trains: ``n`` layouts spread over the prior's range of scores (seeded), and the
+    paper's pair where the space holds it."""
+    chosen = [(f"spread {i}", lay) for i, (lay, _) in enumerate(spread_layouts(space, prior, n, seed=seed))]
+    return chosen + [(label, lay) for label, lay in paper_layouts_for(space)
+                     if all(lay != other for _, other in chosen)]
+
+
+def verify_report(table: Any, task: Any, space: Space, data: Any, device: str, seed: int = 0) -> dict[str, Any]:
+    """``verify``'s answer on its trained table (:class:`~archsearch.evidence.table.Table`): per layout its
+    prior score, the runs' validation and test accuracies, whether it stayed at chance, and the peers'
+    scores; every predictor's statistics against the mean validation accuracy (the same as ``bench eval``)."""
+    from archsearch.evidence.evaluate import evaluate
+    from archsearch.evidence.predictors import predictor_scores
+
+    rows = table.rows()
+    scores = predictor_scores(table.layouts_of(rows, space), task, space, data, space.model, seed)
+    acc = np.array([r.val_accuracy for r in rows])
+    stats = evaluate(acc, scores, seed=seed)
+    chance = chance_level(data.val.y)
+    runs: dict[int, list] = {}
+    for r in table.runs:
+        runs.setdefault(r.layout, []).append(r)
+    nan = float("nan")
+    layouts = []
+    for k, r in enumerate(rows):
+        mine = sorted(runs[r.id], key=lambda x: x.seed)
+        val = [nan if x.val_accuracy is None else x.val_accuracy for x in mine]
+        layouts.append({"label": r.label, "channels": r.channels, "params": r.params,
+                        "prior_score": float(scores["prior"][k]), "val_accuracy": val,
+                        "test_accuracy": [nan if x.test_accuracy is None else x.test_accuracy for x in mine],
+                        "accuracy": val,  # the key tools read before validation and test were split
+                        "at_chance": bool(r.val_accuracy <= chance + 0.01),
+                        **{n: float(scores[n][k]) for n in ("naswot", "synflow", "meco")}})
+    s = table.settings
+    return {"task": task.name, "space": space.name, "epochs": s.epochs, "seeds": list(range(s.seeds)),
+            "device": device, "chance": chance, "table": str(table.path),
+            "kendall_tau": stats["prior"].kendall_tau, "kendall_tau_ci95": list(stats["prior"].tau_ci),
+            "predictors": {name: st.to_dict() for name, st in stats.items()}, "layouts": layouts}
