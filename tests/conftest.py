@@ -80,3 +80,13 @@ def table_of_runs(runs: list[tuple[int, int, float]]):
                  settings=BenchSettings(), device="cpu",
                  layouts=[LayoutEntry(id=i, label="grid", schedule=0, M=1, channels=[1], params=1) for i in range(n)],
                  runs=[RunRow(layout=i, seed=s, val_accuracy=v, test_accuracy=v) for i, s, v in runs])
+
+
+def grid_layouts(space):
+    """Every layout of the tiny space within its budget (schedule 0, M 4), with its channels."""
+    import itertools
+
+    for ch in itertools.product(space.channel_choices, repeat=4):
+        lay = space.layout(0, 4, list(ch))
+        if space.fits(lay.param_count()):
+            yield ch, lay

@@ -17,7 +17,7 @@ from optuna.trial import TrialState
 
 from archsearch.search import study as search
 from tests.conftest import TINY_SPACE, run_cli
-from tests.test_postgres import postgres_url  # noqa: F401 - the fixture: a real server on loopback
+from tests.search.test_postgres import postgres_url  # noqa: F401 - the fixture: a real server on loopback
 
 TASK = """name: tiny
 input_shape: [16, 16]

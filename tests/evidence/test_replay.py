@@ -1,4 +1,4 @@
-"""The prior-guided sampler's contract (as Optuna tests its samplers), and replays on tiny tables."""
+"""Replays of whole searches on tiny tables (the samplers themselves: tests/search/test_samplers.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from dataclasses import asdict
 import numpy as np
 import optuna
 import pytest
-from optuna.trial import FrozenTrial, TrialState
 
 from archsearch.evidence.bench import FORMAT, BenchSettings
 from archsearch.evidence.replay import STRATEGIES, replay, summarise
@@ -17,10 +16,7 @@ from archsearch.formats.space import load_space
 from archsearch.formats.task import load_task
 from archsearch.prior.exhaustive import exhaustive_top
 from archsearch.prior.score import Prior
-from archsearch.samplers import PriorGuidedSampler
-from archsearch.search.objectives import suggest_layout
-from archsearch.search.prior_sampler import SOURCE_KEY
-from tests.conftest import run_cli
+from tests.conftest import grid_layouts, run_cli
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 
@@ -36,21 +32,11 @@ def files(tmp_path):
     return tmp_path
 
 
-def _grid(space):
-    """Every layout of the tiny space within its budget (schedule 0, M 4), with its channels."""
-    import itertools
-
-    for ch in itertools.product(space.channel_choices, repeat=4):
-        lay = space.layout(0, 4, list(ch))
-        if space.fits(lay.param_count()):
-            yield ch, lay
-
-
 def _table(files, accuracy) -> Table:
     """A complete-grid table whose 'trained' accuracies are a known function of the channels."""
     space = load_space(files / "space.yaml")
     layouts, runs = [], []
-    for i, (ch, lay) in enumerate(_grid(space)):
+    for i, (ch, lay) in enumerate(grid_layouts(space)):
         layouts.append({"id": i, "label": "grid", "schedule": 0, "M": 4, "channels": list(ch),
                         "params": lay.param_count()})
         acc = float(accuracy(np.array(ch)))
@@ -67,126 +53,6 @@ def _table(files, accuracy) -> Table:
 def _prior(files):
     space = load_space(files / "space.yaml")
     return space, Prior.for_task(load_task(files / "task.yaml"), space)
-
-
-# -- the sampler ----------------------------------------------------------------------------------------
-def test_proposals_lie_in_the_space_and_record_their_source(files):
-    space, prior = _prior(files)
-    study = optuna.create_study(direction="maximize", sampler=PriorGuidedSampler(space, prior, seed=1))
-    study.optimize(lambda t: float(sum(suggest_layout(t, space).channels)), n_trials=30)
-    for t in study.trials:
-        assert set(t.params) == {"r0", "r1", "r2", "r3"}
-        assert all(v in space.channel_choices for v in t.params.values())
-        assert t.system_attrs[SOURCE_KEY] in ("prior", "base")
-    assert study.trials[0].system_attrs[SOURCE_KEY] == "prior"  # with no evidence the prior decides
-    drawn = [tuple(t.params.values()) for t in study.trials if t.system_attrs[SOURCE_KEY] == "prior"]
-    assert len(drawn) == len(set(drawn))  # a prior draw never repeats a layout the study holds
-
-
-def _distinct(space, prior, n: int) -> list[dict]:
-    """The parameters of ``n`` layouts of the space with distinct prior scores, lowest score first."""
-    from archsearch.search.objectives import layout_params
-
-    by_score = {}
-    for ch, lay in _grid(space):
-        by_score.setdefault(prior(lay).score, layout_params(space, 0, 4, ch))
-    assert len(by_score) >= n
-    return [by_score[k] for k in sorted(by_score)[:n]]
-
-
-def _frozen(number: int, value: float, source: str, params: dict) -> FrozenTrial:
-    return FrozenTrial(number=number, state=TrialState.COMPLETE, value=value, datetime_start=None,
-                       datetime_complete=None, params=params, distributions={}, user_attrs={},
-                       system_attrs={SOURCE_KEY: source}, intermediate_values={}, trial_id=number)
-
-
-def test_the_share_follows_how_the_prior_ranks_the_trained_trials(files):
-    """Closed forms: share = min(1, beta / (beta + n) * 2 q), q = 1 - p of the one-sided Kendall tau between
-    prior score and value. Below 3 trials q = 1/2 (piBO's decay); n trials in the prior's order have
-    p = 1 / n! exactly; in its reverse order p = 1 and the prior loses its share, whichever source they
-    came from; values all equal say nothing (q = 1/2)."""
-    from math import factorial
-
-    space, prior = _prior(files)
-    s = PriorGuidedSampler(space, prior, beta=4)
-    params = _distinct(space, prior, 12)
-    assert s.share([]) == 1.0
-    assert s.share([_frozen(i, float(i), "prior", params[i]) for i in range(2)]) == pytest.approx(4 / 6)
-    agree = [_frozen(i, float(i), "base" if i % 3 else "prior", params[i]) for i in range(12)]
-    assert s.share(agree) == pytest.approx(4 / 16 * 2 * (1 - 1 / factorial(12)))
-    disagree = [_frozen(i, -float(i), "prior", params[i]) for i in range(12)]
-    assert s.share(disagree) == pytest.approx(0.0, abs=1e-12)
-    flat = [_frozen(i, 0.5, "prior", params[i]) for i in range(12)]
-    assert s.share(flat) == pytest.approx(4 / 16)
-    assert s.share(agree[:6]) > s.share(agree)  # even a right prior is trusted less as evidence grows
-    minimise = [_frozen(i, -float(i), "prior", params[i]) for i in range(12)]  # lower is better: agrees
-    assert s.share(minimise, maximize=False) == pytest.approx(s.share(agree))
-
-
-def _study_of(trials: list[tuple], params: list[dict]) -> optuna.Study:
-    """(source, state, value[, user attributes]) per trial, trial i with ``params[i]``."""
-    study = optuna.create_study(direction="maximize")
-    dist = {k: optuna.distributions.CategoricalDistribution([2, 4, 8, 16]) for k in params[0]}
-    for i, (source, state, value, *attrs) in enumerate(trials):
-        study.add_trial(optuna.trial.create_trial(
-            params=params[i], distributions=dist, state=state,
-            value=value if state == TrialState.COMPLETE else None,
-            system_attrs={SOURCE_KEY: source}, user_attrs=attrs[0] if attrs else None))
-    return study
-
-
-def test_the_share_is_kept_over_trained_trials(files):
-    """The next trial is a prior draw when the prior's draws among trained and running trials fall short of
-    share x (their number + 1); here share = 1/2 (beta = n = 2). Untrained (pruned) base proposals do
-    not count, so a base sampler whose proposals are pruned is asked again, not replaced by the prior;
-    repeats answered from the study do not count; running trials do."""
-    space, prior = _prior(files)
-    s = PriorGuidedSampler(space, prior, beta=2, seed=0)
-    params = _distinct(space, prior, 20)
-    C, P, R = TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING
-
-    def source(trials):
-        study = _study_of(trials, params)
-        trial = study.ask()
-        s.before_trial(study, study._storage.get_trial(trial._trial_id))
-        return study._storage.get_trial(trial._trial_id).system_attrs[SOURCE_KEY]
-
-    one_each = [("prior", C, 1.0), ("base", C, 0.0)]
-    assert s.share(_study_of(one_each, params).trials) == pytest.approx(0.5)
-    pruned = [("base", P, 0.0)] * 12
-    assert source(one_each) == "prior" and source(one_each + pruned) == "prior"  # 1 < 1/2 x 3
-    two_prior = [("prior", C, 1.0), ("prior", C, 0.0)]
-    assert source(two_prior) == "base" and source(two_prior + pruned) == "base"  # 2 >= 1/2 x 3
-    repeats = [("prior", C, 1.0, {"duplicate_of": 0})] * 3
-    assert source(one_each + repeats) == "prior"  # proposed again, not trained: not counted
-    assert source(one_each + [("prior", R, 0.0)]) == "base"  # a prior draw in training holds its place: 2 >= 2
-
-
-def test_a_wrong_prior_is_overcome(files):
-    """The prior favours wide layouts; the objective rewards narrow ones. After the first trials, the base
-    sampler takes over, and the search finds the narrow optimum."""
-    space, prior = _prior(files)
-    study = optuna.create_study(direction="maximize", sampler=PriorGuidedSampler(space, prior, seed=0))
-    study.optimize(lambda t: -float(sum(suggest_layout(t, space).channels)), n_trials=60)
-    late = [t.system_attrs[SOURCE_KEY] for t in study.trials[-20:]]
-    assert late.count("prior") <= 4
-    assert study.best_value >= -4 * 2 - 2  # within one step of the narrowest layout (2, 2, 2, 2)
-
-
-def test_workers_on_one_storage_agree(files, tmp_path):
-    """Two samplers (two workers) on one SQLite study: the decisions are read from the study, so the prior's
-    draws are never repeated across workers."""
-    space, prior = _prior(files)
-    url = f"sqlite:///{tmp_path}/s.db"
-    optuna.create_study(study_name="w", storage=url, direction="maximize")
-    workers = [optuna.load_study(study_name="w", storage=url, sampler=PriorGuidedSampler(space, prior, seed=3))
-               for _ in range(2)]
-    for _ in range(8):
-        for w in workers:
-            w.optimize(lambda t: float(sum(suggest_layout(t, space).channels)), n_trials=1)
-    trials = optuna.load_study(study_name="w", storage=url).trials
-    drawn = [tuple(t.params.values()) for t in trials if t.system_attrs[SOURCE_KEY] == "prior"]
-    assert len(trials) == 16 and len(drawn) == len(set(drawn)) >= 4
 
 
 # -- replays --------------------------------------------------------------------------------------------
