@@ -153,13 +153,11 @@ def add_threads_option(p: argparse.ArgumentParser) -> None:
 
 
 def add_prior_option(p: argparse.ArgumentParser) -> None:
-    """``--prior needs|ratio``: which variant of the prior scores (README, "The prior score")."""
-    from archsearch.prior.score import PRIORS
+    """``--prior NAME``: which variant of the prior scores (README, "The prior score"), from the registry."""
+    from archsearch.prior.score import PRIORS, VARIANTS
 
     p.add_argument("--prior", choices=PRIORS, default=PRIORS[0],
-                   help="the prior's variant: needs (met needs at every scale, the default), maximin (the weakest "
-                        "scale first, the needs' coverage breaking its ties) or ratio (the first design: capacity "
-                        "against the uniform layout's, without limit)")
+                   help="the prior's variant: " + "; ".join(f"{v.name} ({v.help})" for v in VARIANTS.values()))
 
 
 def add_training_options(p: argparse.ArgumentParser, epochs: int) -> None:

@@ -86,12 +86,19 @@ def _prior(kind: str, **options: Any) -> Callable[[ScoringInput], np.ndarray]:
     return score
 
 
-register_predictor("prior", "the shipped prior (needs met at every scale)")(_prior("needs"))
-register_predictor("prior-no-output", "the prior without the output term (the design before 0.5)")(
-    _prior("needs", output=False))
-register_predictor("prior-ratio", "the ratio variant of the prior")(_prior("ratio"))
-register_predictor("prior-maximin", "the weakest met fraction first, coverage as the tie-break")(
-    _prior("maximin"))
+def _register_priors() -> None:
+    """``prior`` (the default variant), ``prior-no-output`` (the design before 0.5), then ``prior-NAME`` for
+    every other variant of the prior's registry (:data:`~archsearch.prior.score.VARIANTS`)."""
+    from archsearch.prior.score import PRIORS, VARIANTS
+
+    register_predictor("prior", f"the shipped prior: {VARIANTS[PRIORS[0]].help}")(_prior(PRIORS[0]))
+    register_predictor("prior-no-output", "the prior without the output term (the design before 0.5)")(
+        _prior(PRIORS[0], output=False))
+    for name in PRIORS[1:]:
+        register_predictor(f"prior-{name}", VARIANTS[name].help)(_prior(name))
+
+
+_register_priors()
 
 
 def _task_blind(name: str) -> Callable[[ScoringInput], np.ndarray]:

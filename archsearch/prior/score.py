@@ -39,6 +39,7 @@ partitions only::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -52,12 +53,42 @@ from archsearch.core.partitions import tree_windows
 if TYPE_CHECKING:
     from archsearch.formats.space import Space
 
-__all__ = ["PRIORS", "Prior", "PriorResult", "uniform_at_budget"]
+__all__ = ["PRIORS", "VARIANTS", "Prior", "PriorResult", "PriorVariant", "uniform_at_budget"]
 
-#: the prior's variants, the default first
-PRIORS = ("needs", "ratio", "maximin")
 #: ``maximin``: the weight of the coverage that breaks ties between layouts of one weakest scale
 MAXIMIN_EPS = 2.0 ** -12
+
+
+@dataclass(frozen=True)
+class PriorVariant:
+    """One way of turning a layout's capacities into a score: ``met_needs`` (capacities against needs at
+    every scale, combined by ``combine(worst, coverage)`` from the weakest met fraction and the weighted
+    geometric mean of all of them) or not (``ratio``: each capacity against the reference's, no limit)."""
+
+    name: str
+    help: str
+    met_needs: bool
+    combine: Callable[[Any, Any], Any]
+
+
+def _coverage(worst: Any, coverage: Any) -> Any:
+    return coverage
+
+
+def _maximin(worst, coverage):
+    """The weakest met fraction first, the coverage as the tie-break (``maximin``); in [0, 1]."""
+    return (worst + MAXIMIN_EPS * coverage) / (1 + MAXIMIN_EPS)
+
+
+#: the prior's variants by name, the default first (``--prior``, ``bench eval``'s ``prior-*``)
+VARIANTS: dict[str, PriorVariant] = {v.name: v for v in (
+    PriorVariant("needs", "met needs at every scale, their weighted geometric mean (the default)", True, _coverage),
+    PriorVariant("ratio", "the first design: capacity against the uniform layout's, without limit", False,
+                 _coverage),
+    PriorVariant("maximin", "the weakest scale first, the needs' coverage breaking its ties", True, _maximin),
+)}
+#: the variants' names, the default first
+PRIORS = tuple(VARIANTS)
 #: the smallest met fraction a partition counts with (a need entirely unmet: c_p = 0)
 _FLOOR = 2.0 ** -20
 
@@ -122,9 +153,10 @@ class Prior:
         self.weights = np.asarray(weights, dtype=float)
         if self.weights.shape != (len(self.masks),) or (self.weights < 0).any() or self.weights.sum() <= 0:
             raise ValueError(f"need one non-negative weight per partition, summing above 0; got {weights}")
-        if kind not in PRIORS:
+        if kind not in VARIANTS:
             raise ValueError(f"unknown prior '{kind}' (choose from {', '.join(PRIORS)})")
         self.kind = kind
+        self.variant = VARIANTS[kind]
         self.reference = reference
         self.reference_log2 = log2_mincut(reference, self.masks)
         declared = np.full(len(self.masks), np.nan) if needs is None else np.asarray(needs, dtype=float)
@@ -135,8 +167,8 @@ class Prior:
         self.answer = float(np.log2(reference.classes))
         if windows is not None:
             self.needs = np.where(np.asarray(windows, dtype=bool), np.maximum(self.needs, self.answer), self.needs)
-        self.canonical = canonical and kind != "ratio"
-        self.output = output and kind != "ratio"
+        self.canonical = canonical and self.variant.met_needs
+        self.output = output and self.variant.met_needs
         self.max_params = reference.param_count() if max_params is None else int(max_params)
         self._denominator = np.maximum(self.reference_log2, 1.0)
         self._flat: dict[tuple, np.ndarray] = {}  # masks in tree order, per pooling schedule
@@ -188,7 +220,7 @@ class Prior:
         if flat is None:
             flat = self._flat[layout.pools] = tree_masks(layout, self.masks)
         cuts = log2_mincut_tree(layout, flat)
-        if self.kind == "ratio":
+        if not self.variant.met_needs:
             ratios = cuts / self._denominator
             score = float(ratios @ self.weights / self.weights.sum())
             return PriorResult(score, cuts, ratios, layout.param_count(), self.reference_log2)
@@ -213,9 +245,7 @@ class Prior:
                 total += float(np.log2(o_met))
                 weight += 1
                 worst = min(worst, o_met)
-        score = 2.0 ** (total / weight)
-        if self.kind == "maximin":
-            score = _maximin(worst, score)
+        score = self.variant.combine(worst, 2.0 ** (total / weight))
         return PriorResult(score, cuts, met, layout.param_count(), self.needs, c_cuts, c_needs, out_cut, out_need)
 
     def score_many(self, template: Layout, channels: np.ndarray, M: np.ndarray | int | None = None,
@@ -228,7 +258,7 @@ class Prior:
         m = np.broadcast_to(np.asarray(template.M if M is None else M, dtype=np.int64), (len(channels),))
         # the canonical levels' and the output's needs depend on M (the reference is drawn per M): per layout
         ms = np.unique(m)
-        per_m = [self._canonical(replace(template, M=int(u)))[1:] for u in ms] if self.kind != "ratio" else []
+        per_m = [self._canonical(replace(template, M=int(u)))[1:] for u in ms] if self.variant.met_needs else []
         c_needs = np.stack([c for c, _ in per_m]) if per_m else np.zeros((1, 0))
         o_needs = np.array([o for _, o in per_m])
         key = (template.pools, template.input_shape)
@@ -245,7 +275,7 @@ class Prior:
             widths = log2_widths(m[s:s + chunk], channels[s:s + chunk])
             which = np.searchsorted(ms, m[s:s + chunk])
             cuts = mincut_many(tree, widths)
-            if self.kind == "ratio":
+            if not self.variant.met_needs:
                 out[s:s + chunk] = (cuts[:, :P] / self._denominator) @ self.weights / self.weights.sum()
                 continue
             met = _met(cuts[:, :P], self.needs)
@@ -262,14 +292,8 @@ class Prior:
                 total = total + np.log2(o_met)
                 weight += 1
                 worst = np.minimum(worst, o_met)
-            score = 2.0 ** (total / weight)
-            out[s:s + chunk] = _maximin(worst, score) if self.kind == "maximin" else score
+            out[s:s + chunk] = self.variant.combine(worst, 2.0 ** (total / weight))
         return out
-
-
-def _maximin(worst, coverage):
-    """The weakest met fraction first, the coverage as the tie-break (``maximin``); in [0, 1]."""
-    return (worst + MAXIMIN_EPS * coverage) / (1 + MAXIMIN_EPS)
 
 
 def _met(cuts: np.ndarray, needs: np.ndarray) -> np.ndarray:
