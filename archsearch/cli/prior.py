@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from archsearch.cli.args import add_prior_option, int_in, plot_path
+from archsearch.cli.args import add_prior_option, emit, int_in, plot_path
 from archsearch.errors import InputError
 
 EXIT_INPUT = 2
@@ -115,12 +114,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         from archsearch.pictures import plot_cuts
 
         plot_cuts(task, layout, args.plot)
-    if args.json:
-        print(json.dumps(rep, allow_nan=False))
-    else:
-        _print_table(rep, with_rank=False)
-        if args.plot:
-            print(f"wrote {args.plot}")
+    emit(args, rep, lambda: _print_table(rep, with_rank=False))
     return 0
 
 
@@ -135,12 +129,12 @@ def cmd_bound(args: argparse.Namespace) -> int:
         raise InputError(str(exc), args.layout) from None
     for p, r in zip(rep["partitions"], ranks, strict=True):
         p["rank"] = int(r)
-    if args.json:
-        print(json.dumps(rep, allow_nan=False))
-    else:
+    def text() -> None:
         _print_table(rep, with_rank=True)
-        print("rank: numerical rank of the matricization with Gaussian weights (seed "
-              f"{args.seed}); (!) marks a rank below 2^min-cut")
+        print(f"rank: numerical rank of the matricization with Gaussian weights (seed {args.seed}); (!) marks a "
+              "rank below 2^min-cut")
+
+    emit(args, rep, text)
     return 0
 
 

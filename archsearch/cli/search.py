@@ -30,11 +30,34 @@ def device_or_error(name: str) -> str:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    # everything is validated, and the data built, before any storage is opened or folder made; the task
-    # and space are parsed once, from the text the recipe stores (what was validated is what is stored)
+    from archsearch.search import study as search
+    from archsearch.search.worker import cpu_threads, create_search_study, prepare, work_with_helpers
+
+    recipe, task, space = _search_recipe(args)  # everything validated before a storage or folder is touched
+    mode, threads = recipe.mode, cpu_threads(args.threads)
+    box: list = [None]  # the progress bar, made once everything is validated
+    work = prepare(recipe, args.study_name, device=args.device, runs_dir=args.runs_dir, threads=threads,
+                   on_epoch=_epoch_line(box, args.epochs, args.seed), loaded=(task, space))
+    storage = args.storage or search.default_storage(args.study_name, args.runs_dir)
+    study = create_search_study(work, args.study_name, storage, space_label=space.name or args.space)
+    bar = box[0] = _trial_bar(args, task.name, args.trials) if mode == "trained" else None
+    outcome = work_with_helpers(study, work, storage, workers=args.workers, runs_dir=args.runs_dir, threads=threads,
+                                progress=not args.no_progress, bar=bar)
+    if mode != "trained":  # trained trials carry their pictures already; here the best few get theirs
+        from archsearch.search.dashboard import picture_best
+
+        picture_best(study, task, args.runs_dir / args.study_name / "artifacts")
+    return _summary(study, args.study_name, storage, outcome, mode)
+
+
+def _search_recipe(args: argparse.Namespace):
+    """The search's recipe from the command line, and its task and space parsed once, from the text the
+    recipe stores (what was validated is what is stored): the mode, the sampler (``auto`` resolved) and
+    the prior's guidance, each checked against the others."""
     import dataclasses
 
     from archsearch.formats.task_space import load_task_space
+    from archsearch.prior.exhaustive import MAX_EXHAUSTIVE, exhaustive_size_ok
     from archsearch.search.recipe import Recipe
 
     recipe = Recipe.from_files(args.task, args.space, kind="search", mode="prior-only", trials=args.trials,
@@ -52,10 +75,6 @@ def cmd_search(args: argparse.Namespace) -> int:
         mode = "trained"
         if task.data is None:
             raise InputError("a trained search needs a 'data' section in the task", args.task, "data")
-    from archsearch.prior.exhaustive import MAX_EXHAUSTIVE, exhaustive_size_ok
-    from archsearch.search import study as search
-    from archsearch.search.worker import cpu_threads, prepare, sampler_for, work_with_helpers, worker_seed
-
     kind = args.sampler
     if kind == "auto":
         kind = "exhaustive" if mode == "prior-only" and exhaustive_size_ok(space) else "tpe"
@@ -67,28 +86,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             raise InputError(f"the space holds more than {MAX_EXHAUSTIVE} layouts: too many to enumerate; "
                              "use --sampler tpe", args.space, "channels")
     guide = "none" if args.no_prior or mode != "trained" else args.guide
-    recipe = dataclasses.replace(recipe, mode=mode, sampler=kind, guide=guide)
-    threads = cpu_threads(args.threads)
-    box: list = [None]  # the progress bar, made once everything is validated
-    work = prepare(recipe, args.study_name, device=args.device, runs_dir=args.runs_dir, threads=threads,
-                   on_epoch=_epoch_line(box, args.epochs, args.seed), loaded=(task, space))
-    storage = args.storage or search.default_storage(args.study_name, args.runs_dir)
-    probe = search.open_study(args.study_name, storage, fp=work.fingerprint, directions=work.directions, create=True)
-    sampler = sampler_for(work, worker_seed(recipe, len(probe.trials), joined=False))
-    study = search.open_study(args.study_name, storage, fp=work.fingerprint, sampler=sampler)
-    for key, value in {"fingerprint": work.fingerprint, "task": task.name, "space": space.name or args.space,
-                       "mode": mode, "partitions": task.names, "model": space.model}.items():
-        study.set_user_attr(key, value)
-    recipe.store(study)
-    _describe_study(study, recipe, task, space)
-    bar = box[0] = _trial_bar(args, task.name, args.trials) if mode == "trained" else None
-    outcome = work_with_helpers(study, work, storage, workers=args.workers, runs_dir=args.runs_dir, threads=threads,
-                                progress=not args.no_progress, bar=bar)
-    if mode != "trained":  # trained trials carry their pictures already; here the best few get theirs
-        from archsearch.search.dashboard import picture_best
-
-        picture_best(study, task, args.runs_dir / args.study_name / "artifacts")
-    return _summary(study, args.study_name, storage, outcome, mode)
+    return dataclasses.replace(recipe, mode=mode, sampler=kind, guide=guide), task, space
 
 
 def _trial_bar(args: argparse.Namespace, name: str, total: int):
@@ -110,13 +108,6 @@ def _epoch_line(box: list, epochs: int, seed: int):
                             f"epoch {row['epoch'] + 1}/{epochs} val {row['val_accuracy']:.3f}", refresh=True)
 
     return on_epoch
-
-
-def _describe_study(study, recipe, task, space) -> None:
-    """The study's note (optuna-dashboard shows it) and its objective names."""
-    from archsearch.search.dashboard import describe_study
-
-    describe_study(study, recipe, task, space)
 
 
 def _summary(study, name: str, storage: str, outcome, mode: str) -> int:

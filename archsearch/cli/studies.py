@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import errno
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from archsearch.cli.args import STORAGE_HELP, int_in, storage_url, study_name, writable_dir
+from archsearch.cli.args import STORAGE_HELP, emit, int_in, storage_url, study_name, writable_dir
 from archsearch.errors import InputError
 from archsearch.formats.escape import figure_for_terminal, for_terminal
 
@@ -30,7 +29,7 @@ def cmd_studies(args: argparse.Namespace) -> int:
     for url in _storages(args):
         rows += study_rows(url)
     if args.json:
-        print(json.dumps({"studies": rows}, allow_nan=False, default=str))
+        emit(args, {"studies": rows}, lambda: None)
         return 0
     if not rows:
         where = args.storage or f"{args.runs_dir}/*/study.db"
@@ -76,7 +75,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     study = search.open_study(args.study_name, storage, read_only=True)
     rep = best_layouts(study, args.top)
     if args.json:
-        print(json.dumps(rep, allow_nan=False, default=str))
+        emit(args, rep, lambda: None)
         return 0
     t, num = for_terminal, figure_for_terminal  # stored text is shown, never obeyed (escape sequences)
     print(f"study {args.study_name}: task {t(rep['task'])}, mode {t(rep['mode'])}, {rep['complete']} complete "

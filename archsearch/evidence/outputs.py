@@ -51,5 +51,5 @@ def _finite(obj: Any) -> Any:
 
 def json_text(report: Any, indent: int | None = None) -> str:
     """Strict JSON: a NaN or infinite figure (a failed run, a tau of too few layouts) is written as null,
-    never as the ``NaN`` that JSON parsers other than Python's refuse."""
-    return json.dumps(_finite(report), indent=indent, allow_nan=False)
+    never as the ``NaN`` that JSON parsers other than Python's refuse; a date (a trial's) as its text."""
+    return json.dumps(_finite(report), indent=indent, allow_nan=False, default=str)

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from archsearch.formats.task import Task
     from archsearch.prior.score import Prior
 
-__all__ = ["Work", "cpu_threads", "prepare", "sampler_for", "set_cpu_threads", "spawn_workers", "stop_workers",
-           "work_on", "work_with_helpers"]
+__all__ = ["Work", "cpu_threads", "create_search_study", "prepare", "sampler_for", "set_cpu_threads",
+           "spawn_workers", "stop_workers", "work_on", "work_with_helpers"]
 
 
 @dataclass
@@ -131,6 +131,25 @@ def sampler_for(work: Work, seed: int) -> optuna.samplers.BaseSampler:
     strategy = r.sampler if r.guide == "none" else r.guide
     return make_sampler(strategy, work.space, work.prior, seed, r.trials, base=r.sampler, task=work.task,
                         guide_seed=r.seed)
+
+
+def create_search_study(work: Work, name: str, storage: str, space_label: str = "") -> optuna.Study:
+    """The study of a search ``archsearch search`` starts (or resumes): created on ``storage`` if new
+    (refused when the same name holds another task's study), its sampler seeded by the trials already
+    there, the recipe and the attributes ``studies`` lists stored, and its note written."""
+    from archsearch.search import study as search
+    from archsearch.search.dashboard import describe_study
+
+    probe = search.open_study(name, storage, fp=work.fingerprint, directions=work.directions, create=True)
+    sampler = sampler_for(work, worker_seed(work.recipe, len(probe.trials), joined=False))
+    study = search.open_study(name, storage, fp=work.fingerprint, sampler=sampler)
+    task, space = work.task, work.space
+    for key, value in {"fingerprint": work.fingerprint, "task": task.name, "space": space.name or space_label,
+                       "mode": work.recipe.mode, "partitions": task.names, "model": space.model}.items():
+        study.set_user_attr(key, value)
+    work.recipe.store(study)
+    describe_study(study, work.recipe, task, space)
+    return study
 
 
 def worker_seed(recipe: Recipe, trials_so_far: int, joined: bool) -> int:
