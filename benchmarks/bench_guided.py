@@ -21,14 +21,13 @@ import optuna
 from archsearch.formats.space import load_space
 from archsearch.formats.task import load_task
 from archsearch.prior.score import Prior
-from archsearch.search.guided import WARM_START, prior_floor, prior_picks
 from archsearch.search.objectives import TrainedSettings, trained_objective
-from archsearch.search.prior_sampler import PriorGuidedSampler
-from archsearch.search.samplers import WarmStartSampler, make_sampler
+from archsearch.search.strategies import make_sampler
 from archsearch.search.study import run_study
+from archsearch.search.warm_floor import WARM_START, prior_floor
 from archsearch.search.worker import set_cpu_threads
 from archsearch.train.data import load_data
-from archsearch.train.loop import pick_device
+from archsearch.train.loop import TrainConfig, pick_device
 
 
 def main() -> None:
@@ -56,15 +55,11 @@ def main() -> None:
     for method in args.methods:
         for seed in range(args.seeds):
             warm = method == "warm-floor"
-            settings = TrainedSettings(epochs=args.epochs, seed=seed, device="auto",
+            settings = TrainedSettings(TrainConfig(epochs=args.epochs, seed=seed, device="auto"),
                                        floor=prior_floor(space, prior, seed=seed) if warm else float("-inf"),
                                        warm_start=WARM_START if warm else 0)
             objective, catch = trained_objective(task, space, prior, data, settings)
-            sampler = make_sampler("random" if method == "random" else "tpe", seed)
-            if warm:
-                sampler = WarmStartSampler(sampler, prior_picks(task, space, prior, seed=seed))
-            elif method == "guided":
-                sampler = PriorGuidedSampler(space, prior, sampler, seed=seed)
+            sampler = make_sampler(method, space, prior, seed, args.trials, task=task)
             study = optuna.create_study(direction="maximize", sampler=sampler)
             run_study(study, objective, args.trials, progress=False, catch=catch)
             done = [t for t in study.trials

@@ -20,7 +20,7 @@ from archsearch.formats.space import load_space
 from archsearch.formats.task import load_task
 from archsearch.prior.score import Prior
 from archsearch.search.objectives import prior_objective, suggest_layout
-from archsearch.search.samplers import make_sampler
+from archsearch.search.strategies import make_sampler
 
 
 def main() -> None:

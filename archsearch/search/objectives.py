@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from archsearch.formats.space import Space
 from archsearch.formats.task import Task
 from archsearch.prior.score import Prior, PriorResult
 from archsearch.search.dashboard import mark_constraints
+from archsearch.train.config import TrainConfig
 
 if TYPE_CHECKING:
     from archsearch.train.data import Dataset
@@ -93,11 +94,10 @@ def prior_objective(task: Task, space: Space, prior: Prior, pareto: bool = False
 
 @dataclass(frozen=True)
 class TrainedSettings:
-    """How a trained search trains each trial."""
+    """How a trained search trains each trial: the training itself (``train``; trial k trains with seed
+    ``train.seed + k``), and what the search adds around it."""
 
-    epochs: int = 5
-    seed: int = 0
-    device: str = "auto"
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=5))
     floor: float = float("-inf")  #: layouts the prior scores below this are pruned untrained
     metrics_dir: Path | None = None  #: per-epoch metrics, one jsonl file per trial
     warm_start: int = 0  #: trials numbered below this are the prior's picks
@@ -112,10 +112,10 @@ def trained_objective(task: Task, space: Space, prior: Prior, data: Dataset, set
     import torch
 
     from archsearch.search.study import interrupt_requested
-    from archsearch.train.loop import TrainConfig, TrainingFailed, pick_device, train
+    from archsearch.train.loop import TrainingFailed, pick_device, train
     from archsearch.train.models import build_model
 
-    device = pick_device(settings.device)
+    device = pick_device(settings.train.device)
     if settings.metrics_dir is not None:
         settings.metrics_dir.mkdir(parents=True, exist_ok=True)
 
@@ -136,7 +136,7 @@ def trained_objective(task: Task, space: Space, prior: Prior, data: Dataset, set
                 for key in ("val_accuracy", "test_accuracy"):
                     trial.set_user_attr(key, done.user_attrs.get(key))
                 return float(done.value)
-        cfg = TrainConfig(epochs=settings.epochs, seed=settings.seed + trial.number, device=str(device))
+        cfg = replace(settings.train, seed=settings.train.seed + trial.number, device=str(device))
         metrics = settings.metrics_dir / f"{trial.number:05d}.jsonl" if settings.metrics_dir else None
 
         def log_epoch(row: dict) -> None:

@@ -99,6 +99,7 @@ def prepare(recipe: Recipe, study_name: str, *, device: str = "auto", runs_dir: 
         raise InputError("a trained search needs a 'data' section in the task", recipe.task_path, "data")
     from archsearch.search.objectives import TrainedSettings, trained_objective
     from archsearch.search.warm_floor import WARM_START, prior_floor
+    from archsearch.train.config import TrainConfig
     from archsearch.train.data import load_task_data
     from archsearch.train.loop import resolve_device
 
@@ -108,7 +109,7 @@ def prepare(recipe: Recipe, study_name: str, *, device: str = "auto", runs_dir: 
                           cache_dir=runs_dir / ".cache", val=recipe.val)
     warm = recipe.guide == "warm-floor"
     settings = TrainedSettings(
-        epochs=recipe.epochs, seed=recipe.seed, device=dev,
+        TrainConfig(epochs=recipe.epochs, seed=recipe.seed, device=dev),
         floor=prior_floor(space, prior, seed=recipe.seed) if warm else float("-inf"),
         metrics_dir=runs_dir / study_name / "trials", warm_start=WARM_START if warm else 0,
         artifacts=runs_dir / study_name / "artifacts")

@@ -10,12 +10,13 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import numpy as np
 import torch
 from torch import nn
 
+from archsearch.train.config import TrainConfig
 from archsearch.train.data import Dataset
 
 __all__ = ["TrainConfig", "TrainingFailed", "pick_device", "resolve_device", "seed_everything", "train"]
@@ -24,15 +25,6 @@ __all__ = ["TrainConfig", "TrainingFailed", "pick_device", "resolve_device", "se
 class TrainingFailed(RuntimeError):
     """A run that cannot go on (loss turned NaN, out of memory); the message says which."""
 
-
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = 15
-    batch_size: int = 128
-    lr: float = 3e-3
-    weight_decay: float = 5e-4
-    seed: int = 0
-    device: str = "auto"
 
 
 def pick_device(name: str = "auto") -> torch.device:
