@@ -20,16 +20,9 @@ from tests.conftest import grid_layouts, run_cli
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 
-TASK = "name: tiny\ninput_shape: [16]\npartitions:\n  - {name: oe, kind: odd-even}\n  - {name: lr, kind: left-right}\n"
-SPACE = ("name: tiny-grid\ninput_shape: [16]\nM: 4\npool: 2\nchannels: {choices: [2, 4, 8, 16]}\n"
-         "budget: {max_params: 700, min_params: 300}\n")
-
-
 @pytest.fixture
-def files(tmp_path):
-    (tmp_path / "task.yaml").write_text(TASK.replace("\\\n", "\n"))
-    (tmp_path / "space.yaml").write_text(SPACE.replace("\\\n", "\n"))
-    return tmp_path
+def files(tiny_files):
+    return tiny_files
 
 
 def _table(files, accuracy) -> Table:
