@@ -139,7 +139,9 @@ def cmd_bound(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from archsearch.core.blocks import BlockLayout
     from archsearch.core.layout import Layout
+    from archsearch.formats.blocks_file import BlockSpace
     from archsearch.formats.detect import Space, Task, load_any
 
     failed = 0
@@ -155,13 +157,16 @@ def cmd_check(args: argparse.Namespace) -> int:
         elif isinstance(obj, Space):
             what = (f"search space '{obj.name}', {len(obj.schedules)} schedule(s), "
                     f"budget {obj.min_params}..{obj.max_params} params")
+        elif isinstance(obj, BlockSpace):
+            what = (f"block space '{obj.name}', {len(obj.slots)} width slots, {obj.size} layouts, up to "
+                    f"{obj.max_params} params")
+        elif isinstance(obj, BlockLayout):
+            what = f"block layout {obj.describe()}, {obj.param_count()} params, {obj.mac_count()} MACs"
         else:
             assert isinstance(obj, Layout)
             what = f"layout {obj.describe()}, {obj.param_count()} params"
         print(f"{f}: ok: {what}")
     return EXIT_INPUT if failed else 0
-
-
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:

@@ -193,14 +193,20 @@ def _init_worker(task_path: str, settings: dict[str, Any], classes: int, in_chan
     from archsearch.train.data import load_task_data
 
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    if device == "cpu" and threads is not None:
-        torch.set_num_threads(threads)  # W single-threaded processes hold up when the machine is shared
-    task = load_task(task_path)
-    _WORKER.update(device=device, settings=settings, data=load_task_data(
-        task, classes, in_channels, settings["train"], settings["test"], cache, val=settings["val"]))
+    _WORKER.clear()
+    try:  # an error is kept and raised by the first job: a pool whose initializer raises would hang
+        if device == "cpu" and threads is not None:
+            torch.set_num_threads(threads)  # W single-threaded processes hold up when the machine is shared
+        task = load_task(task_path)
+        _WORKER.update(device=device, settings=settings, data=load_task_data(
+            task, classes, in_channels, settings["train"], settings["test"], cache, val=settings["val"]))
+    except Exception as exc:  # noqa: BLE001 - raised again by the first job, in the parent
+        _WORKER["init_error"] = exc
 
 
 def _train_one(job: tuple[int, int, dict[str, Any]]) -> dict[str, Any]:
+    if "init_error" in _WORKER:
+        raise _WORKER["init_error"]
     layout_id, seed, layout = job
     return train_run(layout_id, seed, layout, _WORKER["settings"], _WORKER["data"], _WORKER["device"])
 

@@ -94,13 +94,19 @@ _STATE: dict[str, Any] = {}  # a worker process's table, task, space, prior and 
 
 
 def _setup(table: Table, task: Task, space: Space, prior: Prior, guided: dict[str, Any]) -> None:
+    """A worker's state. An error here is kept and raised by its first job: a pool whose initializer
+    raises replaces the dead worker for ever, and the replay would hang instead of saying why."""
     import optuna
 
     from archsearch.search.warm_floor import prior_floor
 
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    _STATE.update(lookup=_lookup(table), task=task, space=space, prior=prior, guided=guided,
-                  floor=prior_floor(space, prior, seed=0))
+    _STATE.clear()
+    try:
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        _STATE.update(lookup=_lookup(table), task=task, space=space, prior=prior, guided=guided,
+                      floor=prior_floor(space, prior, seed=0))
+    except Exception as exc:  # noqa: BLE001 - raised again by the first job, in the parent
+        _STATE["init_error"] = exc
 
 
 def balanced_search(space: Space, lookup: dict[tuple, tuple[float, float]], budget: int
@@ -119,6 +125,8 @@ def _job(job: tuple[str, int, int]) -> tuple[str, int, list[float], list[float]]
 
     name, r, budget = job
     s = _STATE
+    if "init_error" in s:
+        raise s["init_error"]
     if name == "balanced":
         return name, r, *balanced_search(s["space"], s["lookup"], budget)
     # warm-floor's picks are the same in every repeat (seed 0), as in a real search's workers

@@ -22,6 +22,10 @@ def load_any(path: str | Path) -> Task | Space | Layout:
         got = "an empty file" if data is None else f"a {type(data).__name__}"
         raise InputError(f"expected a mapping of keys, got {got}", path)
     keys = [str(k) for k in data]
+    if data.get("kind") == "blocks":  # the block formats say what they are
+        from archsearch.formats.blocks_file import load_block_layout, load_block_space
+
+        return load_block_space(path) if "widths" in data else load_block_layout(path)
 
     def has(*names: str) -> bool:
         return any(difflib.get_close_matches(n, keys, n=1, cutoff=0.8) for n in names)

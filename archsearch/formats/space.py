@@ -10,7 +10,8 @@ import numpy as np
 from pydantic import Field
 
 from archsearch.core.layout import MAX_CHANNELS, MAX_LAYERS, MAX_M, Layer, Layout, LayoutError
-from archsearch.formats.validate import Ctx, Strict, check_name, is_int, load_with, shape, window
+from archsearch.formats.validate import Ctx, Strict, check_name, is_int, shape, validate, window
+from archsearch.formats.yamlio import read_yaml
 
 __all__ = ["MAX_PARAMS", "Space", "load_space"]
 
@@ -185,6 +186,12 @@ def build_space(f: SpaceFile, ctx: Ctx) -> Space:
 
 
 def load_space(path: str | Path, text: str | None = None) -> Space:
-    """Read and validate a search-space file (``text``: its content, when it comes from elsewhere)."""
-    f, ctx = load_with(path, SpaceFile, text)
-    return build_space(f, ctx)
+    """Read and validate a search-space file (``text``: its content, when it comes from elsewhere). A block
+    space (``kind: blocks``) is refused in one line: searches and scores take layer spaces; block spaces
+    are read by the benchmark tables (:func:`~archsearch.formats.task_space.load_task_space`)."""
+    data, lines = read_yaml(path, text)
+    ctx = Ctx(path, lines)
+    if isinstance(data, dict) and data.get("kind") == "blocks":
+        raise ctx.error("a block space (kind: blocks): searching and scoring take layer spaces so far; block "
+                        "spaces are read by `bench import` and `bench eval`", ("kind",))
+    return build_space(validate(SpaceFile, data, ctx), ctx)

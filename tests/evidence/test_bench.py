@@ -351,3 +351,12 @@ def test_a_table_made_before_seed_layouts_resumes(files):
     grown = open_table(task, space, BenchSettings(seeds=3, noise_layouts=2, band=0.6, epochs=1, seed_layouts=3),
                        files / "t.json", None, "cpu")
     assert grown.settings.seeds == 3 and grown.settings.seed_layouts == 3
+
+
+def test_a_build_worker_that_cannot_start_says_why(tmp_path):
+    from archsearch.evidence import bench
+
+    # parent: this process's own parent, so the watch thread (a worker stops when its build dies) stays quiet
+    bench._init_worker(str(tmp_path / "missing.yaml"), {}, 10, 1, str(tmp_path), "cpu", os.getppid(), 1)
+    with pytest.raises(InputError, match="missing.yaml: no such file"):
+        bench._train_one((0, 0, {}))

@@ -155,3 +155,13 @@ def test_the_balanced_strategy_trains_in_the_rules_order(files):
     assert all(min(space.layout(*keys[i][:2], list(keys[i][2])).channels) == widest_floor for i in order[:1])
     figures = summarise([res], table, 6)
     assert figures["balanced"]["repeats"] == 1
+
+
+def test_a_worker_that_cannot_start_says_why_instead_of_hanging():
+    """A pool whose initializer raises replaces the dead worker for ever; the error is kept and raised by
+    the worker's first job instead, so the parent sees it (here in-process: the same two functions)."""
+    from archsearch.evidence import replay as rp
+
+    rp._setup(None, None, None, None, {})  # no table: the lookup fails
+    with pytest.raises(AttributeError):
+        rp._job(("random", 0, 5))
