@@ -161,12 +161,12 @@ def load_block_space(path: str | Path, text: str | None = None) -> BlockSpace:
     layouts build (one :class:`~archsearch.errors.InputError` otherwise)."""
     f, ctx = load_with(path, BlockSpaceFile, text)
     slots = {k: tuple(v) for k, v in f.widths.items()}
+    for pick in (min, max):  # every slot a block names exists, and the extremes build
+        _blocks(f, ctx, {k: pick(v) for k, v in slots.items()})
     used = {getattr(b, key) for b in f.blocks for key in ("width", "inner") if isinstance(getattr(b, key), str)}
     unused = [k for k in slots if k not in used]
     if unused:
         raise ctx.error(f"width slot '{unused[0]}' is used by no block", ("widths", unused[0]))
-    for pick in (min, max):
-        _blocks(f, ctx, {k: pick(v) for k, v in slots.items()})
     return BlockSpace(f.name or Path(path).stem, f.description, tuple(f.input_shape), slots, f, f.in_channels,
                       f.classes, str(path))
 

@@ -1,14 +1,16 @@
 """Torch modules built from a layout: the paper's ConvNet (ReLU, max pooling) and the ConvAC itself
-(linear 1x1 convs, product pooling). Both have exactly ``layout.param_count()`` parameters."""
+(linear 1x1 convs, product pooling), and a block layout's network (:class:`BlockNet`: ResNet and MobileNet
+blocks). Each has exactly ``layout.param_count()`` parameters."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+from archsearch.core.blocks import Block, BlockLayout
 from archsearch.core.layout import Layout
 
-__all__ = ["KINDS", "ConvAC", "ConvNet", "build_model"]
+__all__ = ["KINDS", "BlockNet", "ConvAC", "ConvNet", "build_model"]
 
 
 def _conv(nd: int, cin: int, cout: int, k: int, bias: bool) -> nn.Module:
@@ -112,14 +114,64 @@ class ConvAC(_Net):
         return self.head(self.blocks(x).flatten(1))
 
 
+def _conv_bn(cin: int, cout: int, k: int, stride: int = 1, groups: int = 1, relu: bool = True) -> nn.Sequential:
+    parts = [nn.Conv2d(cin, cout, k, stride, padding=k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+    return nn.Sequential(*parts, nn.ReLU(inplace=True)) if relu else nn.Sequential(*parts)
+
+
+class _Block(nn.Module):
+    """One block of :mod:`archsearch.core.blocks`: its body, its shortcut, and (``basic``) the ReLU after
+    the sum."""
+
+    def __init__(self, b: Block, cin: int, shortcut: str) -> None:
+        super().__init__()
+        self.kind = b.kind
+        if b.kind == "conv":
+            self.body = _conv_bn(cin, b.width, b.kernel, b.stride)
+        elif b.kind == "basic":
+            self.body = nn.Sequential(_conv_bn(cin, b.inner, b.kernel, b.stride),
+                                      _conv_bn(b.inner, b.width, b.kernel, relu=False))
+        else:
+            self.body = nn.Sequential(_conv_bn(cin, b.inner, 1),
+                                      _conv_bn(b.inner, b.inner, b.kernel, b.stride, groups=b.inner),
+                                      _conv_bn(b.inner, b.width, 1, relu=False))
+        self.shortcut = shortcut
+        self.project = _conv_bn(cin, b.width, 1, b.stride, relu=False) if shortcut == "projection" else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.body(x)
+        if self.shortcut == "identity":
+            y = y + x
+        elif self.project is not None:
+            y = y + self.project(x)
+        return torch.relu(y) if self.kind == "basic" else y
+
+
+class BlockNet(nn.Module):
+    """A block layout's network: the blocks, global average pooling, a linear classifier."""
+
+    def __init__(self, layout: BlockLayout) -> None:
+        super().__init__()
+        self.layout = layout
+        widths = [layout.in_channels] + [b.width for b in layout.blocks]
+        self.blocks = nn.Sequential(*(_Block(b, cin, sc) for b, cin, sc in zip(layout.blocks, widths,
+                                                                                 layout.shortcuts, strict=False)))
+        self.head = nn.Linear(widths[-1], layout.classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.blocks(x).mean(dim=(2, 3)))
+
+
 KINDS = {"convnet": ConvNet, "convac": ConvAC}
 
 
-def build_model(layout: Layout, kind: str = "convnet", seed: int | None = None) -> nn.Module:
-    """The torch module of ``layout``; ``kind`` is ``convnet`` or ``convac``. With ``seed`` the initial
-    weights are reproducible."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown model kind '{kind}' (choose {', '.join(KINDS)})")
+def build_model(layout: Layout | BlockLayout, kind: str = "convnet", seed: int | None = None) -> nn.Module:
+    """The torch module of ``layout``; ``kind`` is ``convnet`` or ``convac`` (a block layout builds its
+    :class:`BlockNet` whatever the kind). With ``seed`` the initial weights are reproducible."""
     if seed is not None:
         torch.manual_seed(seed)
+    if isinstance(layout, BlockLayout):  # a block layout is its own kind of network
+        return BlockNet(layout)
+    if kind not in KINDS:
+        raise ValueError(f"unknown model kind '{kind}' (choose {', '.join(KINDS)})")
     return KINDS[kind](layout)

@@ -5,10 +5,11 @@ import math
 import pytest
 import torch
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archsearch.core.layout import Layout
 from archsearch.train.models import ProductPool, build_model
-from tests.conftest import layouts
+from tests.conftest import ROOT, layouts
 
 
 @settings(max_examples=25, deadline=None)
@@ -99,3 +100,49 @@ def test_convac_learns_well_above_chance():
     lay = Layout.uniform((8, 8), M=10, channels=16, pools=[2, 2, 2])
     out = train(build_model(lay, "convac", seed=0), data, TrainConfig(epochs=12, seed=0, device="cpu"))
     assert out["val_accuracy"] > 0.5 and out["test_accuracy"] > 0.5  # chance is about 0.1
+
+
+# -- block layouts ---------------------------------------------------------------------------------------
+def _torch_counts(model: torch.nn.Module, shape: tuple[int, int, int]) -> tuple[int, int]:
+    """Parameters, and multiply-accumulates counted from the modules as they run: every conv's and linear's
+    weights times the positions of its output."""
+    macs = [0]
+
+    def hook(mod, inputs, out):
+        if isinstance(mod, torch.nn.Conv2d):
+            macs[0] += out.shape[2] * out.shape[3] * mod.weight.numel()
+        elif isinstance(mod, torch.nn.Linear):
+            macs[0] += mod.weight.numel()
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()]
+    model.eval()
+    with torch.no_grad():
+        out = model(torch.randn(2, *shape))
+    for h in handles:
+        h.remove()
+    assert out.shape == (2, 10) and torch.isfinite(out).all()
+    return sum(p.numel() for p in model.parameters()), macs[0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["conv", "basic", "inverted-residual"]), st.integers(1, 10),
+                          st.sampled_from([1, 3, 5]), st.sampled_from([1, 2]), st.integers(1, 10),
+                          st.sampled_from(["auto", "none"])), min_size=1, max_size=4),
+       st.integers(1, 3), st.sampled_from([8, 11, 16]))
+def test_a_block_layouts_network_has_exactly_its_counts(spec, cin, side):
+    from archsearch.core.blocks import Block, BlockLayout
+
+    blocks = tuple(Block(k, w, kern, s, None if k == "conv" else inner, "auto" if k == "conv" else sc)
+                   for k, w, kern, s, inner, sc in spec)
+    lay = BlockLayout((side, side), blocks, cin, 10)
+    assert _torch_counts(build_model(lay, seed=0), (cin, side, side)) == (lay.param_count(), lay.mac_count())
+
+
+@pytest.mark.parametrize("name", ["cbm-mobilenet", "cbm-resnet"])
+def test_the_channel_bench_macro_networks_build_with_their_counts(name):
+    from archsearch.formats.blocks_file import load_block_space
+
+    space = load_block_space(ROOT / "search_spaces" / f"{name}.yaml")
+    for pick in (min, max):
+        lay = space.layout([pick(c) for c in space.slots.values()])
+        assert _torch_counts(build_model(lay, seed=0), (3, 32, 32)) == (lay.param_count(), lay.mac_count())
