@@ -187,7 +187,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     table = Table.load(args.table)
     task, space = table.task_space(args.task, args.space)
     ev = evaluate_table(table, task, space, args.predictors, seed=args.seed, runs_dir=args.runs_dir,
-                        label=str(args.table))
+                        label=str(args.table), bands=args.flop_bands)
     if args.plot:
         from archsearch.evidence.plots import plot_eval
 
@@ -226,6 +226,11 @@ def _print_eval(ev) -> None:
               f"the balanced rule's top-1 / top-5 regret "
               f"{d['balanced_top1_regret']:.4f} / {d['balanced_top5_regret']:.4f} (the prior's minus those: "
               f"{d['top1_regret_minus_balanced']:+.4f} / {d['top5_regret_minus_balanced']:+.4f})")
+    if ev.flop_bands is not None:
+        fb = ev.flop_bands
+        print(f"at equal cost: Kendall tau within {fb['bands']} bands of equal FLOPs ({fb['layouts'][0]} layouts "
+              "each), weighted by pairs: " + ", ".join(f"{n} {t:+.3f}" for n, t in
+                                                      sorted(fb["tau"].items(), key=lambda kv: -np.nan_to_num(kv[1]))))
     layers = ev.layer_preference
     if layers is not None:
         print("what each asks of each layer: Spearman's rho of the layer's width with accuracy / score")
@@ -284,6 +289,19 @@ def _print_contrast(report: dict, channels: list[list[int]]) -> None:
         print(f"{'':15} " + " ".join(f"{'layer ' + str(i + 1):>8}" for i in range(len(channels[0]))))
         for name, row in report["layer_shift"].items():
             print(f"{name:15} " + " ".join(f"{v:>+8.2f}" for v in row))
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """A benchmark trained elsewhere, into a table of this project's format (checked whole, written atomically)."""
+    from archsearch.evidence.imports import import_channel_bench_macro
+    from archsearch.evidence.outputs import refuse_overwrite
+
+    refuse_overwrite(args.out, args.force, "--out")
+    table = import_channel_bench_macro(args.file, args.space, args.task)
+    table.save(args.out)
+    print(f"{args.out}: {len(table.layouts)} layouts of {table.space.name}, {len(table.runs)} runs "
+          f"({table.settings.seeds} per layout) from {table.source.name} ({args.file}); task {table.task.name}")
+    return 0
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -346,12 +364,30 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--task", help="score with this task's partitions (default: the table's task file)")
     e.add_argument("--space", help="the table's search space file (default: the one the table names)")
     e.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help="seed of the bootstrap, ties, random floor")
-    e.add_argument("--predictors", nargs="+", choices=PREDICTORS, default=list(PREDICTORS), metavar="NAME",
-                   help=f"which to score (default: all of {', '.join(PREDICTORS)}; the prior's alone take "
-                        "seconds, the peers build and run a network per layout)")
+    e.add_argument("--predictors", nargs="+", choices=PREDICTORS, metavar="NAME",
+                   help=f"which to score (default: every one of {', '.join(PREDICTORS)} that applies to the "
+                        "table: block layouts have no prior yet, a task without data no NASWOT or MeCo; the "
+                        "priors alone take seconds, the peers build and run a network per layout)")
+    e.add_argument("--flop-bands", type=int_in(0, 1000), default=0, metavar="N",
+                   help="also judge every predictor at equal cost: Kendall tau within N bands of equal FLOPs "
+                        "(quantiles), weighted by pairs (0: not)")
     add_output_options(e, "a scatter per predictor (.png, .pdf, .svg)")
     add_runs_dir_option(e)
     e.set_defaults(func=cmd_eval)
+
+    m = cmds.add_parser("import", help="a benchmark trained elsewhere, as a table (Channel-Bench-Macro)",
+                        description="Convert a benchmark's results file into a table of this project's format: "
+                                    "channel-bench-macro (Su et al., CVPR 2021: 16,384 MobileNet or ResNet "
+                                    "networks on CIFAR-10, three runs each; its Results_MobileNet.json or "
+                                    "Results_ResNet.json). Every network's parameter and FLOP counts are checked "
+                                    "equal to the shipped block space's.")
+    m.add_argument("source", choices=["channel-bench-macro"], help="which benchmark the file is from")
+    m.add_argument("file", help="its results file (.json)")
+    m.add_argument("--space", choices=["mobilenet", "resnet"], required=True, help="the file's search space")
+    m.add_argument("--out", type=_table_path, required=True, help="the table file to write (.json)")
+    m.add_argument("--task", help="the task the table names (default: the shipped natural-images-32)")
+    m.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+    m.set_defaults(func=cmd_import)
 
     from archsearch.evidence.replay import STRATEGIES
 

@@ -110,6 +110,11 @@ class BlockLayout:
             out += ([b.inner] if b.inner is not None else []) + [b.width]
         return tuple(out)
 
+    @property
+    def channels(self) -> tuple[int, ...]:
+        """The hidden widths (every conv's output width, :attr:`widths`): what the task-blind rules read."""
+        return self.widths
+
     def grids(self) -> list[tuple[int, int]]:
         """The (H, W) of each block's output."""
         h, w = self.input_shape

@@ -301,6 +301,7 @@ class TableEvaluation:
     layer_preference: dict[str, list[float]] | None
     acc: np.ndarray
     scores: dict[str, np.ndarray]
+    flop_bands: dict[str, Any] | None = None  #: with ``flop_bands`` N > 0: each predictor within N FLOP bands
 
     def to_dict(self) -> dict[str, Any]:
         return {"table": self.table, "task": self.task, "layouts": self.layouts,
@@ -308,7 +309,26 @@ class TableEvaluation:
                 "best_val_accuracy": self.best_val_accuracy,
                 "predictors": {name: st.to_dict() for name, st in self.predictors.items()},
                 "added_value": self.added_value, "added_value_variants": self.added_value_variants,
-                "layer_preference": self.layer_preference}
+                "layer_preference": self.layer_preference,
+                **({"within_flop_bands": self.flop_bands} if self.flop_bands is not None else {})}
+
+
+def flop_bands(macs: np.ndarray, acc: np.ndarray, scores: dict[str, np.ndarray], bands: int) -> dict[str, Any]:
+    """Each predictor judged at (nearly) equal cost: the layouts split into ``bands`` groups of equal size
+    by multiply-accumulates (quantiles), Kendall's tau within each group, and their mean weighted by pairs
+    (:func:`within_group_tau`). A predictor that only tracks cost scores about 0 here.
+
+    >>> r = flop_bands(np.array([1, 2, 3, 4.]), np.array([.1, .2, .3, .4]), {"flops": np.array([1, 2, 3, 4.])}, 2)
+    >>> r["edges"], r["tau"]["flops"]
+    ([1.0, 2.5, 4.0], 1.0)
+    """
+    edges = np.quantile(macs, np.linspace(0, 1, bands + 1))
+    group = np.clip(np.searchsorted(edges, macs, side="right") - 1, 0, bands - 1)
+    per_band = {name: [within_group_tau(s[group == b], acc[group == b], np.zeros(int((group == b).sum())))
+                       for b in range(bands)] for name, s in scores.items()}
+    return {"bands": bands, "edges": [float(e) for e in edges],
+            "layouts": [int((group == b).sum()) for b in range(bands)],
+            "tau": {name: within_group_tau(s, acc, group) for name, s in scores.items()}, "per_band": per_band}
 
 
 def table_scores(table: Table, rows: list[Row], task: Task, space: Space, predictors: Sequence[str],
@@ -322,13 +342,16 @@ def table_scores(table: Table, rows: list[Row], task: Task, space: Space, predic
 
 def evaluate_table(table: Table, task: Task | None = None, space: Space | None = None,
                    predictors: Sequence[str] | None = None, seed: int = 0, runs_dir: str | Path = "runs",
-                   label: str | None = None) -> TableEvaluation:
-    """Every predictor in ``predictors`` (default all) against ``table``'s mean validation accuracies,
-    scored with ``task`` and ``space`` (default: the table's own): tau, rho and their intervals, regrets,
-    tau within groups of equal narrowest width, the noise ceiling, the prior's added value over the
-    task-blind rules (and each prior variant's), and what each asks of each layer. ``label``: how the
-    table is named in the result (default its path)."""
+                   label: str | None = None, bands: int = 0) -> TableEvaluation:
+    """Every predictor in ``predictors`` (default: all that apply to the table's layouts and data) against
+    ``table``'s mean validation accuracies, scored with ``task`` and ``space`` (default: the table's own):
+    tau, rho and their intervals, regrets, tau within groups of equal narrowest width, the noise ceiling,
+    the prior's added value over the task-blind rules (and each prior variant's), what each asks of each
+    layer, and with ``bands`` N > 0 each one's tau within N bands of equal FLOPs (:func:`flop_bands`).
+    ``label``: how the table is named in the result (default its path)."""
     from archsearch.evidence.baselines import balanced_order, min_width
+    from archsearch.evidence.predictors import applicable
+    from archsearch.formats.task import load_task
 
     if task is None or space is None:
         own_task, own_space = table.task_space()
@@ -337,12 +360,15 @@ def evaluate_table(table: Table, task: Task | None = None, space: Space | None =
     where = table.path or table.name
     if len(rows) < 3:
         raise InputError(f"only {len(rows)} layout(s) trained so far; eval needs at least 3", where, "runs")
-    predictors = list(PREDICTORS) if predictors is None else list(predictors)
+    blocks = table.space.kind == "blocks"
+    has_data = load_task(table.task.file).data is not None
+    predictors = applicable(None if predictors is None else list(predictors), blocks, has_data)
     scores = table_scores(table, rows, task, space, predictors, seed, runs_dir)
     acc = np.array([r.val_accuracy for r in rows])
     layouts = table.layouts_of(rows, space)
     stats = evaluate(acc, scores, seed=seed, groups=min_width(layouts))
     order = balanced_order(layouts)
+    macs = np.array([float(lay.mac_count()) for lay in layouts])
     return TableEvaluation(
         table=label if label is not None else str(where), task=task.name, layouts=len(rows),
         table_layouts=len(table.layouts), noise_ceiling=noise_ceiling(table, seed=seed),
@@ -351,4 +377,4 @@ def evaluate_table(table: Table, task: Task | None = None, space: Space | None =
         added_value_variants={name: added_value(acc, scores, order, stats, predictor=name, seed=seed)
                               for name in scores if name.startswith("prior-")},
         layer_preference=layer_preferences([r.channels for r in rows], {"trained": acc, **scores}),
-        acc=acc, scores=scores)
+        acc=acc, scores=scores, flop_bands=flop_bands(macs, acc, scores, bands) if bands > 0 else None)

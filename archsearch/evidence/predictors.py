@@ -21,7 +21,7 @@ from archsearch.errors import InputError
 if TYPE_CHECKING:
     from archsearch.core.layout import Layout
 
-__all__ = ["PEERS", "PREDICTORS", "Predictor", "ScoringInput", "predictor_scores", "register_predictor"]
+__all__ = ["PEERS", "PREDICTORS", "Predictor", "ScoringInput", "applicable", "predictor_scores", "register_predictor"]
 
 
 @dataclass(frozen=True)
@@ -40,26 +40,48 @@ class ScoringInput:
 @dataclass(frozen=True)
 class Predictor:
     """A named predictor: ``score(inputs)`` gives one score per layout; ``needs_data``: it reads training
-    images (and so torch); ``needs_torch``: it builds networks."""
+    images (and so torch); ``needs_torch``: it builds networks; ``blocks``: it scores block layouts too."""
 
     name: str
     help: str
     needs_data: bool
     needs_torch: bool
     score: Callable[[ScoringInput], np.ndarray]
+    blocks: bool = True
+
+    def applies(self, blocks: bool, has_data: bool) -> bool:
+        """Whether it can score a table of block (or layer) layouts, with (or without) the table's images."""
+        return (self.blocks or not blocks) and (has_data or not self.needs_data)
 
 
 #: every predictor, in the order reported
 PREDICTORS: dict[str, Predictor] = {}
 
 
-def register_predictor(name: str, help: str, needs_data: bool = False, needs_torch: bool = False
-                       ) -> Callable[[Callable[[ScoringInput], np.ndarray]], Callable]:
+def register_predictor(name: str, help: str, needs_data: bool = False, needs_torch: bool = False,
+                       blocks: bool = True) -> Callable[[Callable[[ScoringInput], np.ndarray]], Callable]:
     """Decorator: add a predictor to :data:`PREDICTORS` under ``name``."""
     def add(score: Callable[[ScoringInput], np.ndarray]) -> Callable[[ScoringInput], np.ndarray]:
-        PREDICTORS[name] = Predictor(name, help, needs_data, needs_torch, score)
+        PREDICTORS[name] = Predictor(name, help, needs_data, needs_torch, score, blocks)
         return score
     return add
+
+
+def applicable(names: Sequence[str] | None, blocks: bool, has_data: bool) -> list[str]:
+    """The predictors to score a table with: ``names`` (each checked to apply, else one line saying why),
+    or every registered one that applies to its layouts (block or layer) and data (the table's images, or
+    none)."""
+    if names is None:
+        return [n for n, p in PREDICTORS.items() if p.applies(blocks, has_data)]
+    for n in names:
+        p = PREDICTORS.get(n)
+        if p is None:
+            raise InputError(f"unknown predictor '{n}' (choose from {', '.join(PREDICTORS)})", field="--predictors")
+        if not p.applies(blocks, has_data):
+            why = ("scores layer layouts only (the min cuts of block layouts are not built yet)" if blocks and not
+                   p.blocks else "reads the table's images, and its task has no data section")
+            raise InputError(f"predictor '{n}' {why}", field="--predictors")
+    return list(names)
 
 
 def predictor_scores(layouts: list[Layout], task: Any, space: Any, data: Any = None, model: str = "convnet",
@@ -91,11 +113,12 @@ def _register_priors() -> None:
     every other variant of the prior's registry (:data:`~archsearch.prior.score.VARIANTS`)."""
     from archsearch.prior.score import PRIORS, VARIANTS
 
-    register_predictor("prior", f"the shipped prior: {VARIANTS[PRIORS[0]].help}")(_prior(PRIORS[0]))
-    register_predictor("prior-no-output", "the prior without the output term (the design before 0.5)")(
-        _prior(PRIORS[0], output=False))
+    # the prior reads min cuts of layer layouts; those of block layouts are not built yet
+    register_predictor("prior", f"the shipped prior: {VARIANTS[PRIORS[0]].help}", blocks=False)(_prior(PRIORS[0]))
+    register_predictor("prior-no-output", "the prior without the output term (the design before 0.5)",
+                       blocks=False)(_prior(PRIORS[0], output=False))
     for name in PRIORS[1:]:
-        register_predictor(f"prior-{name}", VARIANTS[name].help)(_prior(name))
+        register_predictor(f"prior-{name}", VARIANTS[name].help, blocks=False)(_prior(name))
 
 
 _register_priors()

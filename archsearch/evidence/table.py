@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from archsearch.formats.table import LayoutEntry, RunRow, SpaceEntry, TaskEntry, read_table
+from archsearch.errors import InputError
+from archsearch.formats.table import LayoutEntry, RunRow, SourceEntry, SpaceEntry, TaskEntry, read_table
 
 if TYPE_CHECKING:
     from archsearch.core.layout import Layout
@@ -55,7 +56,7 @@ class Row:
     id: int
     label: str
     schedule: int
-    M: int
+    M: int | None  #: None for a block layout
     channels: list[int]
     params: int
     val_accuracy: float
@@ -84,6 +85,7 @@ class Table:
     layouts: list[LayoutEntry]
     runs: list[RunRow]
     path: Path | None = field(default=None, compare=False)
+    source: SourceEntry | None = None  #: an imported table's origin (``bench import``)
     #: a table written before ``seed_layouts`` existed is written back without it (reading adds nothing)
     legacy_settings: bool = field(default=False, compare=False, repr=False)
 
@@ -109,6 +111,7 @@ class Table:
                    layouts=[LayoutEntry.model_validate(e) for e in data["layouts"]],
                    runs=[RunRow.model_validate(r) for r in data["runs"]],
                    path=Path(path) if path is not None else None,
+                   source=SourceEntry.model_validate(data["source"]) if data.get("source") else None,
                    legacy_settings="seed_layouts" not in data["settings"])
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,10 +119,14 @@ class Table:
         settings = asdict(self.settings)
         if self.legacy_settings and self.settings.seed_layouts == 0:
             del settings["seed_layouts"]
+        space = self.space.model_dump()
+        if space["kind"] == "layers":  # the default: written only for a table of block layouts
+            del space["kind"]
         return {"format": self.format, "archsearch_version": self.archsearch_version, "created": self.created,
-                "task": self.task.model_dump(), "space": self.space.model_dump(), "settings": settings,
-                "device": self.device, "layouts": [e.model_dump() for e in self.layouts],
-                "runs": [r.model_dump(exclude_none=True) for r in self.runs]}
+                "task": self.task.model_dump(), "space": space, "settings": settings,
+                "device": self.device, "layouts": [e.model_dump(exclude_none=True) for e in self.layouts],
+                "runs": [r.model_dump(exclude_none=True) for r in self.runs],
+                **({"source": self.source.model_dump()} if self.source is not None else {})}
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the table whole or not at all (a temporary name, then a rename): a reader or a kill never
@@ -182,7 +189,8 @@ class Table:
         to match each other, and the space to hold every layout of the table (errors name the table)."""
         from archsearch.formats.task_space import load_task_space
 
-        task, space = load_task_space(task_path or self.task.file, space_path or self.space.file)
+        task, space = load_task_space(task_path or self.task.file, space_path or self.space.file,
+                                      blocks=self.space.kind == "blocks")
         self.check_space(space)
         return task, space
 
@@ -192,12 +200,12 @@ class Table:
         from archsearch.formats.table import check_table_space
 
         check_table_space({"task": {"input_shape": list(self.task.input_shape)},
-                           "space": {"schedules": self.space.schedules},
+                           "space": {"schedules": self.space.schedules, "kind": self.space.kind},
                            "layouts": [e.model_dump() for e in self.layouts]}, space, self.path or self.name)
 
     def layouts_of(self, rows: list[Row], space: Space) -> list[Layout]:
-        """The layouts of ``rows`` built in ``space``."""
-        return [space.layout(r.schedule, r.M, r.channels) for r in rows]
+        """The layouts of ``rows`` built in ``space`` (a layer space or a block space)."""
+        return [space.layout_of(r) for r in rows]
 
     def data(self, space: Space, runs_dir: str | Path = "runs") -> Dataset:
         """The images the table was trained on (its own task's, cached under ``runs_dir``): what the
@@ -221,11 +229,21 @@ class Table:
 def locate_file(stored: str, table_path: str | Path) -> str:
     """A file a table names, as stored when it was built (relative to the folder it was built from, e.g.
     ``tasks/x.yaml``): as is if absolute or found from the working directory, else from the table's folder
-    or the nearest folder above it that has it (a checkout's root, for the shipped tables), else as stored
-    (the reader then says "no such file")."""
+    or the nearest folder above it that has it (a checkout's root, for the shipped tables), else the
+    installed package's copy of a shipped file (``tasks/NAME``, ``search_spaces/NAME``), else as stored (the
+    reader then says "no such file")."""
     if Path(stored).is_absolute() or Path(stored).exists():
         return stored
     for folder in Path(table_path).resolve().parents:
         if (folder / stored).exists():
             return str(folder / stored)
+    parts = Path(stored).parts
+    if len(parts) == 2:  # a shipped file, named as the shipped tables name theirs: the installed copy
+        from archsearch.shipped import KINDS, shipped_path
+
+        if parts[0] in KINDS:
+            try:
+                return str(shipped_path(parts[0], parts[1]))
+            except InputError:
+                pass
     return stored

@@ -73,6 +73,10 @@ class Space:
         layers = tuple(Layer(int(c), p) for c, p in zip(channels, pools, strict=True))
         return Layout(self.input_shape, M, layers, self.kernel, self.in_channels, self.classes)
 
+    def layout_of(self, entry: Any) -> Layout:
+        """The layout of a table's entry or row (its ``schedule``, ``M`` and ``channels``)."""
+        return self.layout(entry.schedule, entry.M, entry.channels)
+
     @property
     def min_channels(self) -> int:
         return min(self.channel_choices) if self.channel_choices else self.channel_range[0]

@@ -45,10 +45,17 @@ class SpaceEntry(Strict):
     name: Text
     file: Text
     schedules: Annotated[list[Annotated[list[Window], Field(min_length=1, max_length=MAX_LAYERS)]],
-                         Field(min_length=1, max_length=1000)]
+                         Field(max_length=1000)]
     max_params: Annotated[int, Field(ge=1, le=10**10)]
     band: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
     complete_grid: bool
+    kind: Literal["layers", "blocks"] = "layers"  #: blocks: a block space's layouts (no schedules, no M)
+
+    @model_validator(mode="after")
+    def _schedules(self) -> SpaceEntry:
+        if self.kind == "layers" and not self.schedules:
+            raise ValueError("a space of layers lists at least one schedule")
+        return self
 
 
 class BenchSettingsFile(Strict):
@@ -65,14 +72,14 @@ class BenchSettingsFile(Strict):
     test: Count
     data_seed: Seed
     sample_seed: Seed
-    model: Literal["convnet", "convac"]
+    model: Literal["convnet", "convac", "blocks"]
 
 
 class LayoutEntry(Strict):
     id: Annotated[int, Field(ge=0, lt=MAX_TABLE_LAYOUTS)]
     label: Annotated[str, Field(max_length=200)]  #: grid, sample, wide-base, wide-tip, uniform; verify's own
-    schedule: Annotated[int, Field(ge=0, lt=1000)]
-    M: Annotated[int, Field(ge=1, le=MAX_M)]
+    schedule: Annotated[int, Field(ge=0, lt=1000)] = 0
+    M: Annotated[int, Field(ge=1, le=MAX_M)] | None = None  #: a layer layout's; a block layout has none
     channels: Annotated[list[Annotated[int, Field(ge=1, le=MAX_CHANNELS)]], Field(min_length=1, max_length=MAX_LAYERS)]
     params: Annotated[int, Field(ge=1, le=10**12)]
 
@@ -99,6 +106,15 @@ class RunRow(Strict):
         return self
 
 
+class SourceEntry(Strict):
+    """Where an imported table's runs come from (``bench import``): a benchmark trained elsewhere."""
+
+    name: Text
+    file: Text
+    url: Text = ""
+    note: Text = ""
+
+
 class TableFile(Strict):
     format: Literal["archsearch-bench-table/1"]
     archsearch_version: Text
@@ -109,6 +125,7 @@ class TableFile(Strict):
     device: Text
     layouts: Annotated[list[LayoutEntry], Field(max_length=MAX_TABLE_LAYOUTS)]
     runs: Annotated[list[RunRow], Field(max_length=MAX_TABLE_LAYOUTS * 100 + 100_000)]
+    source: SourceEntry | None = None  #: an imported table's origin
 
 
 def _no_constant(name: str) -> Any:
@@ -153,15 +170,20 @@ def check_table(data: dict[str, Any], path: str | Path) -> None:
     """What the schema cannot say: ids 0..n-1 in order, depth that of the schedule, runs that name a
     layout, one run per (layout, seed)."""
     schedules = data["space"]["schedules"]
+    layers = data["space"].get("kind", "layers") == "layers"
     for i, e in enumerate(data["layouts"]):
         if e["id"] != i:
             raise InputError(f"layout ids must be 0, 1, 2, ... in order; entry {i} has id {e['id']}"
                              + (" (a duplicate)" if e["id"] < i else ""), path, f"layouts[{i}].id")
-        if e["schedule"] >= len(schedules):
+        if not layers:
+            continue
+        if e.get("M") is None:
+            raise InputError("missing required key 'M'", path, f"layouts[{i}]")
+        if e.get("schedule", 0) >= len(schedules):
             raise InputError(f"schedule {e['schedule']}, but the table's space has {len(schedules)}", path,
                              f"layouts[{i}].schedule")
-        if len(e["channels"]) != len(schedules[e["schedule"]]):
-            raise InputError(f"{len(e['channels'])} widths for a schedule of {len(schedules[e['schedule']])} "
+        if len(e["channels"]) != len(schedules[e.get("schedule", 0)]):
+            raise InputError(f"{len(e['channels'])} widths for a schedule of {len(schedules[e.get('schedule', 0)])} "
                              "layers", path, f"layouts[{i}].channels")
     n, seen = len(data["layouts"]), set()
     for k, r in enumerate(data["runs"]):
@@ -174,8 +196,11 @@ def check_table(data: dict[str, Any], path: str | Path) -> None:
 
 
 def check_table_space(data: dict[str, Any], space: Any, path: str | Path) -> None:
-    """The table's layouts are ones ``space`` (a :class:`~archsearch.formats.space.Space`) holds: its
-    schedules, M choices and widths; each layout's parameter count as stored."""
+    """The table's layouts are ones ``space`` holds (a :class:`~archsearch.formats.space.Space`: its
+    schedules, M choices and widths; a block space: a choice of every width slot); each layout's parameter
+    count as stored."""
+    if getattr(space, "model", None) == "blocks" or data["space"].get("kind") == "blocks":
+        return _check_block_space(data, space, path)
     stored = [[list(w) for w in s] for s in data["space"]["schedules"]]
     own = [[list(w) for w in s] for s in space.schedules]
     if stored != own:
@@ -195,3 +220,19 @@ def check_table_space(data: dict[str, Any], space: Any, path: str | Path) -> Non
             raise InputError(f"params {e['params']}, but the layout has {lay.param_count()}", path,
                              f"layouts[{i}].params")
 
+
+def _check_block_space(data: dict[str, Any], space: Any, path: str | Path) -> None:
+    if getattr(space, "model", None) != "blocks" or data["space"].get("kind") != "blocks":
+        raise InputError(f"a table of {data['space'].get('kind', 'layers')} read with a space of "
+                         f"{'blocks' if getattr(space, 'model', None) == 'blocks' else 'layers'} "
+                         f"({space.source or space.name})", path, "space.kind")
+    if list(data["task"]["input_shape"]) != list(space.input_shape):
+        raise InputError(f"input_shape {data['task']['input_shape']} is not the space's {list(space.input_shape)}",
+                         path, "task.input_shape")
+    for i, e in enumerate(data["layouts"]):
+        if not space.holds(list(e["channels"])):
+            raise InputError(f"widths {e['channels']} are no choice of the space's slots "
+                             f"({', '.join(space.slots)})", path, f"layouts[{i}].channels")
+        params = space.layout(e["channels"]).param_count()
+        if params != e["params"]:
+            raise InputError(f"params {e['params']}, but the layout has {params}", path, f"layouts[{i}].params")
