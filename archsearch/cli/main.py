@@ -22,7 +22,7 @@ EXIT_INTERNAL, EXIT_INPUT = 1, 2
 
 
 def build_parser() -> OneLineParser:
-    from archsearch.cli import bench, prior, profile, search, studies, train
+    from archsearch.cli import bench, layout, prior, profile, search, studies, train
 
     p = OneLineParser(prog="archsearch", description="Neural architecture search driven by entanglement priors: "
                       "score channel layouts by the min cuts of their tensor networks, search, train, export.")
@@ -35,6 +35,7 @@ def build_parser() -> OneLineParser:
     bench.add_commands(sub)
     profile.add_commands(sub)
     studies.add_commands(sub)
+    layout.add_commands(sub)
     return p
 
 
