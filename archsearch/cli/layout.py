@@ -66,7 +66,8 @@ def cmd_from_torch(args: argparse.Namespace) -> int:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     lay = sub.add_parser("layout", help="layout files from elsewhere: from-torch",
                          description="Write layout files from other sources.")
-    cmds = lay.add_subparsers(dest="layout_command", required=True, metavar="ACTION")
+    cmds = lay.add_subparsers(dest="layout_command", required=True, metavar="ACTION",
+                              help="from-torch: a block layout from a torch module")
     f = cmds.add_parser("from-torch", help="a block layout from a torch module (traced with torch.fx)",
                         description="Trace the module FUNCTION() returns with torch.fx and write its block layout "
                                     "(conv, ResNet basic and MobileNet inverted-residual blocks, global average "
