@@ -93,15 +93,15 @@ def grid_layouts(space):
 
 
 #: a tiny 1D task and its 4-layer grid space (odd-even and left-right; widths 2..16): samplers and replays
-TINY_TASK = ("name: tiny\ninput_shape: [16]\npartitions:\n  - {name: oe, kind: odd-even}\n"
+TINY_1D_TASK = ("name: tiny\ninput_shape: [16]\npartitions:\n  - {name: oe, kind: odd-even}\n"
              "  - {name: lr, kind: left-right}\n")
-TINY_SPACE = ("name: tiny-grid\ninput_shape: [16]\nM: 4\npool: 2\nchannels: {choices: [2, 4, 8, 16]}\n"
+TINY_1D_SPACE = ("name: tiny-grid\ninput_shape: [16]\nM: 4\npool: 2\nchannels: {choices: [2, 4, 8, 16]}\n"
               "budget: {max_params: 700, min_params: 300}\n")
 
 
 @pytest.fixture
-def tiny_files(tmp_path):
-    """``task.yaml`` and ``space.yaml`` (:data:`TINY_TASK`, :data:`TINY_SPACE`) in a fresh folder."""
-    (tmp_path / "task.yaml").write_text(TINY_TASK)
-    (tmp_path / "space.yaml").write_text(TINY_SPACE)
+def tiny_1d_files(tmp_path):
+    """``task.yaml`` and ``space.yaml`` (:data:`TINY_1D_TASK`, :data:`TINY_1D_SPACE`) in a fresh folder."""
+    (tmp_path / "task.yaml").write_text(TINY_1D_TASK)
+    (tmp_path / "space.yaml").write_text(TINY_1D_SPACE)
     return tmp_path

@@ -182,8 +182,9 @@ def test_eval_of_the_priors_alone_needs_no_torch():
 
 def test_a_table_finds_its_task_from_any_folder(tmp_path, monkeypatch, capsys):
     """The shipped tables name `tasks/x.yaml` relative to the checkout's root: their readers find it from
-    another folder too (the table's own folder, then those above it); a table moved out of the checkout
-    says which file it cannot find, in one line, and builds (which write the table back) keep it as stored."""
+    another folder too (the table's own folder, then those above it, then the installed package's shipped
+    copy); a table naming a file found nowhere says which, in one line, and builds (which write the table
+    back) keep it as stored."""
     shipped = ROOT / "benchmarks" / "tables" / "mnist1d-32.json"
     monkeypatch.chdir(tmp_path)
     assert locate_file("tasks/mnist1d-32.yaml", shipped) == str(ROOT / "tasks" / "mnist1d-32.yaml")
@@ -193,11 +194,15 @@ def test_a_table_finds_its_task_from_any_folder(tmp_path, monkeypatch, capsys):
     assert run_cli(["bench", "eval", str(shipped), "--predictors", "prior", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["task"] == "mnist1d-32"
     assert run_cli(["bench", "show", str(shipped)]) == 0
-    moved = tmp_path / "moved.json"
+    capsys.readouterr()
+    moved = tmp_path / "moved.json"  # out of the checkout: the shipped task is the installed copy
     moved.write_text(shipped.read_text())
+    assert run_cli(["bench", "eval", str(moved), "--predictors", "prior", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["task"] == "mnist1d-32"
+    moved.write_text(shipped.read_text().replace('"tasks/mnist1d-32.yaml"', '"tasks/mine/mnist1d-32.yaml"'))
     assert run_cli(["bench", "eval", str(moved), "--predictors", "prior"]) == 2
     err = capsys.readouterr().err.strip()
-    assert "tasks/mnist1d-32.yaml: no such file" in err and len(err.splitlines()) == 1
+    assert "tasks/mine/mnist1d-32.yaml: no such file" in err and len(err.splitlines()) == 1
 
 
 def test_bad_tables_are_one_line(tmp_path, capsys):

@@ -21,8 +21,8 @@ from tests.conftest import grid_layouts, run_cli
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 
 @pytest.fixture
-def files(tiny_files):
-    return tiny_files
+def files(tiny_1d_files):
+    return tiny_1d_files
 
 
 def _table(files, accuracy) -> Table:
