@@ -68,9 +68,15 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+#: evaluation batch per device type: large on a GPU; on a CPU small enough that a batch's activations stay in
+#: cache and are reused, not freshly allocated (batch 1024 allocated about 130 MB per call here: page faults)
+EVAL_BATCH = {"cuda": 1024, "mps": 1024, "cpu": 128}
+
+
 @torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 1024) -> float:
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int | None = None) -> float:
     """Accuracy on (x, y), counted on the device: one host sync at the end."""
+    batch = batch or EVAL_BATCH.get(x.device.type, 128)
     model.eval()
     correct = torch.zeros((), dtype=torch.int64, device=x.device)
     for i in range(0, len(x), batch):
