@@ -131,3 +131,22 @@ def test_the_balanced_score_is_the_rule_order():
     lays = _lays([2, 4, 8, 16], [4, 4, 4, 4], [16, 8, 4, 2], [4, 8, 8, 4])
     order = balanced_order(lays)
     assert np.argsort(-balanced(lays), kind="stable").tolist() == order.tolist()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(5, 60), st.integers(1, 8), st.integers(0, 2**16))
+def test_the_bootstrap_at_once_equals_one_scipy_call_per_resample(n, levels, seed):
+    """Spearman's rho and the ties-broken tau of every resample computed together give what one scipy call
+    per resample gives (scores with ties, like min-width's, included)."""
+    from scipy import stats as sps
+
+    from archsearch.evidence.evaluate import _boot_ties_broken, _indices, boot_spearman, tau_ties_broken
+
+    rng = np.random.default_rng(seed)
+    x, y = rng.integers(0, levels, n).astype(float), rng.random(n)
+    idx = _indices(n, 40, seed)
+    idx = idx[(np.ptp(x[idx], axis=1) > 0) & (np.ptp(y[idx], axis=1) > 0)]
+    want = [sps.spearmanr(x[i], y[i]).statistic for i in idx]
+    assert np.allclose(boot_spearman(x, y, idx), want, atol=1e-12, equal_nan=True)
+    want = [np.nan_to_num(tau_ties_broken(x[i], y[i])) for i in idx]
+    assert np.allclose(_boot_ties_broken(x, y, idx), want, atol=1e-12)
