@@ -105,3 +105,31 @@ def tiny_1d_files(tmp_path):
     (tmp_path / "task.yaml").write_text(TINY_1D_TASK)
     (tmp_path / "space.yaml").write_text(TINY_1D_SPACE)
     return tmp_path
+
+
+def grid_table(files, accuracy):
+    """A complete-grid table of the tiny 1D space in ``files`` (:func:`tiny_1d_files`) whose 'trained'
+    accuracies are a known function of the channels (one seed)."""
+    import json
+    from dataclasses import asdict
+
+    import numpy as np
+
+    from archsearch.evidence.table import BenchSettings, Table
+    from archsearch.formats.space import load_space
+    from archsearch.formats.table import FORMAT
+
+    space = load_space(files / "space.yaml")
+    layouts, runs = [], []
+    for i, (ch, lay) in enumerate(grid_layouts(space)):
+        layouts.append({"id": i, "label": "grid", "schedule": 0, "M": 4, "channels": list(ch),
+                        "params": lay.param_count()})
+        acc = float(accuracy(np.array(ch)))
+        runs.append({"layout": i, "seed": 0, "val_accuracy": acc, "test_accuracy": acc - 0.01})
+    table = {"format": FORMAT, "archsearch_version": "test", "created": "now", "device": "cpu",
+             "task": {"name": "tiny", "file": str(files / "task.yaml"), "input_shape": [16]},
+             "space": {"name": "tiny-grid", "file": str(files / "space.yaml"), "complete_grid": True,
+                       "schedules": [[[2]] * 4], "max_params": 700, "band": 0.4},
+             "settings": asdict(BenchSettings()), "layouts": layouts, "runs": runs}
+    (files / "t.json").write_text(json.dumps(table))
+    return Table.load(files / "t.json")

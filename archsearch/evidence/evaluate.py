@@ -378,12 +378,51 @@ def flop_bands(macs: np.ndarray, acc: np.ndarray, scores: dict[str, np.ndarray],
 
 
 def table_scores(table: Table, rows: list[Row], task: Task, space: Space, predictors: Sequence[str],
-                 seed: int = 0, runs_dir: str | Path = "runs") -> dict[str, np.ndarray]:
+                 seed: int = 0, runs_dir: str | Path | None = "runs") -> dict[str, np.ndarray]:
     """Each predictor's score of the layouts of ``rows`` (the table's own images are read only when a
-    predictor needs them)."""
-    needs = any(PREDICTORS[p].needs_data for p in predictors if p in PREDICTORS)
-    data = table.data(space, runs_dir) if needs else None
-    return predictor_scores(table.layouts_of(rows, space), task, space, data, table.settings.model, seed, predictors)
+    predictor needs them). The scores of the predictors that build networks (the peers) are cached under
+    ``runs_dir/.cache/peers/`` (:func:`peer_cache_key`): a table's layouts never change, and NASWOT, SynFlow
+    and MeCo take minutes; ``runs_dir`` None: no cache."""
+    layouts = table.layouts_of(rows, space)
+    cached: dict[str, np.ndarray] = {}
+    files: dict[str, Path] = {}
+    if runs_dir is not None:
+        for name in predictors:
+            if name in PREDICTORS and PREDICTORS[name].needs_torch:
+                files[name] = Path(runs_dir) / ".cache" / "peers" / f"{name}-{peer_cache_key(table, layouts, name)}.npy"
+                try:
+                    got = np.load(files[name], allow_pickle=False)
+                    if got.shape == (len(layouts),):
+                        cached[name] = got
+                except (OSError, ValueError):  # absent or damaged: computed again
+                    pass
+    rest = [n for n in predictors if n not in cached]
+    needs = any(PREDICTORS[p].needs_data for p in rest if p in PREDICTORS)
+    data = table.data(space, runs_dir or "runs") if needs else None
+    scores = predictor_scores(layouts, task, space, data, table.settings.model, seed, rest) if rest else {}
+    for name, path in files.items():
+        if name in scores:
+            from archsearch.formats.files import atomic_path
+
+            with atomic_path(path) as tmp:
+                np.save(tmp, scores[name], allow_pickle=False)
+    return {n: cached[n] if n in cached else scores[n] for n in PREDICTORS if n in predictors}
+
+
+def peer_cache_key(table: Table, layouts: Sequence[Any], predictor: str) -> str:
+    """What a peer's scores of a table depend on: the predictor, the layouts, the model kind, the table's
+    data settings and task file (its images), and the archsearch version (the predictor's code)."""
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    from archsearch import __version__
+
+    task_file = Path(table.task.file)
+    text = task_file.read_text() if task_file.is_file() else table.task.file
+    blob = json.dumps([predictor, table.settings.model, [lay.to_dict() for lay in layouts], text,
+                       asdict(table.settings), __version__], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
 def evaluate_table(table: Table, task: Task | None = None, space: Space | None = None,

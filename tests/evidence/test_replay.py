@@ -3,44 +3,23 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 
 import numpy as np
 import optuna
 import pytest
 
-from archsearch.evidence.bench import FORMAT, BenchSettings
 from archsearch.evidence.replay import STRATEGIES, replay, summarise
-from archsearch.evidence.table import Table
 from archsearch.formats.space import load_space
 from archsearch.formats.task import load_task
 from archsearch.prior.exhaustive import exhaustive_top
 from archsearch.prior.score import Prior
-from tests.conftest import grid_layouts, run_cli
+from tests.conftest import grid_table, run_cli
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 
 @pytest.fixture
 def files(tiny_1d_files):
     return tiny_1d_files
-
-
-def _table(files, accuracy) -> Table:
-    """A complete-grid table whose 'trained' accuracies are a known function of the channels."""
-    space = load_space(files / "space.yaml")
-    layouts, runs = [], []
-    for i, (ch, lay) in enumerate(grid_layouts(space)):
-        layouts.append({"id": i, "label": "grid", "schedule": 0, "M": 4, "channels": list(ch),
-                        "params": lay.param_count()})
-        acc = float(accuracy(np.array(ch)))
-        runs.append({"layout": i, "seed": 0, "val_accuracy": acc, "test_accuracy": acc - 0.01})
-    table = {"format": FORMAT, "archsearch_version": "test", "created": "now", "device": "cpu",
-             "task": {"name": "tiny", "file": str(files / "task.yaml"), "input_shape": [16]},
-             "space": {"name": "tiny-grid", "file": str(files / "space.yaml"), "complete_grid": True,
-                       "schedules": [[[2]] * 4], "max_params": 700, "band": 0.4},
-             "settings": asdict(BenchSettings()), "layouts": layouts, "runs": runs}
-    (files / "t.json").write_text(json.dumps(table))
-    return Table.load(files / "t.json")
 
 
 def _prior(files):
@@ -51,7 +30,7 @@ def _prior(files):
 # -- replays --------------------------------------------------------------------------------------------
 def test_replay_figures_on_a_known_table(files):
     space, prior = _prior(files)
-    table = _table(files, lambda ch: 0.5 + 0.01 * ch.sum() / 4)  # wider is better, smoothly
+    table = grid_table(files, lambda ch: 0.5 + 0.01 * ch.sum() / 4)  # wider is better, smoothly
     results = replay(table, load_task(files / "task.yaml"), space, prior, STRATEGIES, repeats=4, budget=12)
     figures = summarise(results, table, 12)
     assert set(figures) == set(STRATEGIES)
@@ -69,7 +48,7 @@ def test_replay_figures_on_a_known_table(files):
 
 def test_a_search_that_never_gets_there_counts_budget_plus_one(files):
     """One layout stands 30 points above the rest; random searches of 2 trials mostly miss it."""
-    table = _table(files, lambda ch: 0.5)
+    table = grid_table(files, lambda ch: 0.5)
     table.runs[-1] = table.runs[-1].model_copy(update={"val_accuracy": 0.8})
     space, prior = _prior(files)
     res = replay(table, load_task(files / "task.yaml"), space, prior, ["random"], repeats=9, budget=2)
@@ -81,7 +60,7 @@ def test_a_search_that_never_gets_there_counts_budget_plus_one(files):
 
 
 def test_replay_command(files, capsys):
-    _table(files, lambda ch: 0.5 + 0.01 * ch[-1])
+    grid_table(files, lambda ch: 0.5 + 0.01 * ch[-1])
     argv = ["bench", "replay", str(files / "t.json"), "--repeats", "3", "--budget-trials", "6", "--strategies",
             "random", "guided", "--json", "--no-progress", "--plot", str(files / "r.png")]
     assert run_cli(argv) == 0
@@ -99,7 +78,7 @@ def test_replay_command(files, capsys):
 
 
 def test_workers_do_not_change_the_figures(files):
-    table = _table(files, lambda ch: 0.5 + 0.01 * ch[0])
+    table = grid_table(files, lambda ch: 0.5 + 0.01 * ch[0])
     space, prior = _prior(files)
     task = load_task(files / "task.yaml")
     one = replay(table, task, space, prior, ["random", "guided"], repeats=4, budget=5, seed=7)
@@ -124,7 +103,7 @@ def test_an_inverted_prior_ranks_worst_first_and_replays(files, capsys):
     worst = exhaustive_top(space, inv, 1)[0]
     assert worst.score == -min(r.score for r in every)
     assert pickle.loads(pickle.dumps(inv))(lay).score == inv(lay).score  # replay workers get a copy
-    table = _table(files, lambda ch: 0.5 + 0.01 * ch.sum() / 4)
+    table = grid_table(files, lambda ch: 0.5 + 0.01 * ch.sum() / 4)
     lookup = {tuple(e.channels): r.val_accuracy for e, r in zip(table.layouts, table.runs, strict=True)}
     argv = ["bench", "replay", str(files / "t.json"), "--repeats", "2", "--budget-trials", "4", "--strategies",
             "prior-top", "guided", "--json", "--no-progress", "--invert-prior", "--workers", "2"]
@@ -142,7 +121,7 @@ def test_the_balanced_strategy_trains_in_the_rules_order(files):
     from archsearch.evidence.baselines import balanced_order
 
     space, prior = _prior(files)
-    table = _table(files, lambda ch: 0.5 + 0.01 * np.log2(ch).min() + 0.001 * np.log2(ch).sum())
+    table = grid_table(files, lambda ch: 0.5 + 0.01 * np.log2(ch).min() + 0.001 * np.log2(ch).sum())
     res = replay(table, load_task(files / "task.yaml"), space, prior, ["balanced"], repeats=5, budget=6)[0]
     assert len(res.val) == 1
     lays = [space.layout(e.schedule, e.M, e.channels) for e in table.layouts]
