@@ -133,3 +133,13 @@ def grid_table(files, accuracy):
              "settings": asdict(BenchSettings()), "layouts": layouts, "runs": runs}
     (files / "t.json").write_text(json.dumps(table))
     return Table.load(files / "t.json")
+
+
+def tiny_prior(folder):
+    """The tiny 1D space in ``folder`` (:func:`tiny_1d_files`) and its task's prior."""
+    from archsearch.formats.space import load_space
+    from archsearch.formats.task import load_task
+    from archsearch.prior.score import Prior
+
+    space = load_space(folder / "space.yaml")
+    return space, Prior.for_task(load_task(folder / "task.yaml"), space)

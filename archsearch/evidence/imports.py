@@ -34,15 +34,9 @@ _NOTE = ("Channel-Bench-Macro's CIFAR-10 results (three trainings per network, 6
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        if not path.is_file():
-            raise InputError("no such file" if not path.exists() else "not a regular file", path)
-        with path.open("rb") as f:
-            raw = f.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
-    if len(raw) > MAX_BYTES:
-        raise InputError(f"more than {MAX_BYTES} bytes, over the limit for a results file", path)
+    from archsearch.formats.files import read_bounded
+
+    raw = read_bounded(path, MAX_BYTES, "a results file")
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:

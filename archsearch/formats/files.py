@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_dir", "atomic_path", "write_atomic"]
+__all__ = ["atomic_dir", "atomic_path", "read_bounded", "write_atomic"]
 
 
 @contextlib.contextmanager
@@ -50,3 +50,25 @@ def atomic_dir(out: str | Path) -> Iterator[Path]:
                 shutil.move(str(f), dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_bounded(path: str | Path, limit: int, what: str) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them (read bounded, whatever the file
+    claims: never from a device or a pipe); one :class:`~archsearch.errors.InputError` naming it otherwise
+    (``what``: what the file should be, for the messages)."""
+    from archsearch.errors import InputError
+
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise InputError(f"is a folder, not {what}", path)
+        if not path.is_file():
+            raise InputError(f"no such {what.split(' ', 1)[-1]}" if not path.exists()
+                             else "not a regular file (a device or a pipe?)", path)
+        with path.open("rb") as f:
+            raw = f.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
+    if len(raw) > limit:
+        raise InputError(f"more than {limit} bytes, over the limit for {what}", path)
+    return raw

@@ -135,18 +135,9 @@ def _no_constant(name: str) -> Any:
 def read_table(path: str | Path) -> dict[str, Any]:
     """The table at ``path`` as a dict, every part checked (module docstring); else one InputError."""
     path = Path(path)
-    try:
-        if path.is_dir():
-            raise InputError("is a folder, not a table", path)
-        if not path.is_file():
-            raise InputError("no such table" if not path.exists() else "not a regular file (a device or a pipe?)",
-                             path)
-        with path.open("rb") as f:  # bounded, whatever the file claims
-            raw = f.read(MAX_TABLE_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", path) from None
-    if len(raw) > MAX_TABLE_BYTES:
-        raise InputError(f"more than {MAX_TABLE_BYTES} bytes, over the limit for a table", path)
+    from archsearch.formats.files import read_bounded
+
+    raw = read_bounded(path, MAX_TABLE_BYTES, "a table")
     try:
         data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError as exc:

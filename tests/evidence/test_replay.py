@@ -9,22 +9,17 @@ import optuna
 import pytest
 
 from archsearch.evidence.replay import STRATEGIES, replay, summarise
-from archsearch.formats.space import load_space
 from archsearch.formats.task import load_task
 from archsearch.prior.exhaustive import exhaustive_top
-from archsearch.prior.score import Prior
-from tests.conftest import grid_table, run_cli
+from tests.conftest import grid_table, run_cli, tiny_prior
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
+_prior = tiny_prior
+
 
 @pytest.fixture
 def files(tiny_1d_files):
     return tiny_1d_files
-
-
-def _prior(files):
-    space = load_space(files / "space.yaml")
-    return space, Prior.for_task(load_task(files / "task.yaml"), space)
 
 
 # -- replays --------------------------------------------------------------------------------------------

@@ -8,25 +8,20 @@ import pytest
 from optuna.trial import FrozenTrial, TrialState
 
 from archsearch.errors import InputError
-from archsearch.formats.space import load_space
 from archsearch.formats.task import load_task
 from archsearch.prior.exhaustive import exhaustive_top
-from archsearch.prior.score import Prior
 from archsearch.samplers import STRATEGIES, PriorGuidedSampler, WarmStartSampler, make_sampler
 from archsearch.search.objectives import layout_params, suggest_layout
 from archsearch.search.prior_sampler import SOURCE_KEY
-from tests.conftest import grid_layouts
+from tests.conftest import grid_layouts, tiny_prior
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
+_prior = tiny_prior
+
 
 @pytest.fixture
 def files(tiny_1d_files):
     return tiny_1d_files
-
-
-def _prior(files):
-    space = load_space(files / "space.yaml")
-    return space, Prior.for_task(load_task(files / "task.yaml"), space)
 
 
 # -- the prior-guided sampler ----------------------------------------------------------------------------------------
