@@ -308,11 +308,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     from archsearch.evidence.bench import BenchSettings
 
     d = BenchSettings()
-    bench = sub.add_parser("bench", help="benchmark tables of trained layouts: build, show, eval",
+    bench = sub.add_parser("bench", help="benchmark tables of trained layouts: build, import, show, eval, "
+                                         "contrast, replay",
                            description="Tables of size-matched layouts trained on a task, and every predictor "
                                        "judged against them.")
     cmds = bench.add_subparsers(dest="bench_command", required=True, metavar="ACTION",
-                                help="build a table, show one, or evaluate the predictors against one")
+                                help="build or import a table, show one, judge the predictors against it")
     b = cmds.add_parser("build", help="train a table (resumable; several workers)",
                         description="Train the size-matched layouts of a space on a task into a table: the "
                                     "complete grid when the space is small, else a seeded sample. The same "

@@ -277,7 +277,7 @@ def test_meco_is_finite_and_skips_what_has_no_matrix():
     assert np.isfinite(value) and value >= -1e-9
 
 
-def test_load_table_names_a_missing_key(tmp_path):
+def test_table_load_names_a_missing_key(tmp_path):
     f = tmp_path / "t.json"
     f.write_text(json.dumps({"format": "archsearch-bench-table/1", "task": {}}))
     with pytest.raises(InputError, match="t.json: missing required key 'archsearch_version'"):
