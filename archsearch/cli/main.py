@@ -8,6 +8,7 @@ inside the commands that need them, so ``archsearch score`` answers at once.
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import sys
@@ -39,13 +40,38 @@ def build_parser() -> OneLineParser:
     return p
 
 
+def _unknown(parser: argparse.ArgumentParser, args: argparse.Namespace, extra: list[str]) -> None:
+    """Arguments no parser took: refused by the command's own parser (its usage and its ``--help``), with
+    the nearest option it has for a mistyped one."""
+    import difflib
+
+    leaf = parser
+    while leaf._subparsers is not None:  # down to the command's parser: archsearch -> bench -> eval
+        action = next(a for a in leaf._subparsers._group_actions if isinstance(a, argparse._SubParsersAction))
+        chosen = getattr(args, action.dest, None)
+        if chosen not in action.choices:
+            break
+        leaf = action.choices[chosen]
+    options = [o for a in leaf._actions for o in a.option_strings]
+    hints = []
+    for word in extra:
+        if word.startswith("-"):
+            near = difflib.get_close_matches(word.split("=")[0], options, n=1, cutoff=0.6)
+            if near:
+                hints.append(f"{word}: did you mean {near[0]}?")
+    leaf.error(f"unrecognized arguments: {' '.join(extra)}" + (f" ({'; '.join(hints)})" if hints else ""))
+
+
 def _debug() -> bool:
     return bool(os.environ.get("ARCHSEARCH_DEBUG"))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns its exit status (usage errors exit 2 from the parser)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        _unknown(parser, args, extra)
     try:
         return int(args.func(args) or 0)
     except InputError as exc:

@@ -156,3 +156,17 @@ def test_a_closed_pipe_is_not_an_error(tmp_path):
                          shell=True, capture_output=True, text=True, timeout=60)
     assert res.stdout.startswith(str(table)) and res.stdout.count("\n") == 1
     assert res.stderr == "", res.stderr
+
+
+@pytest.mark.parametrize("argv, command, hint", [
+    (["bench", "eval", "t.json", "--jsn"], "archsearch bench eval", "--jsn: did you mean --json?"),
+    (["search", "t.yaml", "s.yaml", "--study-name", "x", "--trails", "5"], "archsearch search",
+     "--trails: did you mean --trials?"),
+    (["score", "t.yaml", "l.yaml", "--zzz"], "archsearch score", None),
+])
+def test_a_mistyped_option_is_refused_by_its_own_command_with_the_nearest_one(argv, command, hint, capsys):
+    assert run_cli(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(f"archsearch: error: {command}: unrecognized arguments")
+    assert err.endswith(f"(see '{command} --help')")
+    assert (hint in err) if hint else "did you mean" not in err
