@@ -16,7 +16,20 @@ def _load_pair(task_path: str, layout_path: str):
     from archsearch.formats.layout_file import load_layout
     from archsearch.formats.task import load_task
 
-    task = load_task(task_path)
+    try:
+        task = load_task(task_path)
+    except InputError as exc:  # a layout given first, say: point at the order, not at a key
+        from archsearch.formats.detect import load_any
+
+        try:
+            other = load_any(task_path)
+        except InputError:
+            other = None
+        if other is not None and type(other).__name__ in ("Layout", "BlockLayout", "Space", "BlockSpace"):
+            kind = "a search space" if "Space" in type(other).__name__ else "a layout"
+            raise InputError(f"this is {kind} file, not a task: the order is TASK.yaml LAYOUT.yaml", task_path,
+                             "") from None
+        raise exc
     layout = load_layout(layout_path)
     if task.input_shape != layout.input_shape:
         raise InputError(

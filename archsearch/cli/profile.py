@@ -121,7 +121,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--windows", type=int_in(1, 4096), default=16, help="windows averaged per canonical and meet level")
     p.add_argument("--pool", type=_pool, help="pooling window per axis, as the layouts pool (default: 2)")
     p.add_argument("--theta", type=float_above_zero(0.5), default=0.085,
-                   help="embedding angle, a fraction of pi (default 0.085)")
+                   help="embedding angle, a fraction of pi")
     p.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0, help="seed of the sample and the windows")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument("--plot", type=plot_path, metavar="FILE", help="bar chart of the needs per level (.png, .pdf, .svg)")

@@ -196,7 +196,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser(
         "search", help="Optuna search over a space, guided by the prior",
         description="Search a space for the channel layouts a task needs: by the prior alone (--prior-only, "
-                    "no training), or training each proposal (the prior warm-starts and filters).")
+                    "no training), or training each proposal (the prior guides the sampler: --guide).")
     s.add_argument("task", help="task spec (YAML): partitions, weights, and data for a trained search")
     s.add_argument("space", help="search space (YAML): schedules, channel choices, budget")
     s.add_argument("--prior-only", action="store_true", help="maximise the prior score, train nothing")

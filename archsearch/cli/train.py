@@ -119,8 +119,8 @@ def cmd_paper(args: argparse.Namespace) -> int:
     saved, plot = _save(report, args, folder, "paper.json", plot_paper, "paper.png")
     if args.json:
         return 0
-    print(f"the paper's experiment at {args.scale} scale on {args.data}: {len(seeds)} seeds, {args.epochs} epochs, "
-          f"{args.model}, {device}")
+    print(f"the paper's experiment at {args.scale} scale on {args.data}: {len(seeds)} seed{'s' * (len(seeds) != 1)}, "
+          f"{args.epochs} epochs, {args.model}, {device}")
     print(f"{'task':18} {'r':>3} {'layout':10} {'prior':>7} {'test acc':>9} {'sd':>7}   prior predicts / training")
     rows = report["rows"]
     for i, cmp in enumerate(report["comparisons"]):
@@ -129,8 +129,12 @@ def cmd_paper(args: argparse.Namespace) -> int:
             print(f"{x['task']:18} {x['r']:3d} {x['layout']:10} {x['prior_score']:7.3f} {x['mean']:9.4f} "
                   f"{x['sd']:7.4f}{chance}", end="")
             if x["layout"] == "wide-tip":
-                word = {True: "", False: "  (disagree)", None: "  (a tie: no verdict)"}[cmp["agree"]]
-                print(f"   {cmp['predicted']} / {cmp['found']}{word}", end="")
+                pair = rows[2 * i: 2 * i + 2]
+                if any(r["at_chance"] for r in pair):  # a layout that learned nothing decides nothing
+                    print("   no verdict: a layout stayed at chance", end="")
+                else:
+                    word = {True: "", False: "  (disagree)", None: "  (a tie: no verdict)"}[cmp["agree"]]
+                    print(f"   {cmp['predicted']} / {cmp['found']}{word}", end="")
             print()
     print(f"wrote {saved} and {plot}")
     return 0

@@ -170,3 +170,11 @@ def test_a_mistyped_option_is_refused_by_its_own_command_with_the_nearest_one(ar
     assert len(err.splitlines()) == 1 and err.startswith(f"archsearch: error: {command}: unrecognized arguments")
     assert err.endswith(f"(see '{command} --help')")
     assert (hint in err) if hint else "did you mean" not in err
+
+
+def test_swapped_files_say_the_order(capsys):
+    layout, task = ROOT / "layouts" / "wide-base-64x64-r8.yaml", ROOT / "tasks" / "digits-local.yaml"
+    assert run_cli(["score", str(layout), str(task)]) == 2
+    assert "this is a layout file, not a task: the order is TASK.yaml LAYOUT.yaml" in capsys.readouterr().err
+    assert run_cli(["bound", str(ROOT / "search_spaces" / "cpu-32x32-grid.yaml"), "x.yaml"]) == 2
+    assert "this is a search space file, not a task" in capsys.readouterr().err
