@@ -12,8 +12,8 @@ import numpy as np
 from archsearch.core.layout import Layout
 from archsearch.core.mincut import explain_mincut
 
-__all__ = ["draw_cuts", "draw_widths", "panel_grid", "plot_cuts", "plot_layout_card", "plot_widths", "pyplot",
-           "save_figure"]
+__all__ = ["draw_cuts", "draw_widths", "panel_grid", "plain_log_ticks", "plot_cuts", "plot_layout_card", "plot_widths",
+           "pyplot", "save_figure"]
 
 if TYPE_CHECKING:
     from archsearch.formats.task import Task
@@ -29,6 +29,15 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def plain_log_ticks(axis) -> None:
+    """Plain numbers on a log (or symlog) axis: matplotlib writes their labels as mathtext, which is off here
+    (every text is drawn as written), so they would show as ``$\\mathdefault{2^{5}}$``."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def save_figure(plt, fig, path: str | Path) -> Path:
@@ -48,7 +57,7 @@ def save_figure(plt, fig, path: str | Path) -> Path:
 def draw_cuts(axes: list, task: Task, layout: Layout, plt) -> None:
     """Draw each partition of ``task`` on its axis: side A / side B on the grid, and the receptive field
     of every bond the min cut crosses, outlined in its layer's colour."""
-    from matplotlib.patches import Rectangle
+    from matplotlib.collections import PolyCollection
 
     ex = explain_mincut(layout, task.masks)
     colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, layout.depth + 1))
@@ -61,9 +70,12 @@ def draw_cuts(axes: list, task: Task, layout: Layout, plt) -> None:
         for k, win in enumerate(ex.cut_windows):
             cut = win[i] if win[i].ndim == 2 else win[i][None, :]
             fh, fw = (field[k] if len(field[k]) == 2 else (1, field[k][0]))
-            for r, c in zip(*np.nonzero(cut), strict=True):
-                ax.add_patch(Rectangle((c * fw - 0.5, r * fh - 0.5), fw, fh, fill=False, lw=1.5,
-                                       ec=colours[k]))
+            rows, cols = np.nonzero(cut)
+            if len(rows):  # one collection per layer: a 64x64 card has thousands of cut bonds
+                x0, y0 = cols * fw - 0.5, rows * fh - 0.5
+                boxes = np.stack([np.stack([x0, y0], 1), np.stack([x0 + fw, y0], 1), np.stack([x0 + fw, y0 + fh], 1),
+                                  np.stack([x0, y0 + fh], 1)], axis=1)
+                ax.add_collection(PolyCollection(boxes, facecolors="none", edgecolors=[colours[k]], linewidths=1.5))
         ax.set_title(f"{part.name}: log2 W = {ex.log2_mincut[i]:.1f}\n{ex.describe(i)}", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
@@ -101,6 +113,7 @@ def draw_widths(ax, layouts: list[Layout], labels: list[str]) -> None:
     ax.set_xticks(range(depth + 1), ["M"] + [f"r{l}" for l in range(depth)], fontsize=7)
     ax.set_ylabel("channels", fontsize=7)
     ax.set_yscale("log", base=2)
+    plain_log_ticks(ax.yaxis)
     ax.set_ylim(bottom=1)
     if n > 1:
         ax.legend(fontsize=6, ncol=2)

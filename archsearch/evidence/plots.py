@@ -12,6 +12,7 @@ from archsearch.pictures import (  # noqa: F401  (plot_cuts, plot_layout_card, p
     draw_cuts,
     draw_widths,
     panel_grid,
+    plain_log_ticks,
     plot_cuts,
     plot_layout_card,
     plot_widths,
@@ -205,6 +206,7 @@ def plot_replay(report: dict, path: str | Path) -> Path:
     ax.set_xlabel("trained trials")
     ax.set_ylabel("validation regret (table best - best found)")
     ax.set_yscale("symlog", linthresh=0.01)
+    plain_log_ticks(ax.yaxis)
     inverted = " inverted" if report.get("prior_inverted") else ""
     ax.set_title(f"{Path(report['table']).name}: {report['repeats']} repeats, prior{inverted} of {report['task']}",
                  fontsize=9)
@@ -224,6 +226,7 @@ def plot_needs(names: list[str], capacity: list[float], need: list[float], path:
     ax.set_xticks(x, names, rotation=40, ha="right", fontsize=7)
     ax.set_ylabel("bits (log scale)")
     ax.set_yscale("log", base=2)
+    plain_log_ticks(ax.yaxis)
     ax.set_ylim(bottom=0.5)
     ax.legend(fontsize=7)
     ax.set_title(title or "needs against capacity (red: a deficit)", fontsize=9)
