@@ -253,3 +253,14 @@ def emit(args: argparse.Namespace, report: Any, text: Callable[[], None]) -> Non
     text()
     if getattr(args, "plot", None):
         print(f"wrote {args.plot}")
+
+
+def shipped_or_path(kind: str) -> Callable[[str], str]:
+    """A file argument that also takes the name of a shipped file of ``kind`` (``archsearch shipped`` lists
+    them): a path that exists is used as given."""
+    def parse(text: str) -> str:
+        from archsearch.shipped import resolve
+
+        return resolve(text, kind)
+    parse.__name__ = f"{kind} file"
+    return parse

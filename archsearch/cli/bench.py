@@ -22,6 +22,7 @@ from archsearch.cli.args import (
     float_above_zero,
     int_in,
     plot_path,
+    shipped_or_path,
     signals_stop,
     storage_url,
     study_name,
@@ -318,8 +319,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         description="Train the size-matched layouts of a space on a task into a table: the "
                                     "complete grid when the space is small, else a seeded sample. The same "
                                     "command resumes, training only what is missing.")
-    b.add_argument("task", help="task spec (YAML) with a data section")
-    b.add_argument("space", help="search space (YAML)")
+    b.add_argument("task", type=shipped_or_path("tasks"), help="task spec (YAML, or a shipped task's name) with a data "
+                   "section")
+    b.add_argument("space", type=shipped_or_path("search_spaces"), help="search space (YAML, or a shipped one's name)")
     b.add_argument("--out", type=_table_path, required=True, help="the table file (.json)")
     b.add_argument("--layouts", type=int_in(1, 10_000), default=d.layouts,
                    help="layouts sampled when the space is no small finite grid")

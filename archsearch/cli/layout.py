@@ -1,4 +1,5 @@
-"""``archsearch layout from-torch``: a block layout file from a torch module of your own."""
+"""``archsearch layout from-torch`` (a block layout file from a torch module of your own) and ``archsearch
+shipped`` (the shipped tasks, spaces and layouts, by name)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from archsearch.cli.args import int_in
 from archsearch.errors import InputError
 
-__all__ = ["add_commands", "cmd_from_torch"]
+__all__ = ["add_commands", "cmd_from_torch", "cmd_shipped"]
 
 
 def _function(spec: str):
@@ -63,7 +64,29 @@ def cmd_from_torch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_shipped(args: argparse.Namespace) -> int:
+    """The task specs, search spaces and layouts shipped with archsearch: each command takes their names."""
+    from archsearch.shipped import KINDS, names, shipped_path
+
+    kinds = [args.kind] if args.kind else list(KINDS)
+    for kind in kinds:
+        found = names(kind)
+        print(f"{kind} ({len(found)}): {', '.join(found)}")
+        if args.paths:
+            for n in found:
+                print(f"  {shipped_path(kind, n + '.yaml')}")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
+    sh = sub.add_parser("shipped", help="list the shipped tasks, search spaces and layouts (commands take their names)",
+                        description="List the task specs, search spaces and layouts shipped with archsearch. Every "
+                                    "command that reads one takes its name (`archsearch score digits-local "
+                                    "wide-base-64x64-r8`) as well as a path.")
+    sh.add_argument("kind", nargs="?", choices=["tasks", "search_spaces", "layouts"], help="only these")
+    sh.add_argument("--paths", action="store_true", help="print where each file is")
+    sh.set_defaults(func=cmd_shipped)
+
     lay = sub.add_parser("layout", help="layout files from elsewhere: from-torch",
                          description="Write layout files from other sources.")
     cmds = lay.add_subparsers(dest="layout_command", required=True, metavar="ACTION",

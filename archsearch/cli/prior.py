@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from archsearch.cli.args import add_prior_option, emit, int_in, plot_path
+from archsearch.cli.args import add_prior_option, emit, int_in, plot_path, shipped_or_path
 from archsearch.errors import InputError
 
 EXIT_INPUT = 2
@@ -156,9 +156,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     from archsearch.core.layout import Layout
     from archsearch.formats.blocks_file import BlockSpace
     from archsearch.formats.detect import Space, Task, load_any
+    from archsearch.shipped import KINDS, resolve
 
     failed = 0
     for f in args.files:
+        f = next((r for r in (resolve(f, kind) for kind in KINDS) if r != f), f)  # a shipped file's name
         try:
             obj = load_any(f)
         except InputError as exc:
@@ -186,8 +188,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("score", help="log2 min-cut per partition, where the cut runs, and the prior score",
                        description="Score a layout for a task: the log2 min cut of every partition, where the "
                                    "cut runs, and the prior score against the reference layout.")
-    s.add_argument("task", help="task spec (YAML): the partitions and their weights")
-    s.add_argument("layout", help="layout file (YAML), as `export` writes")
+    s.add_argument("task", type=shipped_or_path("tasks"),
+                   help="task spec (YAML, or a shipped task's name): the partitions and their weights")
+    s.add_argument("layout", type=shipped_or_path("layouts"),
+                   help="layout file (YAML, as `export` writes, or a shipped layout's name)")
     s.add_argument("--json", action="store_true", help="one JSON object on stdout")
     s.add_argument("--budget", type=int_in(1, 10**10),
                    help="parameter budget of the reference (default: the layout's own parameter count)")
@@ -202,8 +206,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser("bound", help="score, plus the separation rank measured by contraction",
                        description="The min cut per partition beside the separation rank measured by contracting "
                                    "the ConvAC with Gaussian weights (small networks only).")
-    b.add_argument("task", help="task spec (YAML)")
-    b.add_argument("layout", help="layout file (YAML)")
+    b.add_argument("task", type=shipped_or_path("tasks"), help="task spec (YAML, or a shipped task's name)")
+    b.add_argument("layout", type=shipped_or_path("layouts"), help="layout file (YAML, or a shipped layout's name)")
     b.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0, help="seed of the Gaussian weights")
     b.add_argument("--json", action="store_true", help="one JSON object on stdout")
     b.add_argument("--max-entries", type=int_in(1, 2**30), default=2**24,
@@ -212,5 +216,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     c = sub.add_parser("check", help="validate task, search-space and layout files",
                        description="Validate files, telling each kind by its keys; one line per file.")
-    c.add_argument("files", nargs="+", metavar="FILE", help="task, search-space or layout files (YAML)")
+    c.add_argument("files", nargs="+", metavar="FILE",
+                   help="task, search-space or layout files (YAML), or shipped ones' names")
     c.set_defaults(func=cmd_check)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from archsearch.cli.args import emit, float_above_zero, int_in, plot_path, writable_dir
+from archsearch.cli.args import emit, float_above_zero, int_in, plot_path, shipped_or_path, writable_dir
 from archsearch.errors import InputError
 from archsearch.formats.files import write_atomic
 
@@ -106,7 +106,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                    "canonical level of the pooling tree and each of the task's partitions, and "
                                    "where correlations meet at every level; optionally (--space, --out) write the task "
                                    "back with needs for the space's budget.")
-    p.add_argument("task", help="task spec (YAML) with a data section")
+    p.add_argument("task", type=shipped_or_path("tasks"), help="task spec (YAML, or a shipped task's name) with a "
+                   "data section")
     p.add_argument("--out", type=_out_path, metavar="TASK-profiled.yaml", help="write the task with measured needs")
     p.add_argument("--space", metavar="SPACE.yaml",
                    help="the search space whose budget the needs are for (its reference layout); --out needs it "

@@ -13,6 +13,7 @@ from archsearch.cli.args import (
     add_training_options,
     device,
     int_in,
+    shipped_or_path,
     storage_url,
     study_name,
     writable_dir,
@@ -197,8 +198,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "search", help="Optuna search over a space, guided by the prior",
         description="Search a space for the channel layouts a task needs: by the prior alone (--prior-only, "
                     "no training), or training each proposal (the prior guides the sampler: --guide).")
-    s.add_argument("task", help="task spec (YAML): partitions, weights, and data for a trained search")
-    s.add_argument("space", help="search space (YAML): schedules, channel choices, budget")
+    s.add_argument("task", type=shipped_or_path("tasks"),
+                   help="task spec (YAML, or a shipped task's name): partitions, weights, data for a trained search")
+    s.add_argument("space", type=shipped_or_path("search_spaces"),
+                   help="search space (YAML, or a shipped one's name): schedules, channel choices, budget")
     s.add_argument("--prior-only", action="store_true", help="maximise the prior score, train nothing")
     s.add_argument("--pareto", action="store_true", help="with --prior-only: one objective per partition")
     s.add_argument("--trials", type=int_in(1, 10**7), default=100,

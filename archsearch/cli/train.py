@@ -11,7 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
-from archsearch.cli.args import RunsBar, add_prior_option, add_threads_option, add_training_options, int_in, plot_path
+from archsearch.cli.args import (
+    RunsBar,
+    add_prior_option,
+    add_threads_option,
+    add_training_options,
+    int_in,
+    plot_path,
+    shipped_or_path,
+)
 from archsearch.cli.search import device_or_error
 from archsearch.errors import InputError
 from archsearch.formats.task_space import load_task_space
@@ -154,8 +162,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     v = sub.add_parser("verify", help="train layouts across the prior's range; does the ordering hold?",
                        description="Train layouts spread over the prior's range (and the paper's pair), over "
                                    "seeds; Kendall's tau of the prior and its peers against accuracy.")
-    v.add_argument("task", help="task spec (YAML) with a data section")
-    v.add_argument("space", help="search space (YAML)")
+    v.add_argument("task", type=shipped_or_path("tasks"), help="task spec (YAML, or a shipped task's name) with a data "
+                   "section")
+    v.add_argument("space", type=shipped_or_path("search_spaces"), help="search space (YAML, or a shipped one's name)")
     v.add_argument("--layouts", type=int_in(2, 10_000), default=6, help="layouts spread over the prior's range")
     v.add_argument("--workers", type=int_in(1, 256), default=1, help="training processes at once")
     add_prior_option(v)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from archsearch.errors import InputError
 
-__all__ = ["KINDS", "shipped_path"]
+__all__ = ["KINDS", "names", "resolve", "shipped_path"]
 
 KINDS = ("tasks", "search_spaces", "layouts")
 _HERE = Path(__file__).resolve().parent
@@ -22,3 +22,25 @@ def shipped_path(kind: str, name: str) -> Path:
         if (base / name).is_file():
             return base / name
     raise InputError(f"the shipped file {kind}/{name} is missing from this installation", _HERE / kind)
+
+
+def names(kind: str) -> list[str]:
+    """The shipped files of ``kind``, by name (without ``.yaml``), sorted."""
+    for base in (_HERE / kind, _HERE.parents[1] / kind):
+        if base.is_dir() and any(base.glob("*.yaml")):
+            return sorted(f.stem for f in base.glob("*.yaml"))
+    return []
+
+
+def resolve(text: str, kind: str) -> str:
+    """``text`` as given when it names a file that exists (or a path with a folder); else the shipped file
+    of ``kind`` it names (``digits-local-32`` or ``digits-local-32.yaml``), if there is one; else ``text``
+    (the reader then says "no such file")."""
+    path = Path(text)
+    if path.exists() or path.parent != Path("."):
+        return text
+    name = text if text.endswith(".yaml") else f"{text}.yaml"
+    try:
+        return str(shipped_path(kind, name))
+    except InputError:
+        return text

@@ -178,3 +178,18 @@ def test_swapped_files_say_the_order(capsys):
     assert "this is a layout file, not a task: the order is TASK.yaml LAYOUT.yaml" in capsys.readouterr().err
     assert run_cli(["bound", str(ROOT / "search_spaces" / "cpu-32x32-grid.yaml"), "x.yaml"]) == 2
     assert "this is a search space file, not a task" in capsys.readouterr().err
+
+
+def test_shipped_files_are_listed_and_named_without_a_path(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # no checkout here: the names resolve to the installed (or source) copies
+    assert run_cli(["shipped", "tasks"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("tasks (") and "digits-local-32" in out and "natural-images-32" in out
+    assert run_cli(["score", "digits-local", "wide-base-64x64-r8", "--json"]) == 0
+    assert '"task": "digits-local"' in capsys.readouterr().out
+    assert run_cli(["check", "digits-local-32", "cpu-32x32-grid.yaml", "cbm-resnet"]) == 0
+    assert capsys.readouterr().out.count(": ok: ") == 3
+    assert run_cli(["score", "digits-lokal", "wide-base-64x64-r8"]) == 2
+    assert "digits-lokal: no such file" in capsys.readouterr().err
+    (tmp_path / "digits-local").write_text("name: mine\\n")  # a file of that name here is the one meant
+    assert run_cli(["check", "digits-local"]) == 2
