@@ -31,6 +31,7 @@ from archsearch.cli.args import (
 from archsearch.cli.search import device_or_error
 from archsearch.errors import InputError
 from archsearch.evidence.table import Table
+from archsearch.formats.table import MAX_TABLE_LAYOUTS
 from archsearch.formats.task_space import load_task_space
 from archsearch.formats.validate import MAX_IMAGES, MAX_SEED
 
@@ -188,7 +189,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     table = Table.load(args.table)
     task, space = table.task_space(args.task, args.space)
     ev = evaluate_table(table, task, space, args.predictors, seed=args.seed, runs_dir=args.runs_dir,
-                        label=str(args.table), bands=args.flop_bands)
+                        label=str(args.table), bands=args.flop_bands, subset=args.subset)
     if args.plot:
         from archsearch.evidence.plots import plot_eval
 
@@ -371,6 +372,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help=f"which to score (default: every one of {', '.join(PREDICTORS)} that applies to the "
                         "table: block layouts have no prior yet, a task without data no NASWOT or MeCo; the "
                         "priors alone take seconds, the peers build and run a network per layout)")
+    e.add_argument("--subset", type=int_in(0, MAX_TABLE_LAYOUTS), default=0, metavar="N",
+                   help="judge on a seeded sample of N of the table's trained layouts (--seed; 0: all of them)")
     e.add_argument("--flop-bands", type=int_in(0, 1000), default=0, metavar="N",
                    help="also judge every predictor at equal cost: Kendall tau within N bands of equal FLOPs "
                         "(quantiles), weighted by pairs (0: not)")

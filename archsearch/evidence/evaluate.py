@@ -427,13 +427,14 @@ def peer_cache_key(table: Table, layouts: Sequence[Any], predictor: str) -> str:
 
 def evaluate_table(table: Table, task: Task | None = None, space: Space | None = None,
                    predictors: Sequence[str] | None = None, seed: int = 0, runs_dir: str | Path = "runs",
-                   label: str | None = None, bands: int = 0) -> TableEvaluation:
+                   label: str | None = None, bands: int = 0, subset: int = 0) -> TableEvaluation:
     """Every predictor in ``predictors`` (default: all that apply to the table's layouts and data) against
     ``table``'s mean validation accuracies, scored with ``task`` and ``space`` (default: the table's own):
     tau, rho and their intervals, regrets, tau within groups of equal narrowest width, the noise ceiling,
     the prior's added value over the task-blind rules (and each prior variant's), what each asks of each
     layer, and with ``bands`` N > 0 each one's tau within N bands of equal FLOPs (:func:`flop_bands`).
-    ``label``: how the table is named in the result (default its path)."""
+    ``label``: how the table is named in the result (default its path); ``subset`` N > 0: a seeded sample of
+    N of its trained layouts (seed ``seed``) stands for the table (a peer on 16,384 networks takes hours)."""
     from archsearch.evidence.baselines import balanced_order, min_width
     from archsearch.evidence.predictors import applicable
     from archsearch.formats.task import load_task
@@ -442,6 +443,9 @@ def evaluate_table(table: Table, task: Task | None = None, space: Space | None =
         own_task, own_space = table.task_space()
         task, space = task or own_task, space or own_space
     rows = table.rows()
+    if 0 < subset < len(rows):
+        keep = np.sort(np.random.default_rng(seed).choice(len(rows), subset, replace=False))
+        rows = [rows[i] for i in keep]
     where = table.path or table.name
     if len(rows) < 3:
         raise InputError(f"only {len(rows)} layout(s) trained so far; eval needs at least 3", where, "runs")

@@ -59,6 +59,10 @@ def test_an_imported_table_holds_every_network_with_its_three_runs(tmp_path, cap
     assert np.corrcoef(heads, ev.acc)[0, 1] > 0.9
     assert run_cli(["bench", "eval", str(tmp_path / "t.json"), "--predictors", "prior"]) == 2
     assert "scores layer layouts only" in capsys.readouterr().err
+    sub = evaluate_table(table, predictors=["params"], subset=12, seed=3)  # a seeded sample of the networks
+    assert sub.layouts == 12 and sub.to_dict() == evaluate_table(table, predictors=["params"], subset=12,
+                                                                 seed=3).to_dict()
+    assert set(map(float, sub.acc)) <= set(map(float, ev.acc))
 
 
 @pytest.mark.parametrize("change, message", [
