@@ -30,7 +30,11 @@ def _load_pair(task_path: str, layout_path: str):
             raise InputError(f"this is {kind} file, not a task: the order is TASK.yaml LAYOUT.yaml", task_path,
                              "") from None
         raise exc
-    layout = load_layout(layout_path)
+    from archsearch.formats.blocks_file import is_blocks_file, load_block_layout
+    from archsearch.formats.yamlio import read_yaml
+
+    data, _ = read_yaml(layout_path)
+    layout = load_block_layout(layout_path) if is_blocks_file(data) else load_layout(layout_path)
     if task.input_shape != layout.input_shape:
         raise InputError(
             f"input_shape {list(layout.input_shape)} does not match the task's {list(task.input_shape)} "
@@ -38,14 +42,54 @@ def _load_pair(task_path: str, layout_path: str):
     return task, layout
 
 
+def _block_report(task, layout, space_path: str | None, kind: str) -> dict[str, Any]:
+    """:func:`_report` for a block layout: the block rule's cuts (docs/blocks.md) against the needs of the
+    space's reference (``space_path``), else of the layout itself (then every need is met: score 1)."""
+    import numpy as np
+
+    from archsearch.prior.blocks import BlockPrior
+
+    if space_path is not None:
+        from archsearch.formats.blocks_file import load_block_space
+
+        space = load_block_space(space_path)
+        if tuple(space.input_shape) != tuple(layout.input_shape):
+            raise InputError(f"input_shape {list(space.input_shape)} does not match the layout's "
+                             f"{list(layout.input_shape)}", space_path, "input_shape")
+        prior = BlockPrior.for_task(task, space, kind)
+    else:
+        prior = BlockPrior(task.masks, task.weights, layout, needs=task.needs, kind=kind,
+                           windows=np.array([p.kind == "canonical" for p in task.partitions]))
+    res = prior(layout)
+    return {
+        "task": task.name, "layout": layout.describe(), "params": layout.param_count(), "prior": kind,
+        "rule": "blocks", "score": res.score,
+        "reference": {"layout": prior.reference.describe(), "params": prior.reference.param_count()},
+        "partitions": [
+            {"name": p.name, "weight": p.weight, "log2_mincut": float(res.log2_mincut[i]),
+             "reference_log2_mincut": float(prior.reference_log2[i]),
+             "need": float(prior.needs[i]) if kind != "ratio" else None, "need_declared": p.need is not None,
+             "cut": {}, "explanation": "block rule (docs/blocks.md)"}
+            for i, p in enumerate(task.partitions)
+        ],
+        "canonical": [],
+        "output": None if kind == "ratio" else {"log2_mincut": res.output_log2, "need": res.output_need},
+    }
+
+
 def _report(task, layout, budget: int | None = None, space_path: str | None = None,
             kind: str = "needs") -> dict[str, Any]:
     """The per-partition cuts and the score, against the reference of one rule (README, "The prior
     score"): the space's when ``space_path`` is given (what a search over it reports), else the layout's
     own schedule and M at ``budget`` (default: the layout's own size)."""
+    from archsearch.core.blocks import BlockLayout
     from archsearch.core.mincut import explain_mincut
     from archsearch.prior.score import Prior
 
+    if isinstance(layout, BlockLayout):
+        if budget is not None:
+            raise InputError("--budget scores layer layouts; a block layout takes --space", field="--budget")
+        return _block_report(task, layout, space_path, kind)
     ex = explain_mincut(layout, task.masks)
     params = layout.param_count()
     if space_path is not None:
@@ -131,21 +175,41 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bound(args: argparse.Namespace) -> int:
+def _measured_ranks(task, layout, seed: int, max_entries: int):
+    """A layer layout's separation rank by contraction; a block layout's by evaluating its ConvAC on 3
+    templates per input (docs/blocks.md), a lower bound on its rank."""
+    from archsearch.core.blocks import BlockLayout
     from archsearch.core.rank import RankTooLarge, separation_rank
+
+    if not isinstance(layout, BlockLayout):
+        return separation_rank(layout, task.masks, seed=seed, max_entries=max_entries)
+    from archsearch.core.blockcut import block_program
+    from archsearch.core.convac import grid_rank
+
+    n = layout.input_shape[0] * layout.input_shape[1]
+    if 3 ** n > max_entries:
+        raise RankTooLarge(f"the grid tensor of this block network has 3^{n} entries, over the limit of "
+                           f"{max_entries}; measure it on a smaller network")
+    return grid_rank(block_program(layout), layout.input_shape, layout.in_channels, layout.widths, task.masks,
+                     seed=seed, max_entries=max_entries)
+
+
+def cmd_bound(args: argparse.Namespace) -> int:
+    from archsearch.core.rank import RankTooLarge
 
     task, layout = _load_pair(args.task, args.layout)
     rep = _report(task, layout)
     try:
-        ranks = separation_rank(layout, task.masks, seed=args.seed, max_entries=args.max_entries)
+        ranks = _measured_ranks(task, layout, args.seed, args.max_entries)
     except RankTooLarge as exc:
         raise InputError(str(exc), args.layout) from None
     for p, r in zip(rep["partitions"], ranks, strict=True):
         p["rank"] = int(r)
     def text() -> None:
         _print_table(rep, with_rank=True)
-        print(f"rank: numerical rank of the matricization with Gaussian weights (seed {args.seed}); (!) marks a "
-              "rank below 2^min-cut")
+        how = "of the grid tensor on 3 templates per input" if rep.get("rule") == "blocks" else "of the matricization"
+        print(f"rank: numerical rank {how} with Gaussian weights (seed {args.seed}); (!) marks a rank below "
+              "2^min-cut")
 
     emit(args, rep, text)
     return 0

@@ -78,7 +78,7 @@ def applicable(names: Sequence[str] | None, blocks: bool, has_data: bool) -> lis
         if p is None:
             raise InputError(f"unknown predictor '{n}' (choose from {', '.join(PREDICTORS)})", field="--predictors")
         if not p.applies(blocks, has_data):
-            why = ("scores layer layouts only (the min cuts of block layouts are not built yet)" if blocks and not
+            why = ("scores layer layouts only" if blocks and not
                    p.blocks else "reads the table's images, and its task has no data section")
             raise InputError(f"predictor '{n}' {why}", field="--predictors")
     return list(names)
@@ -102,6 +102,10 @@ def _prior(kind: str, **options: Any) -> Callable[[ScoringInput], np.ndarray]:
     def score(x: ScoringInput) -> np.ndarray:
         from archsearch.prior.score import Prior
 
+        if getattr(x.space, "model", None) == "blocks":  # block layouts: the block rule's cuts, one pass
+            from archsearch.prior.blocks import BlockPrior
+
+            return BlockPrior.for_task(x.task, x.space, kind, **options).score_many(x.layouts)[0]
         prior = (Prior.for_task(x.task, x.space, kind) if not options else
                  Prior.for_space(x.task.masks, x.task.weights, x.space, **options, **Prior.task_options(x.task)))
         return np.array([prior(lay).score for lay in x.layouts])
@@ -113,12 +117,11 @@ def _register_priors() -> None:
     every other variant of the prior's registry (:data:`~archsearch.prior.score.VARIANTS`)."""
     from archsearch.prior.score import PRIORS, VARIANTS
 
-    # the prior reads min cuts of layer layouts; those of block layouts are not built yet
-    register_predictor("prior", f"the shipped prior: {VARIANTS[PRIORS[0]].help}", blocks=False)(_prior(PRIORS[0]))
-    register_predictor("prior-no-output", "the prior without the output term (the design before 0.5)",
-                       blocks=False)(_prior(PRIORS[0], output=False))
+    register_predictor("prior", f"the shipped prior: {VARIANTS[PRIORS[0]].help}")(_prior(PRIORS[0]))
+    register_predictor("prior-no-output", "the prior without the output term (the design before 0.5)")(
+        _prior(PRIORS[0], output=False))
     for name in PRIORS[1:]:
-        register_predictor(f"prior-{name}", VARIANTS[name].help, blocks=False)(_prior(name))
+        register_predictor(f"prior-{name}", VARIANTS[name].help)(_prior(name))
 
 
 _register_priors()

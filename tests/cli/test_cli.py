@@ -8,9 +8,11 @@ import sys
 
 import numpy as np
 import pytest
+import yaml
 
 from archsearch import cli
 from archsearch.core.mincut import log2_mincut
+from archsearch.formats.blocks_file import load_block_space
 from archsearch.formats.layout_file import load_layout
 from archsearch.formats.task import load_task
 from tests.conftest import ROOT
@@ -69,6 +71,28 @@ def test_bound_refuses_large_networks(capsys):
     assert cli.main(["bound", TASK, WB]) == 2
     err = capsys.readouterr().err
     assert "over the limit" in err and err.count("\n") == 1
+
+
+def test_score_and_bound_read_block_layouts(tmp_path, capsys):
+    task = tmp_path / "t.yaml"
+    task.write_text("name: small\ninput_shape: [2, 3]\npartitions:\n  - {name: lr, kind: left-right}\n"
+                    "  - {name: cb, kind: checkerboard}\n")
+    lay = tmp_path / "b.yaml"
+    lay.write_text("kind: blocks\ninput_shape: [2, 3]\nin_channels: 2\nblocks:\n  - {kind: conv, kernel: 3, width: 3}\n"
+                   "  - {kind: inverted-residual, kernel: 3, stride: 2, inner: 4, width: 3}\n")
+    rep = _json(capsys, ["bound", str(task), str(lay), "--json"])
+    assert rep["rule"] == "blocks" and [p["name"] for p in rep["partitions"]] == ["lr", "cb"]
+    for p in rep["partitions"]:  # the measured rank never above the bound
+        assert 1 <= p["rank"] <= 2 ** p["log2_mincut"]
+    space = load_block_space(ROOT / "search_spaces" / "cbm-mobilenet.yaml")
+    scores = []
+    for pick in (max, min):  # the space's widest layout is its reference: every need met
+        f = tmp_path / f"{pick.__name__}.yaml"
+        f.write_text(yaml.safe_dump(space.layout([pick(c) for c in space.slots.values()]).to_dict()))
+        scores.append(_json(capsys, ["score", "natural-images-32", str(f), "--space", space.source, "--json"])["score"])
+    assert scores[0] == pytest.approx(1.0) and scores[1] < scores[0]
+    assert cli.main(["score", "natural-images-32", str(f), "--budget", "1000"]) == 2
+    assert "a block layout takes --space" in capsys.readouterr().err
 
 
 def test_shape_mismatch_is_an_input_error(capsys):

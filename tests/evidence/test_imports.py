@@ -50,15 +50,15 @@ def test_an_imported_table_holds_every_network_with_its_three_runs(tmp_path, cap
     for r in rows:  # each row: its network's mean accuracy, as a fraction
         assert r.val_accuracy == pytest.approx(raw[r.label]["mean"] / 100)
     ev = evaluate_table(table, bands=3)
-    assert "prior" not in ev.predictors and {"params", "flops", "min-width", "random"} <= set(ev.predictors)
+    assert {"prior", "prior-maximin", "params", "flops", "min-width", "random"} <= set(ev.predictors)
     assert ev.noise_ceiling["layouts"] == 30 and ev.flop_bands["bands"] == 3
     # the made-up accuracies follow the head's width with small noise: run 0 ranks like run 1 (the runs
     # became seeds of the right layouts), and the wider the head, the higher the mean
     assert ev.noise_ceiling["kendall_tau"] > 0.5
     heads = np.array([r.channels[-1] for r in rows], float)
     assert np.corrcoef(heads, ev.acc)[0, 1] > 0.9
-    assert run_cli(["bench", "eval", str(tmp_path / "t.json"), "--predictors", "prior"]) == 2
-    assert "scores layer layouts only" in capsys.readouterr().err
+    assert run_cli(["bench", "eval", str(tmp_path / "t.json"), "--predictors", "naswot"]) == 2
+    assert "its task has no data section" in capsys.readouterr().err
     sub = evaluate_table(table, predictors=["params"], subset=12, seed=3)  # a seeded sample of the networks
     assert sub.layouts == 12 and sub.to_dict() == evaluate_table(table, predictors=["params"], subset=12,
                                                                  seed=3).to_dict()
