@@ -189,7 +189,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     table = Table.load(args.table)
     task, space = table.task_space(args.task, args.space)
     ev = evaluate_table(table, task, space, args.predictors, seed=args.seed, runs_dir=args.runs_dir,
-                        label=str(args.table), bands=args.flop_bands, subset=args.subset)
+                        label=str(args.table), bands=args.flop_bands, subset=args.subset,
+                        budgets=args.flop_budgets or ())
     if args.plot:
         from archsearch.evidence.plots import plot_eval
 
@@ -233,6 +234,14 @@ def _print_eval(ev) -> None:
         print(f"at equal cost: Kendall tau within {fb['bands']} bands of equal FLOPs ({fb['layouts'][0]} layouts "
               "each), weighted by pairs: " + ", ".join(f"{n} {t:+.3f}" for n, t in
                                                       sorted(fb["tau"].items(), key=lambda kv: -np.nan_to_num(kv[1]))))
+    if ev.flop_budgets is not None:
+        fb = ev.flop_budgets
+        print(f"at a budget: Kendall tau among the layouts within {fb['tolerance']:.0%} of each budget of "
+              "multiply-accumulates")
+        print(f"{'':15} " + " ".join(f"{b:>12.4g}" for b in fb["budgets"]))
+        print(f"{'layouts':15} " + " ".join(f"{n:>12d}" for n in fb["layouts"]))
+        for name, taus in fb["tau"].items():
+            print(f"{name:15} " + " ".join(f"{t:>+12.3f}" for t in taus))
     layers = ev.layer_preference
     if layers is not None:
         print("what each asks of each layer: Spearman's rho of the layer's width with accuracy / score")
@@ -377,6 +386,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--flop-bands", type=int_in(0, 1000), default=0, metavar="N",
                    help="also judge every predictor at equal cost: Kendall tau within N bands of equal FLOPs "
                         "(quantiles), weighted by pairs (0: not)")
+    e.add_argument("--flop-budgets", type=float_above_zero(1e18), nargs="+", metavar="MACS",
+                   help="also judge every predictor at each budget: Kendall tau among the layouts whose "
+                        "multiply-accumulates lie within 5%% of it (e.g. 50e6 100e6)")
     add_output_options(e, "a scatter per predictor (.png, .pdf, .svg)")
     add_runs_dir_option(e)
     e.set_defaults(func=cmd_eval)

@@ -348,6 +348,7 @@ class TableEvaluation:
     acc: np.ndarray
     scores: dict[str, np.ndarray]
     flop_bands: dict[str, Any] | None = None  #: with ``flop_bands`` N > 0: each predictor within N FLOP bands
+    flop_budgets: dict[str, Any] | None = None  #: with budgets: each predictor within 5% of each budget
 
     def to_dict(self) -> dict[str, Any]:
         return {"table": self.table, "task": self.task, "layouts": self.layouts,
@@ -356,7 +357,8 @@ class TableEvaluation:
                 "predictors": {name: st.to_dict() for name, st in self.predictors.items()},
                 "added_value": self.added_value, "added_value_variants": self.added_value_variants,
                 "layer_preference": self.layer_preference,
-                **({"within_flop_bands": self.flop_bands} if self.flop_bands is not None else {})}
+                **({"within_flop_bands": self.flop_bands} if self.flop_bands is not None else {}),
+                **({"within_flop_budgets": self.flop_budgets} if self.flop_budgets is not None else {})}
 
 
 def flop_bands(macs: np.ndarray, acc: np.ndarray, scores: dict[str, np.ndarray], bands: int) -> dict[str, Any]:
@@ -375,6 +377,33 @@ def flop_bands(macs: np.ndarray, acc: np.ndarray, scores: dict[str, np.ndarray],
     return {"bands": bands, "edges": [float(e) for e in edges],
             "layouts": [int((group == b).sum()) for b in range(bands)],
             "tau": {name: within_group_tau(s, acc, group) for name, s in scores.items()}, "per_band": per_band}
+
+
+#: ``flop_budgets``: a layout is at a budget when its multiply-accumulates are within this fraction of it
+BUDGET_TOLERANCE = 0.05
+
+
+def flop_budgets(macs: np.ndarray, acc: np.ndarray, scores: dict[str, np.ndarray], budgets: Sequence[float],
+                 tolerance: float = BUDGET_TOLERANCE) -> dict[str, Any]:
+    """Each predictor judged at a few fixed costs, as a designer with a budget would: per budget B, the
+    layouts whose multiply-accumulates lie within ``tolerance`` of B, and Kendall's tau there (NaN where
+    fewer than 3 layouts or no spread of accuracy).
+
+    >>> macs, acc = np.array([95, 100, 104, 300.]), np.array([.1, .3, .2, .9])
+    >>> r = flop_budgets(macs, acc, {"x": np.array([1, 3, 2, 0.])}, [100])
+    >>> r["layouts"], r["tau"]["x"]
+    ([3], [1.0])
+    """
+    from scipy import stats
+
+    at = [np.abs(macs - b) <= tolerance * b for b in budgets]
+
+    def tau(s: np.ndarray, m: np.ndarray) -> float:
+        if m.sum() < 3 or np.ptp(acc[m]) == 0 or np.ptp(s[m]) == 0:
+            return float("nan")
+        return float(stats.kendalltau(s[m], acc[m]).statistic)
+    return {"tolerance": tolerance, "budgets": [float(b) for b in budgets], "layouts": [int(m.sum()) for m in at],
+            "tau": {name: [tau(s, m) for m in at] for name, s in scores.items()}}
 
 
 def table_scores(table: Table, rows: list[Row], task: Task, space: Space, predictors: Sequence[str],
@@ -427,7 +456,8 @@ def peer_cache_key(table: Table, layouts: Sequence[Any], predictor: str) -> str:
 
 def evaluate_table(table: Table, task: Task | None = None, space: Space | None = None,
                    predictors: Sequence[str] | None = None, seed: int = 0, runs_dir: str | Path = "runs",
-                   label: str | None = None, bands: int = 0, subset: int = 0) -> TableEvaluation:
+                   label: str | None = None, bands: int = 0, subset: int = 0,
+                   budgets: Sequence[float] = ()) -> TableEvaluation:
     """Every predictor in ``predictors`` (default: all that apply to the table's layouts and data) against
     ``table``'s mean validation accuracies, scored with ``task`` and ``space`` (default: the table's own):
     tau, rho and their intervals, regrets, tau within groups of equal narrowest width, the noise ceiling,
@@ -466,4 +496,5 @@ def evaluate_table(table: Table, task: Task | None = None, space: Space | None =
         added_value_variants={name: added_value(acc, scores, order, stats, predictor=name, seed=seed)
                               for name in scores if name.startswith("prior-")},
         layer_preference=layer_preferences([r.channels for r in rows], {"trained": acc, **scores}),
-        acc=acc, scores=scores, flop_bands=flop_bands(macs, acc, scores, bands) if bands > 0 else None)
+        acc=acc, scores=scores, flop_bands=flop_bands(macs, acc, scores, bands) if bands > 0 else None,
+        flop_budgets=flop_budgets(macs, acc, scores, budgets) if len(budgets) else None)

@@ -59,6 +59,11 @@ def test_an_imported_table_holds_every_network_with_its_three_runs(tmp_path, cap
     assert np.corrcoef(heads, ev.acc)[0, 1] > 0.9
     assert run_cli(["bench", "eval", str(tmp_path / "t.json"), "--predictors", "naswot"]) == 2
     assert "its task has no data section" in capsys.readouterr().err
+    macs = np.array([table.task_space()[1].layout_of(r).mac_count() for r in rows], float)
+    at = evaluate_table(table, predictors=["flops", "random"], budgets=[float(np.median(macs)), 1.0])
+    fb = at.to_dict()["within_flop_budgets"]
+    assert fb["layouts"] == [int((np.abs(macs - np.median(macs)) <= 0.05 * np.median(macs)).sum()), 0]
+    assert np.isnan(fb["tau"]["flops"][1])  # no layout costs 1 MAC: no tau there, said as NaN
     sub = evaluate_table(table, predictors=["params"], subset=12, seed=3)  # a seeded sample of the networks
     assert sub.layouts == 12 and sub.to_dict() == evaluate_table(table, predictors=["params"], subset=12,
                                                                  seed=3).to_dict()
