@@ -374,8 +374,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         description="Score every layout of a table with every predictor and compare with the "
                                     "trained validation accuracies.")
     e.add_argument("table", help="the table file (.json)")
-    e.add_argument("--task", help="score with this task's partitions (default: the table's task file)")
-    e.add_argument("--space", help="the table's search space file (default: the one the table names)")
+    e.add_argument("--task", type=shipped_or_path("tasks"),
+                   help="score with this task's partitions (default: the table's task file)")
+    e.add_argument("--space", type=shipped_or_path("search_spaces"),
+                   help="the table's search space file (default: the one the table names)")
     e.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help="seed of the bootstrap, ties, random floor")
     e.add_argument("--predictors", nargs="+", choices=PREDICTORS, metavar="NAME",
                    help=f"which to score (default: every one of {', '.join(PREDICTORS)} that applies to the "
@@ -418,7 +420,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     c.add_argument("table_b", help="the second table (.json), same search space")
     c.add_argument("--task-a", help="score side A with this task (default: table A's task file)")
     c.add_argument("--task-b", help="score side B with this task (default: table B's task file)")
-    c.add_argument("--space", help="the tables' search space file (default: the one table A names)")
+    c.add_argument("--space", type=shipped_or_path("search_spaces"),
+                   help="the tables' search space file (default: the one table A names)")
     c.add_argument("--predictors", nargs="+", choices=PREDICTORS, default=list(PREDICTORS), metavar="NAME",
                    help=f"score only these (default all: {', '.join(PREDICTORS)}); the priors alone take seconds")
     c.add_argument("--top", type=int_in(1, 10_000), default=10, help="how many top picks are compared")
@@ -440,7 +443,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--repeats", type=int_in(1, 100_000), default=200, help="searches per strategy (seeds)")
     r.add_argument("--budget-trials", type=int_in(1, 10_000), default=50, help="trained trials per search")
     r.add_argument("--task", help="the prior's task (default: the table's; another one makes a misleading prior)")
-    r.add_argument("--space", help="the table's search space file (default: the one the table names)")
+    r.add_argument("--space", type=shipped_or_path("search_spaces"),
+                   help="the table's search space file (default: the one the table names)")
     add_prior_option(r)
     r.add_argument("--invert-prior", action="store_true",
                    help="the prior upside down, its worst layouts first: a deliberately wrong prior")

@@ -259,8 +259,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--json", action="store_true", help="one JSON object on stdout")
     s.add_argument("--budget", type=int_in(1, 10**10),
                    help="parameter budget of the reference (default: the layout's own parameter count)")
-    s.add_argument("--space", metavar="SPACE.yaml",
-                   help="score against this search space's reference, as a search over it does")
+    s.add_argument("--space", metavar="SPACE.yaml", type=shipped_or_path("search_spaces"),
+                   help="score against this search space's reference, as a search over it does (or a shipped "
+                        "space's name)")
     s.add_argument("--plot", type=plot_path, metavar="FILE", help="draw each partition and its cut on the "
                    "input grid (.png, .pdf or .svg)")
     s.add_argument("--force", action="store_true", help="overwrite an existing --plot file")

@@ -94,9 +94,8 @@ def _print_profile(result, args: argparse.Namespace) -> None:
             need = "" if needs is None else f" {needs[i]:>11.2f}"
             print(f"{'meet level ' + str(r.level):24} {r.windows:>7} {r.entropy:>14.3f} {r.need_bits:>11.3f} "
                   f"{r.surrogate:>11.3f} {r.surrogate_total:>10.1f} {weights[i]:>7.2f}{need}")
-    for what, path in (("profiled task", args.out), ("picture", args.plot)):
-        if path is not None:
-            print(f"wrote {what} {path}")
+    if args.out is not None:  # (emit says where the picture went)
+        print(f"wrote profiled task {args.out}")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -109,9 +108,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("task", type=shipped_or_path("tasks"), help="task spec (YAML, or a shipped task's name) with a "
                    "data section")
     p.add_argument("--out", type=_out_path, metavar="TASK-profiled.yaml", help="write the task with measured needs")
-    p.add_argument("--space", metavar="SPACE.yaml",
-                   help="the search space whose budget the needs are for (its reference layout); --out needs it "
-                        "with --needs meets")
+    p.add_argument("--space", metavar="SPACE.yaml", type=shipped_or_path("search_spaces"),
+                   help="the search space (or a shipped one's name) whose budget the needs are for (its reference "
+                        "layout); --out needs it with --needs meets")
     p.add_argument("--needs", choices=("share", "meets", "entropy"), default="share",
                    help="what --out writes: share (default): one partition per level where correlations meet, "
                         "weighted by its share of the summed |corr|, no need stated (the reference's capacity); "
