@@ -52,7 +52,10 @@ def _links(path: Path) -> list[str]:
     return [m for m in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text) if "://" not in m]
 
 
-@pytest.mark.parametrize("page", ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").rglob("*.md"))])
+PAGES = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").rglob("*.md"))]
+
+
+@pytest.mark.parametrize("page", PAGES)
 def test_every_relative_link_points_at_a_file(page):
     base = (ROOT / page).parent
     missing = [link for link in _links(ROOT / page) if not (base / link).exists()]
