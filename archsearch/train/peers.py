@@ -28,8 +28,13 @@ def naswot(model: nn.Module, x: np.ndarray, seed: int = 0) -> float:
         h.remove()
     if not codes:
         return float("nan")  # no ReLU (the ConvAC): undefined
-    c = torch.cat(codes, dim=1).double()
-    k = c @ c.T + (1 - c) @ (1 - c).T
+    c = torch.cat(codes, dim=1)
+    units = c.shape[1]
+    # K = c c^T + (1 - c)(1 - c)^T = 2 c c^T - s 1^T - 1 s^T + N (s: each input's active units, N: units),
+    # one product instead of two; float32 holds the integer counts exactly while they stay below 2^24
+    c = c if units < 2**24 else c.double()
+    s = c.sum(dim=1, dtype=torch.float64)
+    k = 2 * (c @ c.T).double() - s[:, None] - s[None, :] + units
     return float(torch.linalg.slogdet(k)[1])
 
 
