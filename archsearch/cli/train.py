@@ -118,13 +118,18 @@ def cmd_paper(args: argparse.Namespace) -> int:
 
     set_cpu_threads(device, args.threads)
     seeds = list(range(args.seed, args.seed + args.seeds))
-    report = run_paper(tasks, args.r or default_rs, seeds, args.epochs, device, args.model, args.train, args.test,
-                       args.runs_dir / ".cache", progress=not args.no_progress, val=args.val)
+    rs = args.r or default_rs
+    from archsearch.evidence.outputs import new_run_dir
+
+    out_dir = new_run_dir(args.runs_dir / (f"paper-{args.scale}" + ("" if args.data == "digits" else f"-{args.data}")))
+    _paper_prediction(tasks, rs, out_dir, quiet=args.json)
+    say = None if args.json else _paper_run_printer(not args.no_progress)
+    report = run_paper(tasks, rs, seeds, args.epochs, device, args.model, args.train, args.test,
+                       args.runs_dir / ".cache", progress=not args.no_progress, val=args.val, on_run=say)
     report["scale"], report["data"] = args.scale, args.data
     from archsearch.evidence.plots import plot_paper
 
-    folder = f"paper-{args.scale}" + ("" if args.data == "digits" else f"-{args.data}")
-    saved, plot = _save(report, args, folder, "paper.json", plot_paper, "paper.png")
+    saved, plot = _save(report, args, out_dir, "paper.json", plot_paper, "paper.png")
     if args.json:
         return 0
     print(f"the paper's experiment at {args.scale} scale on {args.data}: {len(seeds)} seed{'s' * (len(seeds) != 1)}, "
@@ -146,6 +151,37 @@ def cmd_paper(args: argparse.Namespace) -> int:
             print()
     print(f"wrote {saved} and {plot}")
     return 0
+
+
+def _paper_prediction(tasks, rs: list[int], out_dir: Path, quiet: bool) -> None:
+    """The prior's side first, before any data is loaded or anything trains: its prediction per task and
+    r, and each layout's cuts drawn on the input grid (``cuts-TASK-LAYOUT-rR.png`` in the run's folder)."""
+    from archsearch.evidence.paper import paper_predictions
+    from archsearch.pictures import plot_cuts
+
+    preds = paper_predictions(tasks, rs)  # per task, per r, in order
+    for k, p in enumerate(preds):
+        for label in ("wide-base", "wide-tip"):
+            plot_cuts(tasks[k // len(rs)], p[label], out_dir / f"cuts-{p['task']}-{label}-r{p['r']}.png")
+        if not quiet:
+            a, b = p["scores"]
+            print(f"prior: {p['task']} r={p['r']}: wide-base {a:.3f}, wide-tip {b:.3f} -> predicts {p['predicted']}")
+    if not quiet:
+        print(f"drew the cuts in {out_dir}; training (finished runs are kept: the same command resumes)")
+
+
+def _paper_run_printer(bar: bool):
+    """Prints each run as it finishes (above the progress bar, when there is one)."""
+    def say(task: str, r: int, res, seed: int, val: float, test: float, kept: bool) -> None:
+        line = (f"{task} r={r} {res.label} seed {seed}: test {test:.4f}, validation {val:.4f}"
+                + ("  (kept from an earlier run)" if kept else ""))
+        if bar:
+            from tqdm.auto import tqdm
+
+            tqdm.write(line)
+        else:
+            print(line, flush=True)
+    return say
 
 
 def _common(p: argparse.ArgumentParser) -> None:

@@ -3,6 +3,8 @@ for every width r and seed, with the prior's prediction beside what training fou
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from archsearch.evidence.verify import LayoutResult, chance_level, train_layouts
 from archsearch.formats.task import Task
 from archsearch.prior.score import Prior
 
-__all__ = ["DATA", "SCALES", "check_paper_task", "paper_tasks", "run_paper"]
+__all__ = ["DATA", "SCALES", "FinishedRuns", "check_paper_task", "paper_predictions", "paper_tasks", "run_paper"]
 
 #: the shipped tasks and the default widths of each scale (the scikit-learn digits)
 SCALES = {"cpu": (("digits-local-32.yaml", "digits-global-32.yaml"), [8]),
@@ -42,18 +44,79 @@ def check_paper_task(task: Task) -> int:
     return side.bit_length() - 1
 
 
+class FinishedRuns:
+    """The runs ``paper`` has finished, one JSON line each in ``path`` (appended and flushed as each run ends):
+    the same command run again after an interruption reads them back instead of training again. A run is
+    known by everything its result depends on (task file, layout, seed, model, epochs, data sizes, device
+    kind, archsearch version), so a changed setting trains afresh."""
+
+    def __init__(self, path: str | Path, task: Task, settings: dict[str, Any]) -> None:
+        import hashlib
+
+        from archsearch import __version__
+
+        self.path = Path(path)
+        text = Path(task.source).read_text() if Path(task.source).is_file() else task.source
+        self._base = {"task": hashlib.sha256(text.encode()).hexdigest()[:16], "version": __version__, **settings}
+        self._runs: dict[str, tuple[float, float]] = {}
+        if self.path.is_file():
+            for line in self.path.read_text().splitlines():
+                try:
+                    row = json.loads(line)
+                    self._runs[row["key"]] = (float(row["val"]), float(row["test"]))
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line cut short by a kill: that run trains again
+
+    def _key(self, res: LayoutResult, seed: int) -> str:
+        return json.dumps({**self._base, "channels": list(res.layout.channels), "M": res.layout.M,
+                           "pools": [list(p) for p in res.layout.pools], "seed": seed}, sort_keys=True)
+
+    def get(self, res: LayoutResult, seed: int) -> tuple[float, float] | None:
+        return self._runs.get(self._key(res, seed))
+
+    def add(self, res: LayoutResult, seed: int, val: float, test: float) -> None:
+        key = self._key(res, seed)
+        self._runs[key] = (val, test)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        torn = self.path.is_file() and self.path.stat().st_size > 0 and not self.path.read_bytes().endswith(b"\n")
+        with open(self.path, "a") as f:
+            # after a line cut short by a kill, start a new one (else this run would be lost with it)
+            f.write(("\n" if torn else "") + json.dumps({"key": key, "val": val, "test": test}) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def paper_predictions(tasks: list[Task], rs: list[int]) -> list[dict[str, Any]]:
+    """The prior's side of the experiment, before anything trains: per task and r, the pair and their
+    scores, and which the prior predicts wins."""
+    out = []
+    for task in tasks:
+        depth = check_paper_task(task)
+        for r in rs:
+            wb, wt = paper_pair(task.input_shape, 10, r, [2] * depth)
+            prior = Prior.for_budget(task.masks, task.weights, wb, wb.param_count(), **Prior.task_options(task))
+            a, b = prior(wb).score, prior(wt).score
+            out.append({"task": task.name, "r": r, "wide-base": wb, "wide-tip": wt, "scores": (a, b),
+                        "predicted": {1: "wide-base", -1: "wide-tip", 0: "tie"}[verdict(a, b, 1e-12)]})
+    return out
+
+
 def run_paper(tasks: list[Task], rs: list[int], seeds: list[int], epochs: int, device: str, model: str = "convnet",
               train: int | None = None, test: int | None = None, cache_dir: str | Path | None = "runs/.cache",
-              progress: bool = True, val: int | None = None) -> dict[str, Any]:
+              progress: bool = True, val: int | None = None, on_run=None) -> dict[str, Any]:
     """Train the pair for every task, r and seed; the report's ``rows`` hold one entry per layout, with
     the prior's score, the accuracies, and ``chance`` (the majority-class accuracy of the test set).
 
     The paper's measure is test accuracy, and nothing here is selected: the verdict compares the two
-    fixed layouts' mean test accuracies (validation accuracies are recorded beside them)."""
+    fixed layouts' mean test accuracies (validation accuracies are recorded beside them). Each finished run
+    is kept under ``cache_dir``/paper (:class:`FinishedRuns`): run again after an interruption, only the
+    missing runs train. ``on_run(task, r, result, seed, val, test, kept)`` is told of each run."""
     from archsearch.train.data import load_task_data
 
-    depths = [check_paper_task(t) for t in tasks]  # every task checked before anything trains
+    predictions = paper_predictions(tasks, rs)  # every task checked before anything trains
     datasets = [load_task_data(t, 10, 1, train, test, cache_dir, val=val) for t in tasks]
+    settings = {"model": model, "epochs": epochs, "train": train, "val": val, "test": test,
+                "device": str(device).split(":")[0]}
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -61,13 +124,17 @@ def run_paper(tasks: list[Task], rs: list[int], seeds: list[int], epochs: int, d
         bar = tqdm(total=len(tasks) * len(rs) * 2 * len(seeds), desc="paper", unit="run", dynamic_ncols=True)
     rows, comparisons = [], []
     try:
-        for task, depth, data in zip(tasks, depths, datasets, strict=True):
+        for i, (task, data) in enumerate(zip(tasks, datasets, strict=True)):
             chance = chance_level(data.test.y)
-            for r in rs:
-                wb, wt = paper_pair(task.input_shape, 10, r, [2] * depth)
-                prior = Prior.for_budget(task.masks, task.weights, wb, wb.param_count(), **Prior.task_options(task))
-                res = [LayoutResult(wb, "wide-base", prior(wb).score), LayoutResult(wt, "wide-tip", prior(wt).score)]
-                train_layouts(res, data, seeds, epochs, device, model, bar=bar, task_name=task.name)
+            done = None if cache_dir is None else FinishedRuns(Path(cache_dir) / "paper" / "runs.jsonl", task, settings)
+            for pred in predictions[i * len(rs):(i + 1) * len(rs)]:  # this task's, in the order of rs
+                r = pred["r"]
+                res = [LayoutResult(pred["wide-base"], "wide-base", pred["scores"][0]),
+                       LayoutResult(pred["wide-tip"], "wide-tip", pred["scores"][1])]
+                told = None if on_run is None else (lambda x, seed, v, t, kept, r=r, task=task:
+                                                    on_run(task.name, r, x, seed, v, t, kept))
+                train_layouts(res, data, seeds, epochs, device, model, bar=bar, task_name=task.name, done=done,
+                              on_run=told)
                 for x in res:
                     rows.append({"task": task.name, "r": r, "layout": x.label, "channels": list(x.layout.channels),
                                  "params": x.layout.param_count(), "prior_score": x.prior_score,
@@ -76,8 +143,8 @@ def run_paper(tasks: list[Task], rs: list[int], seeds: list[int], epochs: int, d
                                  "val_mean": x.mean, "chance": chance, "at_chance": bool(x.test_mean <= chance + 0.01)})
                 names = {1: "wide-base", -1: "wide-tip", 0: "tie"}
                 half_image = 0.5 / len(data.test.y)
-                predicted = names[verdict(res[0].prior_score, res[1].prior_score, 1e-12)]
                 found = names[verdict(res[0].test_mean, res[1].test_mean, half_image)]
+                predicted = pred["predicted"]
                 comparisons.append({"task": task.name, "r": r, "predicted": predicted, "found": found,
                                     "agree": None if "tie" in (predicted, found) else predicted == found})
     finally:

@@ -140,6 +140,19 @@ def test_paper_command_tiny(files, capsys):
     again = sorted((tmp / "runs" / "paper-cpu").iterdir())
     assert len(again) == 2 and (runs[0] / "paper.json").read_bytes() == first  # a new folder; nothing overwritten
     assert f"wrote {again[1] / 'paper.json'}" in out or f"wrote {again[0] / 'paper.json'}" in out
+    # the prior's prediction and the cuts come first; each run is printed; the finished runs were kept
+    assert out.index("prior: ") < out.index("seed 0: test")
+    assert out.count("(kept from an earlier run)") == 4
+    assert len(list(again[1].glob("cuts-*.png"))) == 2  # one task file for both: its two layouts at r=2
+    # a run is known by what decides it: the global task here is the local task's file, so its runs were
+    # the local task's (two lines). A run cut short (its line half written) trains again, once; the rest is read
+    log = tmp / "runs" / ".cache" / "paper" / "runs.jsonl"
+    lines = log.read_text().splitlines()
+    assert len(lines) == 2
+    log.write_text(lines[0] + "\n" + lines[1][:20])
+    assert cli.main(["paper", "--local", task, "--global", task, "--r", "2", "--epochs", "1", "--seeds", "1",
+                     "--train", "200", "--test", "50", "--runs-dir", str(tmp / "runs"), "--no-progress"]) == 0
+    assert capsys.readouterr().out.count("(kept from an earlier run)") == 3
 
 
 def test_verdicts_call_ties_ties():
