@@ -201,4 +201,7 @@ def profiled_text(raw: dict[str, Any], result: TaskProfile, needs: str, version:
         text = _SCALE.format(version=version, samples=prof.samples, theta=prof.theta,
                              pool="x".join(map(str, prof.pool)))
         out = profiled_task(raw, prof, own_names)
+    name = str(out.get("name", ""))
+    if name and not name.endswith("-profiled"):  # a task of its own: a study of the original keeps its name
+        out["name"] = f"{name}-profiled"
     return text + yaml.safe_dump(out, sort_keys=False, width=110)

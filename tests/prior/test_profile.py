@@ -300,6 +300,7 @@ def test_profile_command_writes_a_task_with_needs(tmp_path, capsys):
     assert [r["level"] for r in report["meets"]] == [1, 2, 3, 4, 5]
     assert all(0 <= r["surrogate_per_pair"] <= 1 and r["bits"] >= 0 for r in report["meets"])
     profiled = load_task(out)
+    assert profiled.name == "digits-local-32-profiled"  # a task of its own: the original's studies keep theirs
     assert profiled.states_canonical and not np.isnan(profiled.needs).any()
     by_name = {p.name: p for p in profiled.partitions}
     for r in report["levels"]:
