@@ -242,6 +242,20 @@ def check_plot(args: argparse.Namespace) -> None:
         refuse_overwrite(args.plot, args.force, "--plot")
 
 
+def stage_printer(command: str) -> Callable[[str], None] | None:
+    """For a long command on a terminal: a function that says on stderr what it does now and how long it
+    has run (``bench eval: 12 s: rank statistics ...``); None when stderr is not a terminal (pipes, tests)."""
+    import time
+
+    if not sys.stderr.isatty():
+        return None
+    start = time.monotonic()
+
+    def say(step: str) -> None:
+        print(f"{command}: {time.monotonic() - start:.0f} s: {step} ...", file=sys.stderr, flush=True)
+    return say
+
+
 def emit(args: argparse.Namespace, report: Any, text: Callable[[], None]) -> None:
     """The command's answer: ``report`` as strict JSON with ``--json``, else ``text()`` prints it for a
     person (then says where ``--plot`` went)."""

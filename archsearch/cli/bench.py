@@ -24,6 +24,7 @@ from archsearch.cli.args import (
     plot_path,
     shipped_or_path,
     signals_stop,
+    stage_printer,
     storage_url,
     study_name,
     writable_dir,
@@ -190,7 +191,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     task, space = table.task_space(args.task, args.space)
     ev = evaluate_table(table, task, space, args.predictors, seed=args.seed, runs_dir=args.runs_dir,
                         label=str(args.table), bands=args.flop_bands, subset=args.subset,
-                        budgets=args.flop_budgets or ())
+                        budgets=args.flop_budgets or (), progress=stage_printer("bench eval"))
     if args.plot:
         from archsearch.evidence.plots import plot_eval
 

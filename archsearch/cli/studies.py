@@ -135,7 +135,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     with atomic_dir(out) as tmp:  # a report that fails leaves nothing, not even its folder
         if args.table:
-            paths = table_report(args.table, tmp, runs_dir=args.runs_dir)
+            from archsearch.cli.args import stage_printer
+
+            paths = table_report(args.table, tmp, runs_dir=args.runs_dir, progress=stage_printer("report"))
         else:
             from archsearch.cli.search import _default_storage_of
             from archsearch.search import study as search

@@ -13,7 +13,7 @@ floor; the task-blind rules (:mod:`archsearch.evidence.baselines`) are the rival
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -457,7 +457,7 @@ def peer_cache_key(table: Table, layouts: Sequence[Any], predictor: str) -> str:
 def evaluate_table(table: Table, task: Task | None = None, space: Space | None = None,
                    predictors: Sequence[str] | None = None, seed: int = 0, runs_dir: str | Path = "runs",
                    label: str | None = None, bands: int = 0, subset: int = 0,
-                   budgets: Sequence[float] = ()) -> TableEvaluation:
+                   budgets: Sequence[float] = (), progress: Callable[[str], None] | None = None) -> TableEvaluation:
     """Every predictor in ``predictors`` (default: all that apply to the table's layouts and data) against
     ``table``'s mean validation accuracies, scored with ``task`` and ``space`` (default: the table's own):
     tau, rho and their intervals, regrets, tau within groups of equal narrowest width, the noise ceiling,
@@ -482,15 +482,20 @@ def evaluate_table(table: Table, task: Task | None = None, space: Space | None =
     blocks = table.space.kind == "blocks"
     has_data = load_task(table.task.file).data is not None
     predictors = applicable(None if predictors is None else list(predictors), blocks, has_data)
+    say = progress or (lambda _step: None)
+    say(f"scoring {len(rows)} layouts: {', '.join(predictors)}")
     scores = table_scores(table, rows, task, space, predictors, seed, runs_dir)
     acc = np.array([r.val_accuracy for r in rows])
     layouts = table.layouts_of(rows, space)
+    say("rank statistics and their bootstrap intervals")
     stats = evaluate(acc, scores, seed=seed, groups=min_width(layouts))
     order = balanced_order(layouts)
     macs = np.array([float(lay.mac_count()) for lay in layouts])
+    say("the noise ceiling, the prior's added value")
+    ceiling = noise_ceiling(table, seed=seed)
     return TableEvaluation(
         table=label if label is not None else str(where), task=task.name, layouts=len(rows),
-        table_layouts=len(table.layouts), noise_ceiling=noise_ceiling(table, seed=seed),
+        table_layouts=len(table.layouts), noise_ceiling=ceiling,
         best_val_accuracy=float(acc.max()), predictors=stats,
         added_value=added_value(acc, scores, order, stats, seed=seed),
         added_value_variants={name: added_value(acc, scores, order, stats, predictor=name, seed=seed)

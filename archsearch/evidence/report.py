@@ -183,7 +183,8 @@ def study_report(study: optuna.Study, out: str | Path, top: int = 5) -> list[Pat
     return render(f"archsearch study {study.study_name}", sections, out)
 
 
-def table_report(table_path: str | Path, out: str | Path, runs_dir: str | Path = "runs", top: int = 5) -> list[Path]:
+def table_report(table_path: str | Path, out: str | Path, runs_dir: str | Path = "runs", top: int = 5,
+                 progress=None) -> list[Path]:
     """The report of a benchmark table (see the module docstring) into the folder ``out``: the same
     evaluation as ``bench eval`` (:func:`~archsearch.evidence.evaluate.evaluate_table`)."""
     from archsearch.errors import InputError
@@ -206,7 +207,7 @@ def table_report(table_path: str | Path, out: str | Path, runs_dir: str | Path =
         f"{len(table.runs)} runs; {s.epochs} epochs on {s.train} training images, {s.val} validation, "
         f"{s.test} test; built with archsearch {table.archsearch_version} on {table.device}."],
         [], [("table.png", "validation against test accuracy, and validation accuracy against size")])]
-    ev = evaluate_table(table, task, space, runs_dir=runs_dir)
+    ev = evaluate_table(table, task, space, runs_dir=runs_dir, progress=progress)
     plot_eval(ev.to_dict(), ev.acc, ev.scores, out / "eval.png")
     prow = [["predictor", "Kendall tau [95% CI]", "Spearman", "top-1 regret", "top-5 regret", "tau within"]]
     for name, st in sorted(ev.predictors.items(), key=lambda kv: -np.nan_to_num(kv[1].kendall_tau, nan=-9)):
