@@ -14,10 +14,15 @@ from archsearch.formats.escape import figure_for_terminal, for_terminal
 
 
 def _storages(args: argparse.Namespace) -> list[str]:
-    """The storage given, else every study database under the runs folder (one SQLite file per study)."""
+    """The storage given, else every study database under the runs folder (one SQLite file per study) and
+    every journal file there or one folder down (``--storage journal:runs/NAME.log``, as the docs write it)."""
+    from archsearch.search.storages import is_journal
+
     if args.storage:
         return [args.storage]
-    return [f"sqlite:///{db}" for db in sorted(Path(args.runs_dir).glob("*/study.db"))]
+    runs = Path(args.runs_dir)
+    journals = [f for f in sorted([*runs.glob("*.log"), *runs.glob("*/*.log")]) if f.is_file() and is_journal(f)]
+    return [f"sqlite:///{db}" for db in sorted(runs.glob("*/study.db"))] + [f"journal:{f}" for f in journals]
 
 
 def cmd_studies(args: argparse.Namespace) -> int:
@@ -32,7 +37,7 @@ def cmd_studies(args: argparse.Namespace) -> int:
         emit(args, {"studies": rows}, lambda: None)
         return 0
     if not rows:
-        where = args.storage or f"{args.runs_dir}/*/study.db"
+        where = args.storage or f"{args.runs_dir}/*/study.db or a journal in {args.runs_dir}"
         print(f"no studies in {where}", file=sys.stderr)
         return 0
     head = ["study", "task", "mode", "complete", "of", "running", "pruned", "failed", "best (feasible)", "storage"]

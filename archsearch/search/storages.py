@@ -100,6 +100,17 @@ def check_storage(url: str, mode: str = "create") -> None:
                            f"written; `archsearch studies --storage {url} --repair` keeps every complete record")
 
 
+def is_journal(path: str | Path) -> bool:
+    """Whether ``path`` is a file whose first line is an Optuna journal record (what ``studies`` looks for
+    among a runs folder's files)."""
+    try:
+        with open(path, "rb") as f:
+            first = f.readline(1 << 20)
+    except OSError:
+        return False
+    return _journal_record(first)
+
+
 def _journal_record(line: bytes) -> bool:
     try:
         rec = json.loads(line)

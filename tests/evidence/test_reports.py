@@ -194,3 +194,19 @@ def test_reports_render_in_a_real_browser(made, tmp_path, capsys):
             _opens_cleanly(driver, out[name] / "report.html", len(want))
     finally:
         driver.quit()
+
+
+def test_studies_finds_journal_studies_in_the_runs_folder(tmp_path, capsys):
+    (tmp_path / "task.yaml").write_text(TASK)
+    (tmp_path / "space.yaml").write_text(SPACE)
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "notes.log").write_text("not a journal\n")  # a log of something else is passed over
+    assert run_cli(["search", str(tmp_path / "task.yaml"), str(tmp_path / "space.yaml"), "--study-name", "j",
+                    "--prior-only", "--trials", "5", "--storage", f"journal:{runs / 'demo.log'}", "--runs-dir",
+                    str(runs), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert run_cli(["studies", "--runs-dir", str(runs), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["studies"]
+    assert [(r["study"], r["complete"]) for r in rows] == [("j", 5)]
+    assert rows[0]["storage"] == f"journal:{runs / 'demo.log'}"
