@@ -83,7 +83,8 @@ def _yaml_text(layout: dict[str, Any], info: dict[str, Any]) -> str:
 
 _TORCH_TEMPLATE = '''"""A channel layout exported by archsearch: build() returns its torch module.
 
-INFO says where it came from (study, rank, trial, scores).
+INFO says where it came from (study, rank, trial, scores). It builds the module with archsearch's model
+code, so archsearch (and torch) must be installed where it runs: pip install archsearch.
 """
 
 from archsearch import build_model, layout_from_dict
