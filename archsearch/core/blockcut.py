@@ -201,7 +201,7 @@ def block_cuts(layout: BlockLayout, masks: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> from archsearch.core.blocks import Block, BlockLayout
-    >>> lay = BlockLayout((2, 2), (Block("conv", 4, kernel=1),), in_channels=2)
+    >>> lay = BlockLayout((2, 2), (Block("conv", 4, kernel=1, stride=2),), in_channels=2)  # pools 2x2 to one
     >>> block_cuts(lay, np.array([[1, 1], [0, 0]], bool)).tolist()  # two inputs of 2 values each, or the bond of 4
     [2.0]
     """
