@@ -1,29 +1,30 @@
 """Min cuts of block layouts (ResNets, MobileNets): a bound on the separation rank, vectorised over
 layouts and partitions. The rule, why it holds and what is assumed: ``docs/blocks.md``.
 
-Every block is read as its convolutional arithmetic circuit (ConvAC) analogue, the generalized
-convolution of Sharir and Shashua (ICLR 2018): a k x k convolution of stride s is a 1 x 1 convolution per
-kernel offset followed by product pooling over the (overlapping, strided, zero-padded) window; a 1 x 1
-convolution is the same with a window of one; global average pooling is global product pooling; a
-shortcut is an addition. ReLU and BatchNorm have no analogue (as in the paper, which reads max pooling
-as product pooling). Overlapping windows use a node's output more than once: Levine, Sharir, Cohen and
-Shashua (PRL 2019) make the network a tree again by duplicating the inputs, and every duplicate of a
-subtree has the same cut costs, so the tree's leaves-up DP runs on the network itself, each window
-summing its children's costs:
+Every block is read as its convolutional arithmetic circuit (ConvAC) analogue: a convolution (k x k, 1 x 1
+or depthwise) is the linear map it is, a sum over its window; a convolution of stride s is that map at
+stride 1 followed by product pooling over s x s tiles (a strided convolution read as pooling: the
+modelling choice); global average pooling is a sum; a shortcut is an addition. ReLU and BatchNorm have no
+analogue (as in the paper, which reads max pooling as product pooling). Overlapping kernels make children
+of one tile share inputs: Levine, Sharir, Cohen and Shashua (PRL 2019) make such a network a tree again by
+duplicating the inputs, and every duplicate of a subtree has the same costs, so the leaves-up DP runs on
+the network itself, each child counted in full:
 
-* ``cost[q][s]``: log2 of a bound on the rank of the function computed at position q (its output index
+* ``cost[q][s]``: log2 of a bound on the rank of the function computed at position q (its channel index
   on side s) across the partition; an input costs 0 on its own side and log2 M (the input channels) off it.
-* a window of width r: ``min(sum_c cost_c[s], log2 r + sum_c min(cost_c[A], cost_c[B]))`` (the product's
-  rank is at most the product of ranks; cutting the window's bond costs r, each child then on its
-  cheaper side), as for today's layouts (:mod:`archsearch.core.mincut`), where windows never overlap;
-* an addition (a shortcut): ``log2(2^a + 2^b)`` per side (the rank of a sum is at most the sum of ranks),
-  then ``min(cost[s], log2 r + cost[other side])`` (moving an index of r values across costs r at most).
+* ``linear`` (a sum over a window; an addition alike): ``log2 sum_c 2^cost_c[s]`` (the rank of a sum is at
+  most the sum of the ranks; a linear map on the index never raises it).
+* ``product`` over a tile, bond width r: ``min(sum_c cost_c[s], log2 r + sum_c min(cost_c[A], cost_c[B]))``
+  (the rank of a product is at most the product of the ranks; or fix the shared channel, r values, and put
+  each child on its cheaper side), as for today's layouts (:mod:`archsearch.core.mincut`).
+* every node: cost 0 on side s when all its inputs lie on s (rank 1), and ``min(cost[s], log2 r +
+  cost[other side])`` (moving an index of r values across costs r at most).
 
 Each step is a rank inequality, so the result bounds the ConvAC's separation rank from above
-(``tests/core/test_blockcut.py`` checks it against ranks measured by evaluating tiny ConvACs, and, for
-networks without additions, against the max-flow min cut of the duplicated hypergraph,
-:func:`archsearch.core.network.unrolled_network`). Only widths change across a space, so one pass runs
-a whole batch of layouts: every array carries a leading axis of layouts.
+(``tests/core/test_blockcut.py`` checks it against ranks measured by evaluating tiny ConvACs,
+:mod:`archsearch.core.convac`, and today's layouts through :func:`layer_program` against today's cuts).
+Only widths change across a space, so one pass runs a whole batch of layouts: every array carries a
+leading axis of layouts, and each step's state is kept once per distinct choice of the slots read so far.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ import numpy as np
 
 from archsearch.core.blocks import BlockLayout
 
-GAP_OP = "linear"
 __all__ = ["Step", "block_cuts", "block_output_cut", "block_program", "layer_program", "log2_cuts_many", "run_program"]
 
 
@@ -64,7 +64,7 @@ def _conv(k: int, s: int, slot: int, saved: bool = False) -> list[Step]:
 
 def block_program(layout: BlockLayout) -> tuple[Step, ...]:
     """The steps of ``layout`` (module docstring); ``slot`` indexes :attr:`BlockLayout.widths`. The last
-    step is the global product pooling of the last block's output."""
+    step is global average pooling, a sum over the last grid."""
     steps: list[Step] = []
     slot = 0
     for b, sc in zip(layout.blocks, layout.shortcuts, strict=True):
@@ -82,7 +82,7 @@ def block_program(layout: BlockLayout) -> tuple[Step, ...]:
             steps += _conv(1, b.stride, out, saved=True)
         steps.append(Step("drop") if sc == "none" else Step("add", out))
     h, w = layout.grids()[-1]
-    steps.append(Step(GAP_OP, slot - 1, (h, w)))
+    steps.append(Step("linear", slot - 1, (h, w)))  # global average pooling: a sum over the last grid
     return tuple(steps)
 
 
