@@ -165,12 +165,13 @@ def test_interrupted_search_resumes_without_loss(tmp_path, sig):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("task,winner", [("digits-local", "wide-base"), ("digits-global", "wide-tip")])
-def test_300_trials_match_the_paper_layout(tmp_path, capsys, task, winner):
-    """On the paper's 64x64 space, 300 prior-only trials find a layout at least as good by the prior as
-    the paper's winner (wide-base for local, wide-tip for global) under the same budget."""
+def test_150_trials_match_the_paper_layout(tmp_path, capsys, task, winner):
+    """On the paper's 64x64 space, 150 prior-only trials find a layout at least as good by the prior as
+    the paper's winner (wide-base for local, wide-tip for global) under the same budget. (Seeded: trials 32
+    and 65 are the first to get there; 150 keeps a margin, at half the storage time of 300.)"""
     path = str(ROOT / "tasks" / f"{task}.yaml")
     space_path = str(ROOT / "search_spaces" / "paper-64x64.yaml")
-    assert _search(tmp_path, task, "--trials", "300", task=path, space=space_path) == 0
+    assert _search(tmp_path, task, "--trials", "150", task=path, space=space_path) == 0
     study = _study(tmp_path, task)
     best = max((t for t in study.trials if t.user_attrs["feasible"]), key=lambda t: t.value)
     t, space = load_task(path), load_space(space_path)
