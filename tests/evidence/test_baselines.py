@@ -150,3 +150,30 @@ def test_the_bootstrap_at_once_equals_one_scipy_call_per_resample(n, levels, see
     assert np.allclose(boot_spearman(x, y, idx), want, atol=1e-12, equal_nan=True)
     want = [np.nan_to_num(tau_ties_broken(x[i], y[i])) for i in idx]
     assert np.allclose(_boot_ties_broken(x, y, idx), want, atol=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(3, 60), st.integers(1, 8), st.integers(0, 2**16), st.booleans())
+def test_the_bootstrap_kendall_counts_pairs_as_scipy_does(n, levels, seed, fallback):
+    """Kendall's tau-b of every resample counted at once (multiplicities times pair-sign matrices) equals
+    scipy's call per resample, ties in both variables, a constant resample (NaN) and the share of x ties
+    included; and so does the per-resample path larger tables take."""
+    from scipy import stats as sps
+
+    from archsearch.evidence import evaluate
+
+    rng = np.random.default_rng(seed)
+    x, y = rng.integers(0, levels, n).astype(float), np.round(rng.random(n), 1)
+    idx = evaluate._indices(n, 30, seed)
+    if fallback:
+        evaluate._PAIRWISE_MAX, old = 0, evaluate._PAIRWISE_MAX
+    try:
+        tau, tied = evaluate.boot_kendall(x, y, idx, ties=True)
+    finally:
+        if fallback:
+            evaluate._PAIRWISE_MAX = old
+    want = [sps.kendalltau(x[i], y[i]).statistic for i in idx]
+    assert np.allclose(tau, want, atol=1e-12, equal_nan=True)
+    pairs = n * (n - 1) / 2
+    shares = [sum(c * (c - 1) / 2 for c in np.unique(x[i], return_counts=True)[1]) / pairs for i in idx]
+    assert np.allclose(tied, shares, atol=1e-12)
