@@ -120,12 +120,15 @@ def cmd_paper(args: argparse.Namespace) -> int:
     seeds = list(range(args.seed, args.seed + args.seeds))
     rs = args.r or default_rs
     from archsearch.evidence.outputs import new_run_dir
+    from archsearch.evidence.paper import paper_predictions
 
+    preds = paper_predictions(tasks, rs)  # checks every task: a bad one leaves no run folder behind
     out_dir = new_run_dir(args.runs_dir / (f"paper-{args.scale}" + ("" if args.data == "digits" else f"-{args.data}")))
-    _paper_prediction(tasks, rs, out_dir, quiet=args.json)
+    _paper_prediction(tasks, rs, preds, out_dir, quiet=args.json)
     say = None if args.json else _paper_run_printer(not args.no_progress)
     report = run_paper(tasks, rs, seeds, args.epochs, device, args.model, args.train, args.test,
-                       args.runs_dir / ".cache", progress=not args.no_progress, val=args.val, on_run=say)
+                       args.runs_dir / ".cache", progress=not args.no_progress, val=args.val, on_run=say,
+                       predictions=preds)
     report["scale"], report["data"] = args.scale, args.data
     from archsearch.evidence.plots import plot_paper
 
@@ -153,13 +156,12 @@ def cmd_paper(args: argparse.Namespace) -> int:
     return 0
 
 
-def _paper_prediction(tasks, rs: list[int], out_dir: Path, quiet: bool) -> None:
+def _paper_prediction(tasks, rs: list[int], preds: list[dict], out_dir: Path, quiet: bool) -> None:
     """The prior's side first, before any data is loaded or anything trains: its prediction per task and
-    r, and each layout's cuts drawn on the input grid (``cuts-TASK-LAYOUT-rR.png`` in the run's folder)."""
-    from archsearch.evidence.paper import paper_predictions
+    r (``preds``, per task, per r, in order), and each layout's cuts drawn on the input grid
+    (``cuts-TASK-LAYOUT-rR.png`` in the run's folder)."""
     from archsearch.pictures import plot_cuts
 
-    preds = paper_predictions(tasks, rs)  # per task, per r, in order
     for k, p in enumerate(preds):
         for label in ("wide-base", "wide-tip"):
             plot_cuts(tasks[k // len(rs)], p[label], out_dir / f"cuts-{p['task']}-{label}-r{p['r']}.png")

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from archsearch.core.blocks import BlockLayout
+from archsearch.core.layout import Layout
 
 __all__ = ["Step", "block_cuts", "block_output_cut", "block_program", "layer_program", "log2_cuts_many", "run_program"]
 
@@ -205,16 +206,12 @@ def block_cuts(layout: BlockLayout, masks: np.ndarray) -> np.ndarray:
     >>> block_cuts(lay, np.array([[1, 1], [0, 0]], bool)).tolist()  # two inputs of 2 values each, or the bond of 4
     [2.0]
     """
-    log_w = np.log2(np.asarray(layout.widths, dtype=np.float64))[None]
-    cost = run_program(block_program(layout), _masks2d(layout, masks), float(np.log2(layout.in_channels)), log_w)
-    return cost[0].min(axis=1)
+    return log2_cuts_many([layout], masks)[0]
 
 
 def block_output_cut(layout: BlockLayout) -> float:
     """log2 of the cheapest cut between every input and the output (all inputs on side A, the output on B)."""
-    log_w = np.log2(np.asarray(layout.widths, dtype=np.float64))[None]
-    side_a = np.ones((1, *layout.input_shape), dtype=bool)
-    return float(run_program(block_program(layout), side_a, float(np.log2(layout.in_channels)), log_w)[0, 0, 1])
+    return float(log2_cuts_many([layout], np.zeros((0, *layout.input_shape), dtype=bool), output=True)[0, 0])
 
 
 def log2_cuts_many(layouts: Sequence[BlockLayout], masks: np.ndarray, output: bool = False,
@@ -247,7 +244,7 @@ def log2_cuts_many(layouts: Sequence[BlockLayout], masks: np.ndarray, output: bo
     return out
 
 
-def layer_program(layout) -> tuple[Step, ...]:
+def layer_program(layout: Layout) -> tuple[Step, ...]:
     """Today's layouts (:class:`~archsearch.core.layout.Layout`, a 1D grid read as one row) as a program:
     one non-overlapping window per layer, slot l = layer l. Its costs are :func:`~archsearch.core.mincut.
     log2_mincut`'s (tests hold it so): the block rule extends today's, it does not replace it."""

@@ -103,17 +103,20 @@ def paper_predictions(tasks: list[Task], rs: list[int]) -> list[dict[str, Any]]:
 
 def run_paper(tasks: list[Task], rs: list[int], seeds: list[int], epochs: int, device: str, model: str = "convnet",
               train: int | None = None, test: int | None = None, cache_dir: str | Path | None = "runs/.cache",
-              progress: bool = True, val: int | None = None, on_run=None) -> dict[str, Any]:
+              progress: bool = True, val: int | None = None, on_run=None,
+              predictions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Train the pair for every task, r and seed; the report's ``rows`` hold one entry per layout, with
     the prior's score, the accuracies, and ``chance`` (the majority-class accuracy of the test set).
 
     The paper's measure is test accuracy, and nothing here is selected: the verdict compares the two
     fixed layouts' mean test accuracies (validation accuracies are recorded beside them). Each finished run
     is kept under ``cache_dir``/paper (:class:`FinishedRuns`): run again after an interruption, only the
-    missing runs train. ``on_run(task, r, result, seed, val, test, kept)`` is told of each run."""
+    missing runs train. ``on_run(task, r, result, seed, val, test, kept)`` is told of each run;
+    ``predictions``: :func:`paper_predictions` of these tasks and widths, when the caller has them."""
     from archsearch.train.data import load_task_data
 
-    predictions = paper_predictions(tasks, rs)  # every task checked before anything trains
+    if predictions is None:
+        predictions = paper_predictions(tasks, rs)  # every task checked before anything trains
     datasets = [load_task_data(t, 10, 1, train, test, cache_dir, val=val) for t in tasks]
     settings = {"model": model, "epochs": epochs, "train": train, "val": val, "test": test,
                 "device": str(device).split(":")[0]}

@@ -17,7 +17,7 @@ import numpy as np
 
 from archsearch.core.blockcut import log2_cuts_many
 from archsearch.core.blocks import BlockLayout
-from archsearch.prior.score import VARIANTS, PriorResult, _met
+from archsearch.prior.score import PriorResult, _met, checked_partitions, partition_needs
 
 if TYPE_CHECKING:
     from archsearch.formats.blocks_file import BlockSpace
@@ -45,20 +45,12 @@ class BlockPrior:
     def __init__(self, masks: np.ndarray, weights: np.ndarray, reference: BlockLayout, *,
                  needs: np.ndarray | None = None, kind: str = "needs", windows: np.ndarray | None = None,
                  output: bool = True) -> None:
-        self.masks = np.asarray(masks, dtype=bool)
-        self.weights = np.asarray(weights, dtype=float)
-        if self.weights.shape != (len(self.masks),) or (self.weights < 0).any() or self.weights.sum() <= 0:
-            raise ValueError(f"need one non-negative weight per partition, summing above 0; got {weights}")
-        if kind not in VARIANTS:
-            raise ValueError(f"unknown prior '{kind}' (choose from {', '.join(VARIANTS)})")
-        self.kind, self.variant, self.reference = kind, VARIANTS[kind], reference
+        self.masks, self.weights, self.variant = checked_partitions(masks, weights, kind)
+        self.kind, self.reference = kind, reference
         ref = log2_cuts_many([reference], self.masks, output=True)[0]
         self.reference_log2, ref_output = ref[:-1], float(ref[-1])
-        declared = np.full(len(self.masks), np.nan) if needs is None else np.asarray(needs, dtype=float)
-        self.needs = np.where(np.isnan(declared), self.reference_log2, declared)
         self.answer = float(np.log2(reference.classes))
-        if windows is not None:
-            self.needs = np.where(np.asarray(windows, dtype=bool), np.maximum(self.needs, self.answer), self.needs)
+        self.needs = partition_needs(needs, self.reference_log2, windows, self.answer)
         self.output = output and self.variant.met_needs
         self.output_need = max(ref_output, self.answer)
 

@@ -53,7 +53,8 @@ from archsearch.core.partitions import tree_windows
 if TYPE_CHECKING:
     from archsearch.formats.space import Space
 
-__all__ = ["PRIORS", "VARIANTS", "Prior", "PriorResult", "PriorVariant", "uniform_at_budget"]
+__all__ = ["PRIORS", "VARIANTS", "Prior", "PriorResult", "PriorVariant", "checked_partitions", "partition_needs",
+           "uniform_at_budget"]
 
 #: ``maximin``: the weight of the coverage that breaks ties between layouts of one weakest scale
 MAXIMIN_EPS = 2.0 ** -12
@@ -91,6 +92,32 @@ VARIANTS: dict[str, PriorVariant] = {v.name: v for v in (
 PRIORS = tuple(VARIANTS)
 #: the smallest met fraction a partition counts with (a need entirely unmet: c_p = 0)
 _FLOOR = 2.0 ** -20
+
+
+def checked_partitions(masks: np.ndarray, weights: np.ndarray, kind: str
+                       ) -> tuple[np.ndarray, np.ndarray, PriorVariant]:
+    """The masks and weights as arrays and the variant named ``kind``; ValueError for weights that are not
+    one per partition, non-negative, summing above 0, or an unknown variant (every prior checks these)."""
+    masks, w = np.asarray(masks, dtype=bool), np.asarray(weights, dtype=float)
+    if w.shape != (len(masks),) or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"need one non-negative weight per partition, summing above 0; got {weights}")
+    if kind not in VARIANTS:
+        raise ValueError(f"unknown prior '{kind}' (choose from {', '.join(PRIORS)})")
+    return masks, w, VARIANTS[kind]
+
+
+def partition_needs(needs: np.ndarray | None, reference_log2: np.ndarray, windows: np.ndarray | None,
+                    answer: float) -> np.ndarray:
+    """Each partition's need in bits: the declared one, else (NaN or none) the reference's capacity; a
+    canonical window's (``windows``) at least ``answer`` = log2(classes), since it must carry its evidence
+    about the class to the output."""
+    declared = np.full(len(reference_log2), np.nan) if needs is None else np.asarray(needs, dtype=float)
+    if declared.shape != (len(reference_log2),) or (declared < 0).any():
+        raise ValueError(f"need one need (bits >= 0, or NaN) per partition; got {needs}")
+    out = np.where(np.isnan(declared), reference_log2, declared)
+    if windows is not None:
+        out = np.where(np.asarray(windows, dtype=bool), np.maximum(out, answer), out)
+    return out
 
 
 def uniform_at_budget(template: Layout, max_params: int) -> Layout:
@@ -149,24 +176,12 @@ class Prior:
     def __init__(self, masks: np.ndarray, weights: np.ndarray, reference: Layout, *,
                  needs: np.ndarray | None = None, kind: str = "needs", canonical: bool = True,
                  max_params: int | None = None, windows: np.ndarray | None = None, output: bool = True) -> None:
-        self.masks = np.asarray(masks, dtype=bool)
-        self.weights = np.asarray(weights, dtype=float)
-        if self.weights.shape != (len(self.masks),) or (self.weights < 0).any() or self.weights.sum() <= 0:
-            raise ValueError(f"need one non-negative weight per partition, summing above 0; got {weights}")
-        if kind not in VARIANTS:
-            raise ValueError(f"unknown prior '{kind}' (choose from {', '.join(PRIORS)})")
+        self.masks, self.weights, self.variant = checked_partitions(masks, weights, kind)
         self.kind = kind
-        self.variant = VARIANTS[kind]
         self.reference = reference
         self.reference_log2 = log2_mincut(reference, self.masks)
-        declared = np.full(len(self.masks), np.nan) if needs is None else np.asarray(needs, dtype=float)
-        if declared.shape != (len(self.masks),) or (declared < 0).any():
-            raise ValueError(f"need one need (bits >= 0, or NaN) per partition; got {needs}")
-        self.needs = np.where(np.isnan(declared), self.reference_log2, declared)
-        # a canonical window must carry its evidence about the class to the output: at least log2(classes)
         self.answer = float(np.log2(reference.classes))
-        if windows is not None:
-            self.needs = np.where(np.asarray(windows, dtype=bool), np.maximum(self.needs, self.answer), self.needs)
+        self.needs = partition_needs(needs, self.reference_log2, windows, self.answer)
         self.canonical = canonical and self.variant.met_needs
         self.output = output and self.variant.met_needs
         self.max_params = reference.param_count() if max_params is None else int(max_params)

@@ -52,3 +52,15 @@ def test_scores_of_many_equal_one_at_a_time_and_variants_differ(mobilenet):
     needs = BlockPrior.for_task(task, space).score_many(lays)[0]
     ratio = BlockPrior.for_task(task, space, "ratio").score_many(lays)[0]
     assert not np.allclose(needs, ratio)
+
+
+def test_bad_weights_needs_or_variants_are_refused_as_for_layer_layouts(mobilenet):
+    task, space = mobilenet
+    ref = space.layout([max(c) for c in space.slots.values()])
+    n = len(task.masks)
+    with pytest.raises(ValueError, match="one non-negative weight per partition"):
+        BlockPrior(task.masks, np.ones(n + 1), ref)
+    with pytest.raises(ValueError, match="one need"):
+        BlockPrior(task.masks, task.weights, ref, needs=np.full(n, -1.0))
+    with pytest.raises(ValueError, match="unknown prior 'best'"):
+        BlockPrior(task.masks, task.weights, ref, kind="best")

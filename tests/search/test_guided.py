@@ -237,3 +237,13 @@ def test_reports_are_strict_json():
     text = json_text({"tau": float("nan"), "acc": [0.5, float("inf")], "n": 3, "name": "x"})
     assert json.loads(text) == {"tau": None, "acc": [0.5, None], "n": 3, "name": "x"}
     assert "NaN" not in text and "Infinity" not in text
+
+
+def test_paper_refuses_a_task_without_data_before_making_its_folder(tmp_path, capsys):
+    task = tmp_path / "t.yaml"
+    task.write_text("name: nodata\ninput_shape: [4, 4]\npartitions:\n  - {name: lr, kind: left-right}\n")
+    assert cli.main(["paper", "--local", str(task), "--global", str(task), "--runs-dir", str(tmp_path / "runs"),
+                     "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "needs a 'data' section" in err and err.count("\n") == 1
+    assert not (tmp_path / "runs" / "paper-cpu").exists()  # nothing made for a run that never started
