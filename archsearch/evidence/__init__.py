@@ -22,7 +22,7 @@ _PUBLIC = {
     "replay_table": "replay", "replay": "replay",
     "PREDICTORS": "predictors", "predictor_scores": "predictors", "register_predictor": "predictors",
     "build_table": "bench", "candidate_layouts": "bench",
-    "balanced_order": "baselines",
+    "balanced_order": "baselines", "bottleneck_order": "baselines",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -10,7 +10,12 @@ never starve a layer". These are that rule's parts, each a score per layout (hig
 and the **balanced rule** that combines them: layouts ordered by their narrowest layer's log2 width, then
 by the smallest spread of log2 widths, then by parameter count (largest first). Zero trainings, no task.
 As a predictor (``balanced``) its score is minus the rank in that order: a complete ranking, where
-``min-width`` alone has a handful of distinct values. Pure numpy: no torch, no I/O.
+``min-width`` alone has a handful of distinct values.
+
+The **bottleneck rule** (``bottleneck``) is a stronger one, found on the shipped tables (the accuracies
+of layouts of one narrowest width fall with the number of layers that narrow): the narrowest layer's
+log2 width, then the fewest layers at that width, then the balanced rule's tie-breaks. Pure numpy: no
+torch, no I/O.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ import numpy as np
 
 from archsearch.core.layout import Layout
 
-__all__ = ["SCORES", "TASK_BLIND", "balance", "balanced", "balanced_order", "flops", "min_width", "params"]
+__all__ = ["SCORES", "TASK_BLIND", "balance", "balanced", "balanced_order", "bottleneck", "bottleneck_order", "flops",
+           "min_width", "narrowest_count", "params"]
 
 #: the task-blind predictors, in the order reported
-TASK_BLIND = ("min-width", "balance", "balanced", "params", "flops")
+TASK_BLIND = ("min-width", "balance", "balanced", "bottleneck", "params", "flops")
 
 
 def _log_widths(layouts: Sequence[Layout]) -> list[np.ndarray]:
@@ -45,6 +51,15 @@ def balance(layouts: Sequence[Layout]) -> np.ndarray:
     return np.array([-float(w.std()) for w in _log_widths(layouts)])
 
 
+def narrowest_count(layouts: Sequence[Layout]) -> np.ndarray:
+    """How many hidden layers of each layout are as narrow as its narrowest.
+
+    >>> narrowest_count([Layout.uniform((8,), 2, 4, [2, 2, 2]).with_channels(c) for c in ([4, 8, 4], [8, 8, 8])]).tolist()
+    [2, 3]
+    """
+    return np.array([int((w == w.min()).sum()) for w in _log_widths(layouts)])
+
+
 def params(layouts: Sequence[Layout]) -> np.ndarray:
     return np.array([float(lay.param_count()) for lay in layouts])
 
@@ -61,9 +76,7 @@ def balanced(layouts: Sequence[Layout]) -> np.ndarray:
     >>> balanced(lays).tolist()
     [-2.0, -1.0, -0.0]
     """
-    out = np.empty(len(layouts))
-    out[balanced_order(layouts)] = -np.arange(len(layouts), dtype=float)
-    return out
+    return _minus_rank(balanced_order(layouts))
 
 
 def balanced_order(layouts: Sequence[Layout]) -> np.ndarray:
@@ -78,4 +91,29 @@ def balanced_order(layouts: Sequence[Layout]) -> np.ndarray:
     return np.lexsort((np.arange(len(layouts)), -size, -bal, -lo))
 
 
-SCORES = {"min-width": min_width, "balance": balance, "balanced": balanced, "params": params, "flops": flops}
+def _minus_rank(order: np.ndarray) -> np.ndarray:
+    out = np.empty(len(order))
+    out[order] = -np.arange(len(order), dtype=float)
+    return out
+
+
+def bottleneck(layouts: Sequence[Layout]) -> np.ndarray:
+    """The bottleneck rule as a score: minus each layout's place in :func:`bottleneck_order`.
+
+    >>> lays = [Layout.uniform((8,), 2, 4, [2, 2, 2]).with_channels(c) for c in ([4, 4, 16], [4, 8, 8], [8, 8, 8])]
+    >>> bottleneck(lays).tolist()  # [8, 8, 8] first; of the two narrowest at 4, the one with one 4 next
+    [-2.0, -1.0, -0.0]
+    """
+    return _minus_rank(bottleneck_order(layouts))
+
+
+def bottleneck_order(layouts: Sequence[Layout]) -> np.ndarray:
+    """Indices of ``layouts`` in the bottleneck rule's order, best first: the narrowest layer widest, then
+    the fewest layers that narrow, then the balanced rule's tie-breaks (least spread, most parameters);
+    remaining ties in the given order."""
+    lo, bal, size = min_width(layouts), balance(layouts), params(layouts)
+    return np.lexsort((np.arange(len(layouts)), -size, -bal, narrowest_count(layouts), -lo))
+
+
+SCORES = {"min-width": min_width, "balance": balance, "balanced": balanced, "bottleneck": bottleneck,
+          "params": params, "flops": flops}

@@ -139,6 +139,8 @@ register_predictor("params", "parameter count (task-blind)")(_task_blind("params
 register_predictor("min-width", "log2 of the narrowest hidden layer (task-blind)")(_task_blind("min-width"))
 register_predictor("balance", "minus the spread of log2 widths (task-blind)")(_task_blind("balance"))
 register_predictor("balanced", "the balanced rule's order as a score (task-blind)")(_task_blind("balanced"))
+register_predictor("bottleneck", "the bottleneck rule's order: narrowest widest, then fewest that narrow (task-blind)")(
+    _task_blind("bottleneck"))
 register_predictor("flops", "multiply-accumulates of one forward pass (task-blind)")(_task_blind("flops"))
 
 

@@ -6,8 +6,9 @@ reported beside it). As in a real trained search, proposals that need no trainin
 the budget or outside the table's size band (the search's space is the band), one below the prior's floor
 (the ``warm-floor`` strategy), one proposed again (answered from the study). Each repeat is a fresh
 in-memory study with its own seed; a search stops after ``budget`` counted trials (or 20 x ``budget``
-proposals). ``balanced`` has no sampler: it trains the table's layouts in the balanced rule's
-order (:func:`~archsearch.evidence.baselines.balanced_order`), the task-blind baseline every prior-led
+proposals). ``balanced`` and ``bottleneck`` have no sampler: they train the table's layouts in the
+balanced rule's order (:func:`~archsearch.evidence.baselines.balanced_order`) or the bottleneck rule's
+(:func:`~archsearch.evidence.baselines.bottleneck_order`), the task-blind baselines every prior-led
 strategy should beat.
 
 Per strategy, over the repeats: the number of counted trials until the best validation accuracy found is
@@ -32,13 +33,15 @@ if TYPE_CHECKING:
     from archsearch.formats.task import Task
     from archsearch.prior.score import Prior
 
-__all__ = ["FIXED", "STRATEGIES", "ReplayResult", "replay", "replay_table", "summarise"]
+__all__ = ["FIXED", "ORDERS", "STRATEGIES", "ReplayResult", "replay", "replay_table", "summarise"]
 
 #: the strategies ``bench replay`` knows, in the order reported: the search strategies
-#: (:data:`~archsearch.search.strategies.STRATEGIES`) and the task-blind ``balanced`` order
-STRATEGIES = ("random", "tpe", "warm-floor", "guided", "prior-top", "balanced")
+#: (:data:`~archsearch.search.strategies.STRATEGIES`) and the task-blind ``balanced`` and ``bottleneck`` orders
+STRATEGIES = ("random", "tpe", "warm-floor", "guided", "prior-top", "balanced", "bottleneck")
+#: the task-blind strategies: a fixed order of the table's layouts, no sampler
+ORDERS = ("balanced", "bottleneck")
 #: strategies whose order is fixed: one search stands for every repeat
-FIXED = ("prior-top", "balanced")
+FIXED = ("prior-top", *ORDERS)
 CHECKPOINTS = (5, 10, 20)
 
 
@@ -109,14 +112,16 @@ def _setup(table: Table, task: Task, space: Space, prior: Prior, guided: dict[st
         _STATE["init_error"] = exc
 
 
-def balanced_search(space: Space, lookup: dict[tuple, tuple[float, float]], budget: int
+def balanced_search(space: Space, lookup: dict[tuple, tuple[float, float]], budget: int, rule: str = "balanced"
                     ) -> tuple[list[float], list[float]]:
-    """The balanced rule's search: the table's layouts trained in the rule's order (narrowest layer widest,
-    then the least spread of log2 widths, then the most parameters; no task, no sampler)."""
-    from archsearch.evidence.baselines import balanced_order
+    """A task-blind rule's search: the table's layouts trained in the rule's order (``balanced``: narrowest
+    layer widest, then the least spread of log2 widths, then the most parameters; ``bottleneck``: the
+    fewest layers that narrow before the spread; no task, no sampler)."""
+    from archsearch.evidence.baselines import balanced_order, bottleneck_order
 
     keys = sorted(lookup)
-    order = balanced_order([space.layout(s, m, list(ch)) for s, m, ch in keys])[:budget]
+    rank = {"balanced": balanced_order, "bottleneck": bottleneck_order}[rule]
+    order = rank([space.layout(s, m, list(ch)) for s, m, ch in keys])[:budget]
     return [lookup[keys[i]][0] for i in order], [lookup[keys[i]][1] for i in order]
 
 
@@ -127,8 +132,8 @@ def _job(job: tuple[str, int, int]) -> tuple[str, int, list[float], list[float]]
     s = _STATE
     if "init_error" in s:
         raise s["init_error"]
-    if name == "balanced":
-        return name, r, *balanced_search(s["space"], s["lookup"], budget)
+    if name in ORDERS:
+        return name, r, *balanced_search(s["space"], s["lookup"], budget, name)
     # warm-floor's picks are the same in every repeat (seed 0), as in a real search's workers
     sampler = make_sampler(name, s["space"], s["prior"], r, budget, task=s["task"],
                            guide_seed=0 if name == "warm-floor" else r,

@@ -9,7 +9,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archsearch.core.layout import Layout
-from archsearch.evidence.baselines import SCORES, TASK_BLIND, balance, balanced_order, flops, min_width
+from archsearch.evidence.baselines import (
+    SCORES,
+    TASK_BLIND,
+    balance,
+    balanced_order,
+    bottleneck,
+    bottleneck_order,
+    flops,
+    min_width,
+    narrowest_count,
+)
 from archsearch.evidence.evaluate import added_value, evaluate, within_group_tau
 
 
@@ -35,6 +45,32 @@ def test_the_balanced_order_is_the_rule(widths):
             for w, lay in zip(widths, lays, strict=True)]
     ranked = [keys[i] for i in order]
     assert ranked == sorted(keys, reverse=True)  # narrowest widest, then least spread, then most parameters
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([2, 4, 8, 16, 32]), min_size=4, max_size=4), min_size=2, max_size=30))
+def test_the_bottleneck_order_is_the_rule(widths):
+    lays = _lays(*widths)
+    order = bottleneck_order(lays)
+    assert sorted(order.tolist()) == list(range(len(lays)))
+    keys = [(min(w), -w.count(min(w)), round(-float(np.std(np.log2(w))), 9), lay.param_count())
+            for w, lay in zip(widths, lays, strict=True)]
+    assert [keys[i] for i in order] == sorted(keys, reverse=True)  # then fewest at the narrowest width
+    assert narrowest_count(lays).tolist() == [w.count(min(w)) for w in widths]
+    score = bottleneck(lays)
+    assert (np.diff(score[order]) < 0).all()  # a complete ranking: minus the place in the order
+
+
+def test_the_bottleneck_rule_parts_from_the_balanced_rule_where_starved_layers_differ_in_number():
+    """[4, 4, 8, 8] has less spread than [4, 32, 32, 32] (the balanced rule puts it first) but two starved
+    layers to one (the bottleneck rule puts it second); a table that falls with the starved layers is
+    ordered right by the bottleneck rule alone."""
+    lays = _lays([4, 4, 8, 8], [4, 32, 32, 32], [8, 8, 8, 8])
+    assert balanced_order(lays).tolist() == [2, 0, 1]
+    assert bottleneck_order(lays).tolist() == [2, 1, 0]
+    acc = np.array([0.70, 0.75, 0.80])
+    out = evaluate(acc, {"bottleneck": bottleneck(lays), "balanced": SCORES["balanced"](lays)}, resamples=0)
+    assert out["bottleneck"].kendall_tau == pytest.approx(1.0) and out["balanced"].kendall_tau < 1.0
 
 
 def test_a_predictor_equal_to_min_width_has_within_group_tau_zero():
