@@ -29,6 +29,16 @@ more than its narrowest cut allows, and the weakest scale bounds what reaches th
 (lexicographic while weakest fractions differ by more than EPS; on the shipped grids they differ by 0.23 or
 more). On these grids the weakest fraction alone orders layouts as their narrowest layer does.
 
+``narrowest`` is ``maximin`` that also counts the bottlenecks: among layouts of one weakest fraction, the
+fewer hidden layers are as narrow as the narrowest, the better (each such layer is a bond that falls short
+at its scale, and a network loses across each what it cannot carry), the coverage breaking what remains::
+
+    narrowest = ( worst + EPS * (2 (D - k) + coverage) / (2 D + 1) ) / (1 + EPS)
+
+with D the hidden layers and k those as narrow as the narrowest (lexicographic: worst, then k, then the
+coverage). The count reads widths, not the task: it is the task-blind bottleneck rule's second key
+(:mod:`archsearch.evidence.baselines`), and the task enters through the weakest fraction and the coverage.
+
 ``ratio`` (the first design, kept for comparison) rewards capacity without limit, on the task's
 partitions only::
 
@@ -53,8 +63,8 @@ from archsearch.core.partitions import tree_windows
 if TYPE_CHECKING:
     from archsearch.formats.space import Space
 
-__all__ = ["PRIORS", "VARIANTS", "Prior", "PriorResult", "PriorVariant", "checked_partitions", "partition_needs",
-           "uniform_at_budget"]
+__all__ = ["PRIORS", "VARIANTS", "Prior", "PriorResult", "PriorVariant", "checked_partitions", "narrowest_count",
+           "partition_needs", "uniform_at_budget"]
 
 #: ``maximin``: the weight of the coverage that breaks ties between layouts of one weakest scale
 MAXIMIN_EPS = 2.0 ** -12
@@ -63,8 +73,9 @@ MAXIMIN_EPS = 2.0 ** -12
 @dataclass(frozen=True)
 class PriorVariant:
     """One way of turning a layout's capacities into a score: ``met_needs`` (capacities against needs at
-    every scale, combined by ``combine(worst, coverage)`` from the weakest met fraction and the weighted
-    geometric mean of all of them) or not (``ratio``: each capacity against the reference's, no limit)."""
+    every scale, combined by ``combine(worst, coverage, narrow, depth)`` from the weakest met fraction, the
+    weighted geometric mean of all of them, and how many of the layout's ``depth`` hidden layers are as
+    narrow as its narrowest) or not (``ratio``: each capacity against the reference's, no limit)."""
 
     name: str
     help: str
@@ -72,13 +83,29 @@ class PriorVariant:
     combine: Callable[[Any, Any], Any]
 
 
-def _coverage(worst: Any, coverage: Any) -> Any:
+def _coverage(worst: Any, coverage: Any, narrow: Any = None, depth: int = 0) -> Any:
     return coverage
 
 
-def _maximin(worst, coverage):
+def _maximin(worst, coverage, narrow=None, depth=0):
     """The weakest met fraction first, the coverage as the tie-break (``maximin``); in [0, 1]."""
     return (worst + MAXIMIN_EPS * coverage) / (1 + MAXIMIN_EPS)
+
+
+def _narrowest(worst, coverage, narrow, depth):
+    """The weakest met fraction first, then the fewest layers as narrow as the narrowest, then the coverage
+    (``narrowest``); in [0, 1]."""
+    return (worst + MAXIMIN_EPS * (2 * (depth - narrow) + coverage) / (2 * depth + 1)) / (1 + MAXIMIN_EPS)
+
+
+def narrowest_count(channels: np.ndarray) -> np.ndarray:
+    """Per row of ``channels`` (hidden widths, one row per layout), how many are as narrow as its narrowest.
+
+    >>> narrowest_count(np.array([[4, 8, 4], [8, 8, 8], [16, 4, 32]])).tolist()
+    [2, 3, 1]
+    """
+    channels = np.asarray(channels)
+    return (channels == channels.min(axis=-1, keepdims=True)).sum(axis=-1)
 
 
 #: the prior's variants by name, the default first (``--prior``, ``bench eval``'s ``prior-*``)
@@ -87,6 +114,8 @@ VARIANTS: dict[str, PriorVariant] = {v.name: v for v in (
     PriorVariant("ratio", "the first design: capacity against the uniform layout's, without limit", False,
                  _coverage),
     PriorVariant("maximin", "the weakest scale first, the needs' coverage breaking its ties", True, _maximin),
+    PriorVariant("narrowest", "the weakest scale first, then the fewest layers that narrow, then the coverage",
+                 True, _narrowest),
 )}
 #: the variants' names, the default first
 PRIORS = tuple(VARIANTS)
@@ -260,7 +289,9 @@ class Prior:
                 total += float(np.log2(o_met))
                 weight += 1
                 worst = min(worst, o_met)
-        score = self.variant.combine(worst, 2.0 ** (total / weight))
+        channels = np.asarray(layout.channels)
+        score = float(self.variant.combine(worst, 2.0 ** (total / weight), int(narrowest_count(channels)),
+                                           len(channels)))
         return PriorResult(score, cuts, met, layout.param_count(), self.needs, c_cuts, c_needs, out_cut, out_need)
 
     def score_many(self, template: Layout, channels: np.ndarray, M: np.ndarray | int | None = None,
@@ -307,7 +338,9 @@ class Prior:
                 total = total + np.log2(o_met)
                 weight += 1
                 worst = np.minimum(worst, o_met)
-            out[s:s + chunk] = self.variant.combine(worst, 2.0 ** (total / weight))
+            part = channels[s:s + chunk]
+            out[s:s + chunk] = self.variant.combine(worst, 2.0 ** (total / weight), narrowest_count(part),
+                                                    part.shape[1])
         return out
 
 

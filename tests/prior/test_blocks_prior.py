@@ -45,7 +45,7 @@ def test_scores_of_many_equal_one_at_a_time_and_variants_differ(mobilenet):
     task, space = mobilenet
     choices = list(space.all_widths())
     lays = [space.layout(choices[i]) for i in np.random.default_rng(1).choice(len(choices), 12, replace=False)]
-    for kind in ("needs", "maximin", "ratio"):
+    for kind in ("needs", "maximin", "narrowest", "ratio"):
         prior = BlockPrior.for_task(task, space, kind)
         many, _ = prior.score_many(lays)
         assert np.allclose(many, [prior(lay).score for lay in lays])

@@ -181,6 +181,36 @@ def test_declared_needs_are_used_and_zero_needs_are_met():
         Prior(masks, np.ones(3), ref, kind="bogus")
 
 
+def test_narrowest_is_the_weakest_scale_then_the_starved_layers_then_the_coverage():
+    """The narrowest variant in closed form from the needs variant's parts: the weakest met fraction, then
+    D minus the hidden layers as narrow as the narrowest, then the coverage; a second starved layer costs
+    more than any coverage, and less than a narrower weakest layer; the batch equals one at a time."""
+    from archsearch.formats.space import load_space
+    from archsearch.formats.task import load_task
+    from archsearch.prior.score import MAXIMIN_EPS, _met
+
+    task = load_task(ROOT / "tasks" / "digits-local-32.yaml")
+    space = load_space(ROOT / "search_spaces" / "cpu-32x32-grid.yaml")
+    needs, narrowest = Prior.for_task(task, space, "needs"), Prior.for_task(task, space, "narrowest")
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        widths = rng.choice([4, 8, 16, 32, 64], 5).tolist()
+        lay = space.layout(0, 10, widths)
+        a, b = needs(lay), narrowest(lay)
+        worst = min(a.ratios.min(), _met(a.canonical_log2, a.canonical_needs).min(),
+                    float(_met(np.array(a.output_log2), np.array(a.output_need))))
+        k = widths.count(min(widths))
+        inner = (2 * (5 - k) + a.score) / (2 * 5 + 1)
+        assert b.score == pytest.approx((worst + MAXIMIN_EPS * inner) / (1 + MAXIMIN_EPS), abs=1e-12)
+        assert 0 < b.score <= 1
+    one, two = space.layout(0, 10, [4, 8, 8, 8, 8]), space.layout(0, 10, [32, 32, 16, 4, 4])
+    assert needs(one).score < needs(two).score  # the coverage alone prefers the second
+    assert narrowest(two).score < narrowest(one).score  # two starved layers rank below one
+    assert narrowest(one).score < narrowest(space.layout(0, 10, [8, 8, 8, 8, 8])).score  # the weakest first
+    many = narrowest.score_many(space.layout(0, 10, [4] * 5), np.array([one.channels, two.channels]))
+    assert many == pytest.approx([narrowest(one).score, narrowest(two).score], abs=1e-12)
+
+
 def test_maximin_is_the_weakest_scale_then_the_coverage():
     """The maximin variant: the smallest met fraction over the task's partitions, the canonical levels and
     the output, with the needs coverage breaking its ties; in closed form from the needs variant's parts."""
