@@ -128,7 +128,7 @@ def _report(task, layout, budget: int | None = None, space_path: str | None = No
         # the canonical floor of the layout's own pooling tree (needs, when the task lists none itself)
         "canonical": [{"level": k + 1, "log2_mincut": float(c), "need": float(n)}
                       for k, (c, n) in enumerate(zip(res.canonical_log2, res.canonical_needs, strict=True))],
-        # the whole input against the output (needs and maximin): the narrowest level of bonds
+        # the whole input against the output (every variant but ratio): the narrowest level of bonds
         "output": None if kind == "ratio" else {"log2_mincut": res.output_log2, "need": res.output_need},
     }
 

@@ -234,3 +234,12 @@ def test_maximin_is_the_weakest_scale_then_the_coverage():
     # a starved layer decides before any coverage: a layout with a 4-wide layer ranks below one without
     starved, even = space.layout(0, 10, [64, 4, 16, 16, 16]), space.layout(0, 10, [16, 16, 16, 16, 8])
     assert maximin(starved).score < maximin(even).score
+
+
+def test_a_recipe_accepts_every_variant_of_the_prior_and_no_other():
+    """The recipe's schema names the variants by hand (a Literal): it must not drift from the registry."""
+    import typing
+
+    from archsearch.search.recipe import RecipeFile
+
+    assert typing.get_args(RecipeFile.model_fields["prior"].annotation) == PRIORS
