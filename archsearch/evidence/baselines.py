@@ -52,12 +52,16 @@ def balance(layouts: Sequence[Layout]) -> np.ndarray:
 
 
 def narrowest_count(layouts: Sequence[Layout]) -> np.ndarray:
-    """How many hidden layers of each layout are as narrow as its narrowest.
+    """How many hidden layers of each layout are as narrow as its narrowest (the count the ``narrowest``
+    prior reads, :func:`~archsearch.prior.score.narrowest_count`).
 
-    >>> narrowest_count([Layout.uniform((8,), 2, 4, [2, 2, 2]).with_channels(c) for c in ([4, 8, 4], [8, 8, 8])]).tolist()
+    >>> lays = [Layout.uniform((8,), 2, 4, [2, 2, 2]).with_channels(c) for c in ([4, 8, 4], [8, 8, 8])]
+    >>> narrowest_count(lays).tolist()
     [2, 3]
     """
-    return np.array([int((w == w.min()).sum()) for w in _log_widths(layouts)])
+    from archsearch.prior.score import narrowest_count as count
+
+    return np.array([int(count(np.asarray(lay.channels))) for lay in layouts])
 
 
 def params(layouts: Sequence[Layout]) -> np.ndarray:
