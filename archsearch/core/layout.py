@@ -93,18 +93,18 @@ class Layout:
         for i, layer in enumerate(self.layers):
             if not 1 <= layer.channels <= MAX_CHANNELS:
                 raise LayoutError(
-                    f"layer {i} has {layer.channels} channels; channels must lie in 1..{MAX_CHANNELS}",
+                    f"layer {i + 1} has {layer.channels} channels; channels must lie in 1..{MAX_CHANNELS}",
                     f"layers[{i}].channels",
                 )
             if len(layer.pool) != len(shape) or any(w < 1 for w in layer.pool):
                 raise LayoutError(
-                    f"layer {i} pools {list(layer.pool)}: a {len(shape)}D input needs "
+                    f"layer {i + 1} pools {list(layer.pool)}: a {len(shape)}D input needs "
                     f"{'an int' if len(shape) == 1 else '[h, w]'} of positive sizes",
                     f"layers[{i}].pool",
                 )
             if any(g % w for g, w in zip(grid, layer.pool, strict=True)):
                 raise LayoutError(
-                    f"pooling windows must tile the input: layer {i} pools {list(layer.pool)} "
+                    f"pooling windows must tile the input: layer {i + 1} pools {list(layer.pool)} "
                     f"over a {_shape_str(grid)} grid",
                     f"layers[{i}].pool",
                 )
@@ -112,7 +112,7 @@ class Layout:
             grids.append(grid)
         if any(g != 1 for g in grid):
             raise LayoutError(
-                f"the last pooling must be global: after layer {len(self.layers) - 1} the grid is "
+                f"the last pooling must be global: after layer {len(self.layers)} the grid is "
                 f"{_shape_str(grid)}, not {_shape_str((1,) * len(shape))}",
                 f"layers[{len(self.layers) - 1}].pool",
             )

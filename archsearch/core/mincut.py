@@ -160,13 +160,15 @@ class CutExplanation:
     cut_windows: tuple[np.ndarray, ...] = ()
 
     def levels(self) -> list[str]:
-        return ["input (M)"] + [f"layer {l}" for l in range(len(self.dims) - 1)]
+        """Names of the levels of bonds: the input's, then each hidden layer's, numbered from 1 as everywhere
+        the tool shows a layer (``score``, ``bench eval``, the pictures)."""
+        return ["input (M)"] + [f"layer {l + 1}" for l in range(len(self.dims) - 1)]
 
     def describe(self, p: int) -> str:
-        """``"1 x layer 5 (r=8)"``-style text for partition ``p``."""
+        """``"1 x layer 6 (r=8)"``-style text for partition ``p`` (layers numbered from 1)."""
         parts = []
         for k in np.nonzero(self.counts[p])[0][::-1]:
-            name = f"input bonds (M={self.dims[0]})" if k == 0 else f"layer {k - 1} (r={self.dims[k]})"
+            name = f"input bonds (M={self.dims[0]})" if k == 0 else f"layer {k} (r={self.dims[k]})"
             parts.append(f"{int(self.counts[p, k])} x {name}")
         return ", ".join(parts) if parts else "nothing (no bond crossed)"
 

@@ -32,7 +32,7 @@ def test_score_json(capsys):
     assert rep["params"] == lay.param_count() and isinstance(rep["params"], int)
     assert [p["name"] for p in rep["partitions"]] == task.names
     assert [p["log2_mincut"] for p in rep["partitions"]] == log2_mincut(lay, task.masks).tolist()
-    assert rep["partitions"][0]["explanation"] == "1 x layer 5 (r=8)"
+    assert rep["partitions"][0]["explanation"] == "1 x layer 6 (r=8)"
     assert isinstance(rep["score"], float)
     # the whole input against the output: the last layer's bond, log2 8 (every lower level holds more)
     assert rep["output"]["log2_mincut"] == pytest.approx(3.0) and rep["output"]["need"] >= np.log2(10)
@@ -42,7 +42,7 @@ def test_score_json(capsys):
 def test_score_table(capsys):
     assert cli.main(["score", TASK, WB]) == 0
     out = capsys.readouterr().out
-    assert "left-right" in out and "1 x layer 5 (r=8)" in out and "score" in out
+    assert "left-right" in out and "1 x layer 6 (r=8)" in out and "score" in out
     assert "whole input vs output" in out
 
 

@@ -28,7 +28,7 @@ def test_param_count_grows_with_channels(lay, l, extra):
 
 
 def test_windows_must_tile():
-    with pytest.raises(LayoutError, match=r"layer 1 pools \[3, 3\] over a 4x4 grid") as exc:
+    with pytest.raises(LayoutError, match=r"layer 2 pools \[3, 3\] over a 4x4 grid") as exc:
         Layout((8, 8), 2, (Layer(2, (2, 2)), Layer(2, (3, 3))))
     assert exc.value.field == "layers[1].pool"
 

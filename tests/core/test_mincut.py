@@ -151,7 +151,7 @@ def test_large_network_stays_finite():
 def test_explanation_text_names_the_layer():
     lay = Layout.uniform((64, 64), M=10, channels=1, pools=[2] * 6).with_channels([32, 32, 16, 16, 8, 8])
     ex = explain_mincut(lay, family_mask("left-right", (64, 64))[None])
-    assert ex.describe(0) == "1 x layer 5 (r=8)"
+    assert ex.describe(0) == "1 x layer 6 (r=8)"
     assert ex.counts[0].tolist() == [0, 0, 0, 0, 0, 0, 1]
 
 
