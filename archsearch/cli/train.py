@@ -7,6 +7,7 @@ where: no run overwrites another's results.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import numpy as np
@@ -128,7 +129,8 @@ def cmd_paper(args: argparse.Namespace) -> int:
     say = None if args.json else _paper_run_printer(not args.no_progress)
     report = run_paper(tasks, rs, seeds, args.epochs, device, args.model, args.train, args.test,
                        args.runs_dir / ".cache", progress=not args.no_progress, val=args.val, on_run=say,
-                       predictions=preds)
+                       predictions=preds, workers=paper_workers(args.workers, device),
+                       threads=args.threads or 1)
     report["scale"], report["data"] = args.scale, args.data
     from archsearch.evidence.plots import plot_paper
 
@@ -154,6 +156,14 @@ def cmd_paper(args: argparse.Namespace) -> int:
             print()
     print(f"wrote {saved} and {plot}")
     return 0
+
+
+def paper_workers(asked: int | None, device: str) -> int:
+    """``paper``'s training processes: as asked, else one per CPU core on CPU (at most 8) and one on a GPU
+    (its runs are small: one process keeps the device busy enough)."""
+    if asked is not None:
+        return asked
+    return min(os.cpu_count() or 1, 8) if device == "cpu" else 1
 
 
 def _paper_prediction(tasks, rs: list[int], preds: list[dict], out_dir: Path, quiet: bool) -> None:
@@ -221,5 +231,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", choices=["convnet", "convac"], default="convnet", help="the network trained")
     p.add_argument("--local", help="local task file (default: the shipped one for the scale)")
     p.add_argument("--global", dest="glob", help="global task file (default: the shipped one for the scale)")
+    p.add_argument("--workers", type=int_in(1, 256),
+                   help="training processes at once (default: one per CPU core, at most 8, on CPU; 1 on a GPU); "
+                        "the results do not depend on it")
     _common(p)
     p.set_defaults(func=cmd_paper)

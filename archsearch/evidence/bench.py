@@ -175,24 +175,15 @@ def new_table(task: Task, space: Space, settings: BenchSettings, device: str,
 _WORKER: dict[str, Any] = {}
 
 
-def _watch_parent(parent: int) -> None:
-    """A worker whose build was killed (kill -9 of the parent) stops too, instead of training on."""
-    import time
-
-    while True:
-        if os.getppid() != parent:
-            os._exit(1)
-        time.sleep(1.0)
-
-
 def _init_worker(task_path: str, settings: dict[str, Any], classes: int, in_channels: int, cache: str,
                  device: str, parent: int, threads: int | None) -> None:
     import torch
 
     from archsearch.formats.task import load_task
     from archsearch.train.data import load_task_data
+    from archsearch.train.runs import watch_parent
 
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    threading.Thread(target=watch_parent, args=(parent,), daemon=True).start()
     _WORKER.clear()
     try:  # an error is kept and raised by the first job: a pool whose initializer raises would hang
         if device == "cpu" and threads is not None:

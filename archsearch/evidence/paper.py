@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import numpy as np
 
 from archsearch.core.layout import paper_pair
 from archsearch.errors import InputError
-from archsearch.evidence.verify import LayoutResult, chance_level, train_layouts, verdict
+from archsearch.evidence.verify import LayoutResult, chance_level, verdict
 from archsearch.formats.task import Task
 from archsearch.prior.score import Prior
 
@@ -67,15 +68,16 @@ class FinishedRuns:
                 except (ValueError, KeyError, TypeError):
                     continue  # a line cut short by a kill: that run trains again
 
-    def _key(self, res: LayoutResult, seed: int) -> str:
+    def key(self, res: LayoutResult, seed: int) -> str:
+        """What run (``res``'s layout, ``seed``) is kept under: everything its result depends on."""
         return json.dumps({**self._base, "channels": list(res.layout.channels), "M": res.layout.M,
                            "pools": [list(p) for p in res.layout.pools], "seed": seed}, sort_keys=True)
 
     def get(self, res: LayoutResult, seed: int) -> tuple[float, float] | None:
-        return self._runs.get(self._key(res, seed))
+        return self._runs.get(self.key(res, seed))
 
     def add(self, res: LayoutResult, seed: int, val: float, test: float) -> None:
-        key = self._key(res, seed)
+        key = self.key(res, seed)
         self._runs[key] = (val, test)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         torn = self.path.is_file() and self.path.stat().st_size > 0 and not self.path.read_bytes().endswith(b"\n")
@@ -101,18 +103,81 @@ def paper_predictions(tasks: list[Task], rs: list[int]) -> list[dict[str, Any]]:
     return out
 
 
+@dataclass(frozen=True)
+class _Run:
+    """One run of the experiment: task index, r, the layout's result, seed, where it is kept, its key."""
+
+    task: int
+    r: int
+    result: LayoutResult
+    seed: int
+    done: FinishedRuns | None
+    key: str
+
+
+#: a worker's state: its device and the data sets it has loaded, per task file
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(device: str, threads: int | None, parent: int) -> None:
+    import threading
+
+    import torch
+
+    from archsearch.train.runs import watch_parent
+
+    threading.Thread(target=watch_parent, args=(parent,), daemon=True).start()
+    if device == "cpu" and threads is not None:
+        torch.set_num_threads(threads)  # W single-threaded processes hold up when the machine is shared
+    _WORKER.clear()
+    _WORKER.update(device=device, data={})
+
+
+def _train_job(job: tuple) -> tuple[str, float, float]:
+    """One run in a worker: ``(key, task file, sizes, cache, layout, seed, epochs, model)`` -> (key, val, test);
+    the task's data set is read from the cache the parent filled (once per worker and task)."""
+    from archsearch.formats.layout_file import layout_from_dict
+    from archsearch.formats.task import load_task
+    from archsearch.train.data import load_task_data
+
+    key, task_file, (train, val, test), cache, layout, seed, epochs, model = job
+    data = _WORKER["data"].get(task_file)
+    if data is None:
+        data = _WORKER["data"][task_file] = load_task_data(load_task(task_file), 10, 1, train, test, cache, val=val)
+    v, t = _train_pair_run(layout_from_dict(layout), data, seed, epochs, _WORKER["device"], model)
+    return key, v, t
+
+
+def _train_pair_run(layout, data, seed: int, epochs: int, device: str, model: str,
+                    on_epoch=None) -> tuple[float, float]:
+    """One run: (validation, test) accuracy, NaN for both when training fails."""
+    from archsearch.train.loop import TrainConfig, TrainingFailed, train
+    from archsearch.train.models import build_model
+
+    try:
+        out = train(build_model(layout, model, seed=seed), data, TrainConfig(epochs=epochs, seed=seed, device=device),
+                    on_epoch=on_epoch)
+        return float(out["val_accuracy"]), float(out["test_accuracy"])
+    except TrainingFailed:
+        return float("nan"), float("nan")
+
+
 def run_paper(tasks: list[Task], rs: list[int], seeds: list[int], epochs: int, device: str, model: str = "convnet",
               train: int | None = None, test: int | None = None, cache_dir: str | Path | None = "runs/.cache",
               progress: bool = True, val: int | None = None, on_run=None,
-              predictions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+              predictions: list[dict[str, Any]] | None = None, workers: int = 1,
+              threads: int | None = 1) -> dict[str, Any]:
     """Train the pair for every task, r and seed; the report's ``rows`` hold one entry per layout, with
     the prior's score, the accuracies, and ``chance`` (the majority-class accuracy of the test set).
 
     The paper's measure is test accuracy, and nothing here is selected: the verdict compares the two
     fixed layouts' mean test accuracies (validation accuracies are recorded beside them). Each finished run
     is kept under ``cache_dir``/paper (:class:`FinishedRuns`): run again after an interruption, only the
-    missing runs train. ``on_run(task, r, result, seed, val, test, kept)`` is told of each run;
-    ``predictions``: :func:`paper_predictions` of these tasks and widths, when the caller has them."""
+    missing runs train; a run two tasks share (the same task file) trains once. ``workers``: training
+    processes at once (spawned; ``threads`` torch threads each on CPU); the results do not depend on it.
+    ``on_run(task, r, result, seed, val, test, kept)`` is told of each run as it finishes (``kept``: read
+    back, not trained here); ``predictions``: :func:`paper_predictions` of these tasks and widths, when the
+    caller has them."""
     from archsearch.train.data import load_task_data
 
     if predictions is None:
@@ -120,39 +185,94 @@ def run_paper(tasks: list[Task], rs: list[int], seeds: list[int], epochs: int, d
     datasets = [load_task_data(t, 10, 1, train, test, cache_dir, val=val) for t in tasks]
     settings = {"model": model, "epochs": epochs, "train": train, "val": val, "test": test,
                 "device": str(device).split(":")[0]}
+    pairs = []  # (task index, prediction, [wide-base, wide-tip] results)
+    runs: list[_Run] = []  # every run of the experiment, in its order
+    for i, task in enumerate(tasks):
+        done = None if cache_dir is None else FinishedRuns(Path(cache_dir) / "paper" / "runs.jsonl", task, settings)
+        for pred in predictions[i * len(rs):(i + 1) * len(rs)]:  # this task's, in the order of rs
+            res = [LayoutResult(pred["wide-base"], "wide-base", pred["scores"][0]),
+                   LayoutResult(pred["wide-tip"], "wide-tip", pred["scores"][1])]
+            pairs.append((i, pred, res))
+            runs += [_Run(i, pred["r"], x, seed, done, done.key(x, seed) if done is not None else
+                          f"{i} {pred['r']} {x.label} {seed}") for x in res for seed in seeds]
+    got: dict[str, tuple[float, float]] = {}  # each key's (validation, test) accuracy
+    for run in runs:
+        kept = run.done.get(run.result, run.seed) if run.done is not None else None
+        if kept is not None:
+            got[run.key] = kept
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(tasks) * len(rs) * 2 * len(seeds), desc="paper", unit="run", dynamic_ncols=True)
-    rows, comparisons = [], []
+        bar = tqdm(total=len(runs), desc="paper", unit="run", dynamic_ncols=True)
+    told: set[int] = set()
+
+    def tell(key: str, trained_now: bool) -> None:
+        """Every run whose result ``key`` holds is told and counted (the first as trained, if it was)."""
+        for n, run in enumerate(runs):
+            if run.key != key or n in told:
+                continue
+            told.add(n)
+            if on_run is not None:
+                on_run(tasks[run.task].name, run.r, run.result, run.seed, *got[key], not trained_now)
+            trained_now = False  # a second task with the same run reads it
+            if bar is not None:
+                bar.update(1)
+
+    todo: dict[str, _Run] = {}  # the runs to train, one per key, in the experiment's order
+    for run in runs:
+        if run.key in got:
+            tell(run.key, False)
+        elif run.key not in todo:
+            todo[run.key] = run
+
+    def finished(run: _Run, val_test: tuple[float, float]) -> None:
+        got[run.key] = val_test
+        if run.done is not None:
+            run.done.add(run.result, run.seed, *val_test)
+        tell(run.key, True)
+
     try:
-        for i, (task, data) in enumerate(zip(tasks, datasets, strict=True)):
-            chance = chance_level(data.test.y)
-            done = None if cache_dir is None else FinishedRuns(Path(cache_dir) / "paper" / "runs.jsonl", task, settings)
-            for pred in predictions[i * len(rs):(i + 1) * len(rs)]:  # this task's, in the order of rs
-                r = pred["r"]
-                res = [LayoutResult(pred["wide-base"], "wide-base", pred["scores"][0]),
-                       LayoutResult(pred["wide-tip"], "wide-tip", pred["scores"][1])]
-                told = None if on_run is None else (lambda x, seed, v, t, kept, r=r, task=task:
-                                                    on_run(task.name, r, x, seed, v, t, kept))
-                train_layouts(res, data, seeds, epochs, device, model, bar=bar, task_name=task.name, done=done,
-                              on_run=told)
-                for x in res:
-                    rows.append({"task": task.name, "r": r, "layout": x.label, "channels": list(x.layout.channels),
-                                 "params": x.layout.param_count(), "prior_score": x.prior_score,
-                                 "accuracy": x.test_accuracy, "mean": x.test_mean,
-                                 "sd": float(np.std(x.test_accuracy)), "val_accuracy": x.val_accuracy,
-                                 "val_mean": x.mean, "chance": chance, "at_chance": bool(x.test_mean <= chance + 0.01)})
-                names = {1: "wide-base", -1: "wide-tip", 0: "tie"}
-                half_image = 0.5 / len(data.test.y)
-                found = names[verdict(res[0].test_mean, res[1].test_mean, half_image)]
-                predicted = pred["predicted"]
-                comparisons.append({"task": task.name, "r": r, "predicted": predicted, "found": found,
-                                    "agree": None if "tie" in (predicted, found) else predicted == found})
+        if workers <= 1 or len(todo) <= 1:
+            for run in todo.values():
+                what = f"{tasks[run.task].name} {run.result.label} {list(run.result.layout.channels)} seed {run.seed}"
+
+                def on_epoch(row: dict, what: str = what) -> None:
+                    if bar is not None:
+                        bar.set_postfix_str(f"{what} epoch {row['epoch'] + 1}/{epochs}", refresh=True)
+
+                finished(run, _train_pair_run(run.result.layout, datasets[run.task], run.seed, epochs, device, model,
+                                              on_epoch))
+        else:
+            import multiprocessing as mp
+
+            jobs = [(key, str(tasks[run.task].source), (train, val, test), cache_dir,
+                     run.result.layout.to_dict(), run.seed, epochs, model) for key, run in todo.items()]
+            ctx = mp.get_context("spawn")  # no fork of a process that has started torch's thread pools
+            with ctx.Pool(min(workers, len(jobs)), initializer=_init_worker,
+                          initargs=(device, threads, os.getpid())) as pool:
+                for key, v, t in pool.imap_unordered(_train_job, jobs):
+                    finished(todo[key], (v, t))
     finally:
         if bar is not None:
             bar.close()
+    for run in runs:
+        run.result.val_accuracy.append(got[run.key][0])
+        run.result.test_accuracy.append(got[run.key][1])
+    rows, comparisons = [], []
+    names = {1: "wide-base", -1: "wide-tip", 0: "tie"}
+    for i, pred, res in pairs:
+        chance = chance_level(datasets[i].test.y)
+        for x in res:
+            rows.append({"task": tasks[i].name, "r": pred["r"], "layout": x.label, "channels": list(x.layout.channels),
+                         "params": x.layout.param_count(), "prior_score": x.prior_score,
+                         "accuracy": x.test_accuracy, "mean": x.test_mean,
+                         "sd": float(np.std(x.test_accuracy)), "val_accuracy": x.val_accuracy,
+                         "val_mean": x.mean, "chance": chance, "at_chance": bool(x.test_mean <= chance + 0.01)})
+        half_image = 0.5 / len(datasets[i].test.y)
+        found = names[verdict(res[0].test_mean, res[1].test_mean, half_image)]
+        predicted = pred["predicted"]
+        comparisons.append({"task": tasks[i].name, "r": pred["r"], "predicted": predicted, "found": found,
+                            "agree": None if "tie" in (predicted, found) else predicted == found})
     return {"epochs": epochs, "seeds": seeds, "device": device, "train": train, "val": val, "test": test,
-            "model": model,
-            "rows": rows, "comparisons": comparisons}
+            "model": model, "rows": rows, "comparisons": comparisons}

@@ -15,7 +15,7 @@ from archsearch.formats.space import Space
 from archsearch.prior.score import Prior
 
 __all__ = [
-    "LayoutResult", "chance_level", "paper_layouts_for", "spread_layouts", "train_layouts", "verdict",
+    "LayoutResult", "chance_level", "paper_layouts_for", "spread_layouts", "verdict",
     "verify_layouts", "verify_report",
 ]
 
@@ -76,45 +76,6 @@ def paper_layouts_for(space: Space) -> list[tuple[str, Layout]]:
         return []
     r, wb, wt = best
     return [(f"wide-base r={r}", wb), (f"wide-tip r={r}", wt)]
-
-
-def train_layouts(results: list[LayoutResult], data, seeds: list[int], epochs: int, device: str,
-                  model_kind: str = "convnet", bar=None, task_name: str = "", done=None, on_run=None) -> None:
-    """Train every layout once per seed, filling its validation and test accuracies.
-
-    ``bar``: a tqdm bar covering the whole job, advanced once per run; its postfix says what trains.
-    ``done``: finished runs kept from an earlier, interrupted job (``get(res, seed)`` -> (val, test) or
-    None, ``add(res, seed, val, test)``): a run found there is not trained again, a new one is added as it
-    finishes. ``on_run(res, seed, val, test, kept)``: told of each run as it finishes."""
-    from archsearch.train.loop import TrainConfig, TrainingFailed, train
-    from archsearch.train.models import build_model
-
-    for res in results:
-        for seed in seeds:
-            what = f"{task_name} {res.label} {list(res.layout.channels)} seed {seed}".strip()
-
-            def on_epoch(row: dict, what: str = what) -> None:
-                if bar is not None:
-                    bar.set_postfix_str(f"{what} epoch {row['epoch'] + 1}/{epochs}", refresh=True)
-
-            got = done.get(res, seed) if done is not None else None
-            if got is None:
-                cfg = TrainConfig(epochs=epochs, seed=seed, device=device)
-                try:
-                    out = train(build_model(res.layout, model_kind, seed=seed), data, cfg, on_epoch=on_epoch)
-                    val, test = float(out["val_accuracy"]), float(out["test_accuracy"])
-                except TrainingFailed:
-                    val = test = float("nan")
-                if done is not None:
-                    done.add(res, seed, val, test)
-            else:
-                val, test = got
-            res.val_accuracy.append(val)
-            res.test_accuracy.append(test)
-            if on_run is not None:
-                on_run(res, seed, val, test, got is not None)
-            if bar is not None:
-                bar.update(1)
 
 
 def chance_level(labels) -> float:

@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["train_run"]
+__all__ = ["train_run", "watch_parent"]
+
+
+def watch_parent(parent: int) -> None:
+    """Run in a daemon thread of a training worker: when its parent dies (kill -9 of a build or a paper
+    run), the worker stops too, instead of training on for nobody."""
+    import os
+    import time
+
+    while True:
+        if os.getppid() != parent:
+            os._exit(1)
+        time.sleep(1.0)
 
 
 def train_run(layout_id: int, seed: int, layout: dict[str, Any], s: dict[str, Any], data: Any,

@@ -155,6 +155,30 @@ def test_paper_command_tiny(files, capsys):
     assert capsys.readouterr().out.count("(kept from an earlier run)") == 3
 
 
+@pytest.mark.slow
+def test_the_papers_runs_do_not_depend_on_the_number_of_workers(files, tmp_path):
+    """The same runs, trained in this process or by two spawned workers, give the same accuracies, in the
+    experiment's order; a run kept by the first job is read, not trained, by the second."""
+    from archsearch.evidence.paper import run_paper
+    from archsearch.formats.task import load_task
+
+    task = load_task(files[0])
+    kw = {"train": 120, "val": 40, "test": 40, "progress": False}
+    told = []
+    one = run_paper([task], [2], [0, 1], 1, "cpu", cache_dir=tmp_path / "a", workers=1, **kw)
+    two = run_paper([task], [2], [0, 1], 1, "cpu", cache_dir=tmp_path / "b", workers=2,
+                    on_run=lambda *a: told.append((a[2].label, a[3], a[6])), **kw)
+    assert [r["accuracy"] for r in one["rows"]] == [r["accuracy"] for r in two["rows"]]
+    assert [r["val_accuracy"] for r in one["rows"]] == [r["val_accuracy"] for r in two["rows"]]
+    assert sorted(told) == [("wide-base", 0, False), ("wide-base", 1, False), ("wide-tip", 0, False),
+                            ("wide-tip", 1, False)]
+    told.clear()
+    again = run_paper([task], [2], [0, 1], 1, "cpu", cache_dir=tmp_path / "b", workers=2,
+                      on_run=lambda *a: told.append((a[2].label, a[3], a[6])), **kw)
+    assert again["rows"] == two["rows"] and told == [("wide-base", 0, True), ("wide-base", 1, True),
+                                                     ("wide-tip", 0, True), ("wide-tip", 1, True)]
+
+
 def test_verdicts_call_ties_ties():
     from archsearch.evidence.verify import chance_level, verdict
 
