@@ -23,7 +23,7 @@ EXIT_INTERNAL, EXIT_INPUT = 1, 2
 
 
 def build_parser() -> OneLineParser:
-    from archsearch.cli import bench, layout, prior, profile, search, studies, train
+    from archsearch.cli import bench, layout, prior, profile, quickstart, search, studies, train
 
     p = OneLineParser(prog="archsearch", description="Neural architecture search driven by entanglement priors: "
                       "score channel layouts by the min cuts of their tensor networks, search, train, export.")
@@ -37,6 +37,7 @@ def build_parser() -> OneLineParser:
     profile.add_commands(sub)
     studies.add_commands(sub)
     layout.add_commands(sub)
+    quickstart.add_commands(sub)
     return p
 
 

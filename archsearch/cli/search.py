@@ -43,7 +43,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     study = create_search_study(work, args.study_name, storage, space_label=space.name or args.space)
     bar = box[0] = _trial_bar(args, task.name, args.trials) if mode == "trained" else None
     outcome = work_with_helpers(study, work, storage, workers=args.workers, runs_dir=args.runs_dir, threads=threads,
-                                progress=not args.no_progress, bar=bar)
+                                progress=not args.no_progress, bar=bar, batched=True)
     if mode != "trained":  # trained trials carry their pictures already; here the best few get theirs
         from archsearch.search.dashboard import picture_best
 

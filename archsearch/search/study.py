@@ -533,6 +533,7 @@ def run_study(
     study: optuna.Study, objective: Callable[[Trial], Any], trials: int, *,
     progress: bool = True, catch: tuple[type[BaseException], ...] = (),
     max_failures: int = DEFAULT_MAX_FAILURES, poll_s: float = 1.0, bar: Any = None,
+    after_trial: Callable[[], bool] | None = None,
 ) -> RunOutcome:
     """Run until the study holds exactly ``trials`` COMPLETE trials (with any number of workers).
 
@@ -541,7 +542,8 @@ def run_study(
     trial, which is enqueued again), so no storage write is cut in half; a second one aborts at once.
     Either way :class:`Interrupted` is raised at the end, and the same search run again resumes.
     ``bar``: a tqdm bar of the caller's (its objective may write to it); with ``progress`` and none
-    given, one is made here.
+    given, one is made here. ``after_trial()`` is called after each trial this process ran; True stops the
+    run there (:mod:`~archsearch.search.batched` stores its trials so).
     """
     before = _counts(study)[0]
     if before >= trials:
@@ -573,6 +575,8 @@ def run_study(
                         time.sleep(poll_s)
                     continue
                 t = run.one(stop)
+                if after_trial is not None and after_trial():
+                    break
                 if t is None:
                     continue
                 if t.user_attrs.get("surplus"):

@@ -164,13 +164,19 @@ def worker_seed(recipe: Recipe, trials_so_far: int, joined: bool) -> int:
     return seed % 2**31
 
 
-def work_on(study: optuna.Study, work: Work, *, progress: bool = True, bar: Any = None):
-    """Reap what dead workers left, then run until the study holds the recipe's trials."""
+def work_on(study: optuna.Study, work: Work, *, progress: bool = True, bar: Any = None, batched: bool = False):
+    """Reap what dead workers left, then run until the study holds the recipe's trials; ``batched``: a
+    prior-only search's trials run in memory and are stored in batches (:mod:`archsearch.search.batched`)."""
     from archsearch.search import study as search
 
     reaped = search.reap_dead_trials(study)
     if reaped:
         print(f"{reaped} trial(s) left RUNNING by a dead process: marked FAIL and queued again", file=sys.stderr)
+    if batched and work.recipe.mode != "trained":
+        from archsearch.search.batched import run_batched
+
+        return run_batched(study, work.objective, work.recipe.trials, progress=progress, catch=work.catch,
+                           max_failures=work.recipe.max_failures, bar=bar)
     return search.run_study(study, work.objective, work.recipe.trials, progress=progress, catch=work.catch,
                             max_failures=work.recipe.max_failures, bar=bar)
 
@@ -205,14 +211,14 @@ def stop_workers(procs: list[subprocess.Popen], signum: int | None = None, timeo
 
 def work_with_helpers(study: optuna.Study, work: Work, storage: str, *, workers: int = 1,
                       runs_dir: str | Path = "runs", threads: int | None = None, progress: bool = True,
-                      bar: Any = None):
+                      bar: Any = None, batched: bool = False):
     """:func:`work_on` here, beside ``workers - 1`` ``archsearch worker`` processes on this machine (a
     Ctrl-C or SIGTERM reaches them too; they are waited for); the bar is closed at the end."""
     helpers = spawn_workers(workers - 1, study.study_name, storage, device=work.device, runs_dir=runs_dir,
                             threads=threads) if workers > 1 else []
     signum = None
     try:
-        return work_on(study, work, progress=progress, bar=bar)
+        return work_on(study, work, progress=progress, bar=bar, batched=batched and workers <= 1)
     except KeyboardInterrupt as exc:
         signum = getattr(exc, "signum", 2)
         raise

@@ -37,6 +37,8 @@ def test_the_tutorial_runs_as_written(tmp_path):
     bindir = Path(sys.executable).parent
     env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
     for command in bash_lines(TUTORIAL, stop="## What next"):
+        if command.startswith("archsearch quickstart"):
+            continue  # the three steps below in one command: its own test runs it
         done = subprocess.run(command, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, (command, done.stderr[-2000:])
     # what the page says each step makes
@@ -45,6 +47,28 @@ def test_the_tutorial_runs_as_written(tmp_path):
     assert (tmp_path / "runs" / "tutorial" / "study.db").exists()
     assert sorted(p.name for p in (tmp_path / "best").glob("*.py"))[0] == "01-trial-00000.py"
     assert done.stdout.startswith("ConvNet(")  # the last command printed the module it built
+
+
+@pytest.mark.slow
+def test_quickstart_does_the_three_jobs_into_a_folder_of_its_own(tmp_path, capsys):
+    """``archsearch quickstart``: the tutorial's steps as one command; each step's output where it says, the
+    module loaded; run twice, two folders, the first untouched."""
+    from archsearch.cli.main import main
+
+    assert main(["quickstart", "--runs-dir", str(tmp_path / "runs"), "--trials", "20", "--top", "2"]) == 0
+    out = capsys.readouterr().out
+    (folder,) = (tmp_path / "runs" / "quickstart").iterdir()
+    assert "partitions:" in (folder / "task-profiled.yaml").read_text()
+    for picture in ("profile.png", "cuts.png"):
+        assert (folder / picture).read_bytes()[:4] == b"\x89PNG"
+    assert (folder / "runs" / "quickstart" / "study.db").exists()
+    assert len(list((folder / "best").glob("*.py"))) == 2 and len(list((folder / "best-yaml").glob("*.yaml"))) == 2
+    assert "ConvNet(" in out and "quickstart done in" in out
+    assert out.index("archsearch profile ") < out.index("archsearch search ") < out.index("archsearch export ")
+    first = (folder / "task-profiled.yaml").read_bytes()
+    assert main(["quickstart", "--runs-dir", str(tmp_path / "runs"), "--trials", "5", "--top", "1"]) == 0
+    assert len(list((tmp_path / "runs" / "quickstart").iterdir())) == 2
+    assert (folder / "task-profiled.yaml").read_bytes() == first
 
 
 def _links(path: Path) -> list[str]:

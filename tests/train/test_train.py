@@ -36,6 +36,16 @@ def test_training_learns_and_is_deterministic(toy):
         "test_accuracy"]
 
 
+def test_evaluating_only_at_the_end_changes_nothing_but_the_history(toy):
+    """``every_epoch=False`` (paper): the same final accuracies and losses, the history without accuracies."""
+    cfg = TrainConfig(epochs=4, batch_size=32, lr=1e-2, seed=1, device="cpu")
+    a = train(build_model(_lay(), seed=1), toy, cfg)
+    b = train(build_model(_lay(), seed=1), toy, cfg, every_epoch=False)
+    assert (a["val_accuracy"], a["test_accuracy"]) == (b["val_accuracy"], b["test_accuracy"])
+    assert [r["loss"] for r in a["history"]] == [r["loss"] for r in b["history"]]
+    assert [set(row) for row in b["history"]] == [{"epoch", "loss", "seconds"}] * 4
+
+
 def test_nan_loss_fails_with_its_reason(toy):
     class Bad(torch.nn.Module):
         def __init__(self):
