@@ -44,6 +44,42 @@ def test_the_same_records_as_writing_each_trial(tmp_path):
                                                                        _study(tmp_path / "a.db").trials]
 
 
+@pytest.mark.parametrize("url", ["sqlite", "journal"])
+@pytest.mark.parametrize("directions", [["maximize"], ["maximize", "minimize"]])
+def test_a_batch_stores_what_add_trials_stores(tmp_path, url, directions):
+    """The bulk insert on an RDB storage writes the rows Optuna's own add_trials writes (read back through
+    a fresh handle); a journal file takes add_trials itself."""
+    from archsearch.search.batched import store_trials
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    source = optuna.create_study(directions=directions)
+    for x in range(6):
+        t = source.ask()
+        t.suggest_int("x", 0, 9)
+        t.suggest_float("lr", 1e-4, 1.0, log=True)
+        t.suggest_categorical("c", ["a", "b", None])
+        t.set_user_attr("layout", {"channels": [4, 8], "n": x})
+        t.storage.set_trial_system_attr(t._trial_id, "archsearch:pid", 123)
+        if len(directions) == 1:
+            t.report(0.5 * x, step=1)  # intermediate values: single-objective studies only
+        source.tell(t, [float("inf") if x == 3 else float(x), -x][:len(directions)])
+    source.tell(source.ask(), state=TrialState.FAIL)
+    trials = source.get_trials(deepcopy=False)
+
+    def fresh(name):
+        storage = (f"sqlite:///{tmp_path / name}.db" if url == "sqlite" else
+                   optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(tmp_path / name))))
+        return optuna.create_study(study_name="s", storage=storage, directions=directions, load_if_exists=True)
+
+    a, b = fresh("a"), fresh("b")
+    a.add_trials(trials)
+    store_trials(b, trials[:3])
+    store_trials(b, trials[3:])  # two batches: numbers go on from the first
+    keep = lambda t: (t.number, t.state, t.params, t.distributions, t.values, t.user_attrs, t.system_attrs,  # noqa: E731
+                      t.intermediate_values, t.datetime_start, t.datetime_complete)
+    assert [keep(t) for t in fresh("b").trials] == [keep(t) for t in fresh("a").trials]
+
+
 def test_the_count_stays_exact_when_another_process_takes_places(tmp_path):
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = _study(tmp_path / "c.db")
