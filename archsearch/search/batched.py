@@ -165,12 +165,12 @@ def run_batched(study: optuna.Study, objective: Callable[[optuna.Trial], Any], t
         return state["shared"]
 
     try:
-        outcome = search.run_study(mem, objective, trials, progress=progress, catch=catch, max_failures=max_failures,
-                            bar=bar, after_trial=flush)
+        outcome = search.run_study(mem, objective, trials, progress=progress, catch=catch,
+                                   max_failures=max_failures, bar=bar, after_trial=flush)
     finally:
         flush(force=True)
     if state["shared"] and outcome.stopped is None and _complete(study) < trials:
-        rest = search.run_study(study, objective, trials, progress=progress, catch=catch, max_failures=max_failures,
-                         bar=bar)
+        rest = search.run_study(study, objective, trials, progress=progress, catch=catch,
+                                max_failures=max_failures, bar=bar)
         outcome = RunOutcome(outcome.completed + rest.completed, rest.stopped)
     return RunOutcome(_complete(study) - before, outcome.stopped, _complete(study, mine=True) - mine)
