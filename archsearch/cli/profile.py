@@ -44,7 +44,12 @@ def cmd_profile(args: argparse.Namespace) -> int:
     _check_outputs(args)
     check_pool(task, pool)
     space = check_meets_space(load_space(args.space), task, pool, args.space) if args.space is not None else None
+    from archsearch.cli.args import stage_printer
+
+    say = stage_printer("profile") or (lambda _step: None)  # on a terminal: what it does, and since when
+    say("the task's images (built once, then read from the cache)")
     data = load_data(task.data, task.input_shape, args.runs_dir / ".cache")
+    say("entanglement entropy and the correlation surrogate of every window")
     result = profile_task(task, data.train.x, data.train.y, pool, space, samples=args.samples, windows=args.windows,
                           theta=args.theta, seed=args.seed)
     if args.plot is not None:  # first: a picture that cannot be made leaves no task file behind

@@ -30,3 +30,16 @@ def test_evaluate_table_reports_each_stage(tiny_1d_files):
     evaluate_table(table, predictors=["prior", "params"], progress=stages.append, runs_dir=None)
     assert stages[0].startswith("scoring ") and "prior, params" in stages[0]
     assert len(stages) == 3 and "bootstrap" in stages[1] and "noise ceiling" in stages[2]
+
+
+def test_profile_says_its_stages_on_a_terminal(monkeypatch, tmp_path, capsys):
+    from archsearch.cli.main import main
+    from tests.conftest import ROOT
+
+    term = _Terminal()
+    monkeypatch.setattr("sys.stderr", term)
+    assert main(["profile", str(ROOT / "tasks" / "digits-local-32.yaml"), "--samples", "32", "--windows", "2",
+                 "--runs-dir", str(tmp_path), "--json"]) == 0
+    said = term.getvalue().splitlines()
+    assert [line.split(": ", 2)[0] for line in said] == ["profile", "profile"]
+    assert "images" in said[0] and "entropy" in said[1] and capsys.readouterr().out.startswith("{")
