@@ -136,19 +136,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     name = args.study_name or Path(args.table).stem
     out = args.out or Path(args.runs_dir) / "reports" / name
     refuse_overwrite(out / "report.html", args.force, "--out")
+    from archsearch.cli.args import stage_printer
     from archsearch.formats.files import atomic_dir
 
     with atomic_dir(out) as tmp:  # a report that fails leaves nothing, not even its folder
         if args.table:
-            from archsearch.cli.args import stage_printer
-
             paths = table_report(args.table, tmp, runs_dir=args.runs_dir, progress=stage_printer("report"))
         else:
             from archsearch.cli.search import _default_storage_of
             from archsearch.search import study as search
 
             storage = args.storage or _default_storage_of(args.study_name, args.runs_dir)
-            paths = study_report(search.open_study(args.study_name, storage, read_only=True), tmp)
+            paths = study_report(search.open_study(args.study_name, storage, read_only=True), tmp,
+                                 progress=stage_printer("report"))
     for p in paths:
         print(out / p.name)
     return 0

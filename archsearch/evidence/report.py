@@ -11,6 +11,7 @@ eval``), and the same pictures for the table's best layout.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -113,8 +114,10 @@ def _layout_sections(task: Task, prior: Prior, layouts: list[Layout], labels: li
     ]
 
 
-def study_report(study: optuna.Study, out: str | Path, top: int = 5) -> list[Path]:
-    """The report of a study (see the module docstring) into the folder ``out``."""
+def study_report(study: optuna.Study, out: str | Path, top: int = 5,
+                 progress: Callable[[str], None] | None = None) -> list[Path]:
+    """The report of a study (see the module docstring) into the folder ``out``; ``progress(step)`` is told
+    of each stage (the command's stage printer on a terminal)."""
     from optuna.trial import TrialState
 
     from archsearch.evidence.plots import plot_history, plot_pareto, plot_prior_accuracy
@@ -153,7 +156,10 @@ def study_report(study: optuna.Study, out: str | Path, top: int = 5) -> list[Pat
                                                  + (" (by validation accuracy)." if recipe.mode == "trained" else ".")],
                             rows))
     layouts = [layout_from_dict(t.user_attrs["layout"], f"trial {t.number}") for t in ranked]
+    say = progress or (lambda _step: None)
+    say(f"the {len(layouts)} best layouts' cuts and cards")
     sections += _layout_sections(task, prior, layouts, [f"trial {t.number}" for t in ranked], out)
+    say("the history of the study, and the page")
     names = study.metric_names or [f"objective {i}" for i in range(len(study.directions))]
     if single:
         plot_history([t.number for t in done], [t.value for t in done], [is_feasible(t) for t in done],
@@ -184,7 +190,7 @@ def study_report(study: optuna.Study, out: str | Path, top: int = 5) -> list[Pat
 
 
 def table_report(table_path: str | Path, out: str | Path, runs_dir: str | Path = "runs", top: int = 5,
-                 progress=None) -> list[Path]:
+                 progress: Callable[[str], None] | None = None) -> list[Path]:
     """The report of a benchmark table (see the module docstring) into the folder ``out``: the same
     evaluation as ``bench eval`` (:func:`~archsearch.evidence.evaluate.evaluate_table`)."""
     from archsearch.errors import InputError

@@ -210,3 +210,15 @@ def test_studies_finds_journal_studies_in_the_runs_folder(tmp_path, capsys):
     rows = json.loads(capsys.readouterr().out)["studies"]
     assert [(r["study"], r["complete"]) for r in rows] == [("j", 5)]
     assert rows[0]["storage"] == f"journal:{runs / 'demo.log'}"
+
+
+def test_a_study_report_says_its_stages(made, tmp_path):
+    """What `report --study-name` shows on a terminal, stage by stage, before the pictures are drawn."""
+    from archsearch.evidence.report import study_report
+    from archsearch.search import study as search
+
+    stages: list[str] = []
+    storage = f"sqlite:///{made / 'runs' / 'p' / 'study.db'}"
+    paths = study_report(search.open_study("p", storage, read_only=True), tmp_path / "r", progress=stages.append)
+    assert [p.name for p in paths][:1] == ["report.html"] and len(stages) == 2
+    assert "best layouts" in stages[0] and "history" in stages[1]
