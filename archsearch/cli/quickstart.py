@@ -3,13 +3,13 @@
 It profiles a shipped task from its data, runs a prior-only search over a shipped space with the profiled
 task, exports the best layouts as torch files and loads the first, and draws the pictures on the way (the
 profile, the best layouts' cards, the cuts of the best layout), all into a new folder of its own. Each step
-is the command the tutorial shows, run as written, so what quickstart does a user can do by hand.
+is a command the tutorial shows (its outputs placed in that folder), printed before it runs, so what
+quickstart does a user can do by hand.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -41,7 +41,11 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
     from archsearch.cli.main import main
     from archsearch.errors import InputError
     from archsearch.evidence.outputs import new_run_dir
+    from archsearch.formats.task_space import load_task_space
 
+    task, _ = load_task_space(args.task, args.space)  # both checked, and on one grid, before a folder is made
+    if task.data is None:
+        raise InputError("quickstart profiles the task from its data: it needs a 'data' section", args.task, "data")
     out = new_run_dir(Path(args.runs_dir) / "quickstart")
     t0 = time.perf_counter()
     print(f"quickstart: the three jobs on {Path(args.task).stem} over {Path(args.space).stem}, into {out}")
@@ -49,8 +53,7 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
     for k, (what, argv) in enumerate(steps, 1):
         print(f"\n[{k}/{len(steps) + 2}] {what}: archsearch {' '.join(argv)}", flush=True)
         status = main(argv)
-        if status:
-            print(f"quickstart: step {k} failed (exit {status}); {out} holds what was made", file=sys.stderr)
+        if status:  # the step said why, in its one line
             return status
     best = sorted((out / "best-yaml").glob("*.yaml"))
     print(f"\n[{len(steps) + 1}/{len(steps) + 2}] the best layout's cuts against the task's needs: "

@@ -80,7 +80,7 @@ class PriorVariant:
     name: str
     help: str
     met_needs: bool
-    combine: Callable[[Any, Any], Any]
+    combine: Callable[..., Any]
 
 
 def _coverage(worst: Any, coverage: Any, narrow: Any = None, depth: int = 0) -> Any:

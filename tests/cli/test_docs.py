@@ -71,6 +71,17 @@ def test_quickstart_does_the_three_jobs_into_a_folder_of_its_own(tmp_path, capsy
     assert (folder / "task-profiled.yaml").read_bytes() == first
 
 
+def test_quickstart_refuses_a_task_without_data_before_making_its_folder(tmp_path, capsys):
+    from archsearch.cli.main import main
+
+    task = tmp_path / "t.yaml"
+    task.write_text("name: nodata\ninput_shape: [32, 32]\npartitions:\n  - {name: lr, kind: left-right}\n")
+    assert main(["quickstart", "--task", str(task), "--runs-dir", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert "needs a 'data' section" in err and err.count("\n") == 1
+    assert not (tmp_path / "runs").exists()
+
+
 def _links(path: Path) -> list[str]:
     text = re.sub(r"```.*?```", "", path.read_text(), flags=re.S)
     return [m for m in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text) if "://" not in m]
