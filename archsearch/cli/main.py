@@ -30,6 +30,7 @@ def build_parser() -> OneLineParser:
     p.add_argument("--version", action="version", version=f"archsearch {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
                            help="what to do (COMMAND --help for more)")
+    quickstart.add_commands(sub)  # first in the help: a newcomer's first command
     prior.add_commands(sub)
     search.add_commands(sub)
     train.add_commands(sub)
@@ -37,7 +38,6 @@ def build_parser() -> OneLineParser:
     profile.add_commands(sub)
     studies.add_commands(sub)
     layout.add_commands(sub)
-    quickstart.add_commands(sub)
     return p
 
 
