@@ -35,30 +35,30 @@ def test_the_scores_in_closed_form():
     assert set(SCORES) == set(TASK_BLIND)
 
 
-@settings(max_examples=50, deadline=None)
-@given(st.lists(st.lists(st.sampled_from([2, 4, 8, 16, 32]), min_size=4, max_size=4), min_size=2, max_size=30))
-def test_the_balanced_order_is_the_rule(widths):
-    lays = _lays(*widths)
-    order = balanced_order(lays)
-    assert sorted(order.tolist()) == list(range(len(lays)))
-    keys = [(min(w), round(-float(np.std(np.log2(w))), 9), lay.param_count())
-            for w, lay in zip(widths, lays, strict=True)]
-    ranked = [keys[i] for i in order]
-    assert ranked == sorted(keys, reverse=True)  # narrowest widest, then least spread, then most parameters
+def _spread(w):
+    return round(-float(np.std(np.log2(w))), 9)
 
 
+RULES = {  # each rule's order, and its key as the rule states it (larger first)
+    "balanced": (balanced_order, lambda w, lay: (min(w), _spread(w), lay.param_count())),
+    "bottleneck": (bottleneck_order, lambda w, lay: (min(w), -w.count(min(w)), _spread(w), lay.param_count())),
+}
+
+
+@pytest.mark.parametrize("rule", RULES)
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.lists(st.sampled_from([2, 4, 8, 16, 32]), min_size=4, max_size=4), min_size=2, max_size=30))
-def test_the_bottleneck_order_is_the_rule(widths):
+def test_each_order_is_its_rule(rule, widths):
+    """balanced: narrowest widest, then least spread, then most parameters; bottleneck: the fewest layers at
+    the narrowest width before the spread. Both complete rankings, their scores minus the place."""
+    order_of, key = RULES[rule]
     lays = _lays(*widths)
-    order = bottleneck_order(lays)
+    order = order_of(lays)
     assert sorted(order.tolist()) == list(range(len(lays)))
-    keys = [(min(w), -w.count(min(w)), round(-float(np.std(np.log2(w))), 9), lay.param_count())
-            for w, lay in zip(widths, lays, strict=True)]
-    assert [keys[i] for i in order] == sorted(keys, reverse=True)  # then fewest at the narrowest width
+    keys = [key(w, lay) for w, lay in zip(widths, lays, strict=True)]
+    assert [keys[i] for i in order] == sorted(keys, reverse=True)
+    assert (np.diff(SCORES[rule](lays)[order]) < 0).all()
     assert narrowest_count(lays).tolist() == [w.count(min(w)) for w in widths]
-    score = bottleneck(lays)
-    assert (np.diff(score[order]) < 0).all()  # a complete ranking: minus the place in the order
 
 
 def test_the_bottleneck_rule_parts_from_the_balanced_rule_where_starved_layers_differ_in_number():
