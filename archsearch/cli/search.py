@@ -44,11 +44,12 @@ def cmd_search(args: argparse.Namespace) -> int:
     bar = box[0] = _trial_bar(args, task.name, args.trials) if mode == "trained" else None
     outcome = work_with_helpers(study, work, storage, workers=args.workers, runs_dir=args.runs_dir, threads=threads,
                                 progress=not args.no_progress, bar=bar, batched=True)
+    view = getattr(outcome, "view", None) or study  # the stored trials, without loading them back if it can
     if mode != "trained":  # trained trials carry their pictures already; here the best few get theirs
         from archsearch.search.dashboard import picture_best
 
-        picture_best(study, task, args.runs_dir / args.study_name / "artifacts")
-    return _summary(study, args.study_name, storage, outcome, mode)
+        picture_best(study, task, args.runs_dir / args.study_name / "artifacts", source=view)
+    return _summary(view, args.study_name, storage, outcome, mode)
 
 
 def _search_recipe(args: argparse.Namespace):

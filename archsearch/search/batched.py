@@ -137,7 +137,8 @@ def run_batched(study: optuna.Study, objective: Callable[[optuna.Trial], Any], t
     if any(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in stored):
         return search.run_study(study, objective, trials, progress=progress, catch=catch, max_failures=max_failures,
                                 bar=bar)
-    before, mine = _complete(study), _complete(study, mine=True)
+    before = sum(t.state == TrialState.COMPLETE for t in stored)
+    mine = _complete(study, mine=True)
     # a copy of the sampler (its state as it stands): a sampler may hold on to the study it first saw (TPE
     # does), and the storage's own keeps it for the trial-by-trial rest when another process shows up
     mem = optuna.create_study(storage=optuna.storages.InMemoryStorage(), sampler=copy.deepcopy(study.sampler),
@@ -169,7 +170,10 @@ def run_batched(study: optuna.Study, objective: Callable[[optuna.Trial], Any], t
                                    max_failures=max_failures, bar=bar, after_trial=flush)
     finally:
         flush(force=True)
-    if state["shared"] and outcome.stopped is None and _complete(study) < trials:
+    if not state["shared"]:  # the storage holds what ``mem`` holds, in the same order: read nothing back
+        done = sum(t.state == TrialState.COMPLETE for t in mem.get_trials(deepcopy=False)) - before
+        return RunOutcome(done, outcome.stopped, done, view=mem)
+    if outcome.stopped is None and _complete(study) < trials:
         rest = search.run_study(study, objective, trials, progress=progress, catch=catch,
                                 max_failures=max_failures, bar=bar)
         outcome = RunOutcome(outcome.completed + rest.completed, rest.stopped)

@@ -146,14 +146,16 @@ def attach_layout_picture(trial: optuna.Trial, task: Task, layout: Layout, store
     return art
 
 
-def picture_best(study: optuna.Study, task: Task, folder: str | Path, k: int = 5) -> int:
+def picture_best(study: optuna.Study, task: Task, folder: str | Path, k: int = 5,
+                 source: optuna.Study | None = None) -> int:
     """Attach pictures of the ``k`` best distinct feasible layouts to the study (a prior-only search, whose
     trials take milliseconds, draws only these; a finished trial takes no artifact), replacing earlier
-    ones; returns how many were drawn."""
+    ones; returns how many were drawn. ``source``: a study holding the same trials, to rank them from
+    (a batched search's in-memory copy: :attr:`~archsearch.search.study.RunOutcome.view`)."""
     from archsearch.formats.layout_file import layout_from_dict
     from archsearch.search.study import distinct_ranked
 
-    best = distinct_ranked(study)[:k]
+    best = distinct_ranked(source or study)[:k]
     if not best:
         return 0
     store = artifact_store(folder)

@@ -372,6 +372,9 @@ class RunOutcome:
     completed: int
     stopped: str | None = None
     mine: int = 0  #: of those, the trials this process ran
+    #: a study that holds exactly the trials the storage holds, to read them from without loading them back
+    #: (a batched prior-only search's in-memory copy, when no other process wrote); None: read the storage
+    view: Any = None
 
 
 def _is_surplus(study: optuna.Study, trial: Trial, n: int, starting: bool = False) -> bool:

@@ -37,6 +37,8 @@ def test_the_same_records_as_writing_each_trial(tmp_path):
     assert out.completed == 25 and out.mine == 25
     assert [_record(t) for t in batch.trials] == [_record(t) for t in direct.trials]
     assert all(t.system_attrs.get("archsearch:pid") for t in batch.trials)  # each trial tagged, as before
+    # what the command reads its summary and pictures from holds exactly what the storage holds
+    assert [_record(t) for t in out.view.trials] == [_record(t) for t in _study(tmp_path / "b.db").trials]
     # resumed to a larger count from the stored trials (a fresh process: a fresh sampler), as the direct one is
     run_study(_study(tmp_path / "a.db"), _objective, 40, progress=False)
     run_batched(_study(tmp_path / "b.db"), _objective, 40, progress=False, flush_s=1e9)  # one batch, at the end
@@ -96,6 +98,7 @@ def test_the_count_stays_exact_when_another_process_takes_places(tmp_path):
     out = run_batched(study, objective, 10, progress=False, flush_s=0.0)
     done = [t for t in _study(tmp_path / "c.db").trials if t.state == TrialState.COMPLETE]
     assert len(done) == 10 and out.completed == 10 and out.mine == 6  # its own six; exactly ten in all
+    assert out.view is None  # another process wrote: the storage is what is read
 
 
 def test_an_interrupt_stores_what_ran_and_the_same_command_resumes(tmp_path):
