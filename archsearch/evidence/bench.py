@@ -20,7 +20,6 @@ import datetime
 import itertools
 import math
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -177,17 +176,13 @@ _WORKER: dict[str, Any] = {}
 
 def _init_worker(task_path: str, settings: dict[str, Any], classes: int, in_channels: int, cache: str,
                  device: str, parent: int, threads: int | None) -> None:
-    import torch
-
     from archsearch.formats.task import load_task
     from archsearch.train.data import load_task_data
-    from archsearch.train.runs import watch_parent
+    from archsearch.train.runs import start_worker
 
-    threading.Thread(target=watch_parent, args=(parent,), daemon=True).start()
     _WORKER.clear()
     try:  # an error is kept and raised by the first job: a pool whose initializer raises would hang
-        if device == "cpu" and threads is not None:
-            torch.set_num_threads(threads)  # W single-threaded processes hold up when the machine is shared
+        start_worker(device, threads, parent)
         task = load_task(task_path)
         _WORKER.update(device=device, settings=settings, data=load_task_data(
             task, classes, in_channels, settings["train"], settings["test"], cache, val=settings["val"]))

@@ -120,15 +120,9 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(device: str, threads: int | None, parent: int) -> None:
-    import threading
+    from archsearch.train.runs import start_worker
 
-    import torch
-
-    from archsearch.train.runs import watch_parent
-
-    threading.Thread(target=watch_parent, args=(parent,), daemon=True).start()
-    if device == "cpu" and threads is not None:
-        torch.set_num_threads(threads)  # W single-threaded processes hold up when the machine is shared
+    start_worker(device, threads, parent)
     _WORKER.clear()
     _WORKER.update(device=device, data={})
 

@@ -98,8 +98,8 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig,
 
     ``on_epoch(row)`` is called after every epoch (the caller's progress bar, metrics file, pruning).
     ``every_epoch`` False: the two splits are evaluated once, after the last epoch (the history then holds
-    the loss alone): the same final accuracies, without the per-epoch evaluations (about a sixth of a run
-    on CPU), for a caller that reads only the end (``paper``)."""
+    the loss alone): the same final accuracies without the per-epoch evaluations, for a caller that reads
+    only the end (``paper``)."""
     seed_everything(cfg.seed)
     device = pick_device(cfg.device)
     # channels-last makes the 1x1 convs plain matrix products: about 3x faster on CPU for these nets

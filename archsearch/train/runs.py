@@ -5,7 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["train_run", "watch_parent"]
+__all__ = ["start_worker", "train_run", "watch_parent"]
+
+
+def start_worker(device: str, threads: int | None, parent: int) -> None:
+    """What every spawned training worker does first (``bench build``'s, ``paper``'s): watch its parent
+    (:func:`watch_parent`), and on CPU train with ``threads`` torch threads (W single-threaded processes
+    hold up when the machine is shared)."""
+    import threading
+
+    import torch
+
+    threading.Thread(target=watch_parent, args=(parent,), daemon=True).start()
+    if device == "cpu" and threads is not None:
+        torch.set_num_threads(threads)
 
 
 def watch_parent(parent: int) -> None:
