@@ -20,6 +20,7 @@ from archsearch.cli.args import (
     int_in,
     plot_path,
     shipped_or_path,
+    signals_stop,
 )
 from archsearch.cli.search import device_or_error
 from archsearch.errors import InputError
@@ -127,10 +128,11 @@ def cmd_paper(args: argparse.Namespace) -> int:
     out_dir = new_run_dir(args.runs_dir / (f"paper-{args.scale}" + ("" if args.data == "digits" else f"-{args.data}")))
     _paper_prediction(tasks, rs, preds, out_dir, quiet=args.json)
     say = None if args.json else _paper_run_printer(not args.no_progress)
-    report = run_paper(tasks, rs, seeds, args.epochs, device, args.model, args.train, args.test,
-                       args.runs_dir / ".cache", progress=not args.no_progress, val=args.val, on_run=say,
-                       predictions=preds, workers=paper_workers(args.workers, device),
-                       threads=args.threads or 1)
+    with signals_stop():  # SIGTERM as Ctrl-C: the workers are terminated, the finished runs kept, one line said
+        report = run_paper(tasks, rs, seeds, args.epochs, device, args.model, args.train, args.test,
+                           args.runs_dir / ".cache", progress=not args.no_progress, val=args.val, on_run=say,
+                           predictions=preds, workers=paper_workers(args.workers, device),
+                           threads=args.threads or 1)
     report["scale"], report["data"] = args.scale, args.data
     from archsearch.evidence.plots import plot_paper
 

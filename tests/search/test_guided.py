@@ -179,6 +179,37 @@ def test_the_papers_runs_do_not_depend_on_the_number_of_workers(files, tmp_path)
                                                      ("wide-tip", 0, True), ("wide-tip", 1, True)]
 
 
+@pytest.mark.slow
+def test_paper_stopped_by_sigterm_says_so(files):
+    """SIGTERM while its workers train: exit 143, one line saying how to resume, no traceback, and the
+    finished runs' file untouched (before, the process died silently and left its workers behind)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    task, _, tmp = files
+    cmd = [sys.executable, "-m", "archsearch", "paper", "--local", task, "--global", task, "--r", "2", "--seeds", "2",
+           "--train", "200", "--test", "50", "--runs-dir", str(tmp / "runs"), "--no-progress", "--workers", "2"]
+    assert subprocess.run([*cmd, "--epochs", "1"], capture_output=True, timeout=300).returncode == 0
+    kept = tmp / "runs" / ".cache" / "paper" / "runs.jsonl"
+    before = kept.read_text()
+    proc = subprocess.Popen([*cmd, "--epochs", "400"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    line, t0 = "", time.time()
+    while "drew the cuts" not in line:  # then the workers start training
+        line = proc.stdout.readline()
+        assert line or proc.poll() is None, proc.communicate()
+        assert time.time() - t0 < 120
+    time.sleep(3.0)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "interrupted (SIGTERM); run the same command again to resume" in err and "Traceback" not in err
+    assert kept.read_text() == before
+
+
 def test_verdicts_call_ties_ties():
     from archsearch.evidence.verify import chance_level, verdict
 
