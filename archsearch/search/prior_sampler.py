@@ -69,7 +69,11 @@ class PriorGuidedSampler(BaseSampler):
 
         if beta <= 0 or spread <= 0 or candidates < 1:
             raise ValueError("beta and spread must be > 0 and candidates >= 1")
-        self.base = base if base is not None else optuna.samplers.TPESampler(seed=seed, multivariate=True)
+        if base is None:
+            from archsearch.search.strategies import base_sampler
+
+            base = base_sampler("tpe", seed, space)
+        self.base = base
         self.beta, self.spread, self.seed = float(beta), float(spread), int(seed)
         ranked = ranked_candidates(space, prior, candidates, seed=seed)
         self.candidates = [layout_params(space, r.schedule, r.M, r.channels) for r in ranked]

@@ -52,13 +52,18 @@ def register_strategy(name: str, help: str, uses_prior: bool) -> Callable[[Calla
     return add
 
 
-def base_sampler(name: str, seed: int) -> BaseSampler:
-    """Optuna's TPE (multivariate) or random sampler, seeded."""
+def base_sampler(name: str, seed: int, space: Space | None = None) -> BaseSampler:
+    """Optuna's TPE (multivariate) or random sampler, seeded. Given the ``space``, TPE proposes only layouts
+    within its size band that the study does not hold yet (:class:`~archsearch.search.band_tpe.BandTPESampler`)."""
     import optuna
 
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if name == "tpe":
+        if space is not None:
+            from archsearch.search.band_tpe import BandTPESampler
+
+            return BandTPESampler(space, seed=seed)
         return optuna.samplers.TPESampler(seed=seed, multivariate=True)
     raise InputError(f"unknown sampler '{name}' (choose {' or '.join(BASE_SAMPLERS)})", field="--sampler")
 
@@ -85,8 +90,8 @@ def _random(*, seed: int, **_: Any) -> BaseSampler:
 
 
 @register_strategy("tpe", "Optuna's TPE, multivariate", uses_prior=False)
-def _tpe(*, seed: int, **_: Any) -> BaseSampler:
-    return base_sampler("tpe", seed)
+def _tpe(*, space: Space | None, seed: int, **_: Any) -> BaseSampler:
+    return base_sampler("tpe", seed, space)
 
 
 @register_strategy("warm-floor", "the prior's picks first, then the base sampler (proposals below the prior's "
@@ -96,7 +101,7 @@ def _warm_floor(*, space: Space, prior: Prior, seed: int, base: str, task: Task 
     from archsearch.search.warm_floor import prior_picks
     from archsearch.search.warm_start import WarmStartSampler
 
-    return WarmStartSampler(base_sampler(base, seed), prior_picks(task, space, prior, seed=guide_seed))
+    return WarmStartSampler(base_sampler(base, seed, space), prior_picks(task, space, prior, seed=guide_seed))
 
 
 @register_strategy("guided", "prior draws mixed with the base sampler's, a decaying, adapting share",
@@ -105,7 +110,7 @@ def _guided(*, space: Space, prior: Prior, seed: int, base: str, guide_seed: int
             **_: Any) -> BaseSampler:
     from archsearch.search.prior_sampler import PriorGuidedSampler
 
-    return PriorGuidedSampler(space, prior, base_sampler(base, seed), seed=guide_seed, **options)
+    return PriorGuidedSampler(space, prior, base_sampler(base, seed, space), seed=guide_seed, **options)
 
 
 @register_strategy("prior-top", "the prior's exact ranking, best first (the same in every worker and repeat)",

@@ -44,7 +44,7 @@ def prior_picks(task: Task, space: Space, prior: Prior, k: int = WARM_START, tri
 
     if exhaustive_size_ok(space):
         return [layout_params(space, r.schedule, r.M, r.channels) for r in exhaustive_top(space, prior, k)]
-    pre = optuna.create_study(direction="maximize", sampler=base_sampler("tpe", seed))
+    pre = optuna.create_study(direction="maximize", sampler=base_sampler("tpe", seed, space))
     pre.optimize(prior_objective(task, space, prior), n_trials=trials)
     seen, picks = set(), []
     for t in sorted((t for t in pre.trials if t.user_attrs["feasible"]), key=lambda t: (-t.value, t.number)):
