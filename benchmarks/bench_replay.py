@@ -8,7 +8,7 @@ next one's fit reads, so its cost grows with the proposals made. The band sample
 repeated candidates aside before a trial exists.
 
     python benchmarks/bench_replay.py [--table benchmarks/tables/digits-local-32.json] [--repeats 20]
-        [--budget 50]
+        [--budget 50] [--tpe both|plain|band]
 """
 
 from __future__ import annotations
@@ -70,6 +70,8 @@ def main() -> None:
     ap.add_argument("--table", default="benchmarks/tables/digits-local-32.json")
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--budget", type=int, default=50)
+    ap.add_argument("--tpe", choices=["both", "plain", "band"], default="both",
+                    help="which TPE to time (plain TPE's searches grow with the square of their proposals)")
     args = ap.parse_args()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     table = Table.load(args.table)
@@ -82,7 +84,7 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     top = max(v for v, _ in lookup.values())
     for strategy in ("tpe", "guided"):
-        for band in (False, True):  # interleaved per repeat below would mix warm caches; each its own block
+        for band in [b for b in (False, True) if args.tpe == "both" or args.tpe == ("band" if b else "plain")]:
             times, secs, reached = [], [], []
             for r in range(args.repeats):
                 clock = Clock(sampler(strategy, band, space, prior, task, r))
