@@ -158,6 +158,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         with signals_stop():
             report = replay_table(table, task, space, args.strategies, args.repeats, args.budget_trials, args.seed,
                                   prior_kind=args.prior, invert_prior=args.invert_prior, workers=args.workers,
+                                  guided=None if args.spread is None else {"spread": args.spread},
                                   on_repeat=lambda name, r: bar.update(1) if bar is not None else None)
     finally:
         if bar is not None:
@@ -449,6 +450,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_prior_option(r)
     r.add_argument("--invert-prior", action="store_true",
                    help="the prior upside down, its worst layouts first: a deliberately wrong prior")
+    r.add_argument("--spread", type=float_above_zero(1e6), default=None,
+                   help="the guided sampler's spread: its prior draws take the k-th best free layout with "
+                        "weight exp(-k / spread) (default: the sampler's, 1)")
     r.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help="seed of the first repeat")
     r.add_argument("--workers", type=int_in(1, 256), default=1,
                    help="processes sharing the repeats (the figures do not depend on it)")

@@ -220,10 +220,12 @@ def summarise(results: Sequence[ReplayResult], table: Table, budget: int, within
 
 def replay_table(table: Table, task: Task, space: Space, strategies: Sequence[str] = STRATEGIES, repeats: int = 200,
                  budget: int = 50, seed: int = 0, *, prior_kind: str = "needs", invert_prior: bool = False,
-                 workers: int = 1, on_repeat: Callable[[str, int], None] | None = None) -> dict[str, Any]:
+                 workers: int = 1, on_repeat: Callable[[str, int], None] | None = None,
+                 guided: dict[str, Any] | None = None) -> dict[str, Any]:
     """``bench replay``'s answer: ``repeats`` searches of ``budget`` counted trials per strategy against a
     complete-grid ``table``, with the prior of ``task`` (variant ``prior_kind``; upside down with
-    ``invert_prior``), summarised (:func:`summarise`)."""
+    ``invert_prior``; ``guided``: the guided sampler's settings, such as ``spread``), summarised
+    (:func:`summarise`)."""
     from archsearch.prior.score import InvertedPrior, Prior
 
     where = table.path or table.name
@@ -240,7 +242,10 @@ def replay_table(table: Table, task: Task, space: Space, strategies: Sequence[st
     if invert_prior:
         prior = InvertedPrior(prior)
     strategies = list(dict.fromkeys(strategies))
-    results = replay(table, task, space, prior, strategies, repeats, budget, seed, on_repeat=on_repeat,
-                     workers=workers)
-    return {"table": str(where), "repeats": repeats, "budget_trials": budget, "task": task.name,
-            "prior": prior_kind, "prior_inverted": invert_prior, "strategies": summarise(results, table, budget)}
+    results = replay(table, task, space, prior, strategies, repeats, budget, seed, guided=guided,
+                     on_repeat=on_repeat, workers=workers)
+    out = {"table": str(where), "repeats": repeats, "budget_trials": budget, "task": task.name,
+           "prior": prior_kind, "prior_inverted": invert_prior}
+    if guided:
+        out["guided"] = dict(guided)
+    return {**out, "strategies": summarise(results, table, budget)}

@@ -59,11 +59,12 @@ SOURCE_KEY = "archsearch:source"
 class PriorGuidedSampler(BaseSampler):
     """Draws from the prior's distribution with a share that decays and adapts (module docstring), else
     from ``base``. ``beta``: how many trials the prior is worth (the share is 1/2 after ``beta`` trials
-    for a prior no better than chance); ``spread``: the mean rank of a prior draw; ``candidates``: how
+    for a prior no better than chance); ``spread``: how far down the prior's ranking its draws reach
+    (1, chosen on the design tables' replays: docs/evidence/replays.md); ``candidates``: how
     many of the prior's best layouts it draws from."""
 
     def __init__(self, space: Space, prior: Prior, base: BaseSampler | None = None, *, beta: float = 20.0,
-                 spread: float = 8.0, candidates: int = 256, seed: int = 0) -> None:
+                 spread: float = 1.0, candidates: int = 256, seed: int = 0) -> None:
         from archsearch.prior.exhaustive import ranked_candidates
         from archsearch.search.objectives import layout_params
 

@@ -139,3 +139,25 @@ def test_a_worker_that_cannot_start_says_why_instead_of_hanging():
     rp._setup(None, None, None, None, {})  # no table: the lookup fails
     with pytest.raises(AttributeError):
         rp._job(("random", 0, 5))
+
+
+def test_spread_reaches_the_guided_sampler(files, capsys):
+    """`--spread`: a tiny spread makes every guided search's first training the prior's best layout (as
+    prior-top's); a huge one scatters the first trainings over the prior's candidates."""
+    grid_table(files, lambda ch: 0.5 + 0.01 * ch.sum() / 4 + 0.003 * ch[0])
+    argv = ["bench", "replay", str(files / "t.json"), "--repeats", "12", "--budget-trials", "3", "--strategies",
+            "prior-top", "guided", "--json", "--no-progress"]
+
+    def first(spread):
+        assert run_cli([*argv, "--spread", spread]) == 0
+        rep = json.loads(capsys.readouterr().out)
+        assert rep["guided"] == {"spread": float(spread)}
+        g = rep["strategies"]["guided"]
+        return rep["strategies"]["prior-top"]["regret_curve"][0], g["regret_q25"][0], g["regret_q75"][0]
+
+    top, q25, q75 = first("0.01")
+    assert q25 == q75 == pytest.approx(top)
+    top, q25, q75 = first("1000")
+    assert q25 < q75
+    assert run_cli([*argv, "--spread", "0"]) == 2
+    assert "--spread" in capsys.readouterr().err
