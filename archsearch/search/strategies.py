@@ -3,7 +3,8 @@
 ``bench replay`` all build their sampler with :func:`make_sampler`, so a strategy means the same wherever it
 runs.
 
-``random`` and ``tpe`` are Optuna's (TPE multivariate: channel counts interact through the budget);
+``random`` and ``tpe`` are Optuna's (TPE multivariate: channel counts interact through the budget; over a
+space it proposes only layouts within the size band that no trial holds yet, :mod:`~archsearch.search.band_tpe`);
 ``warm-floor`` makes the prior's picks the first trials (:mod:`~archsearch.search.warm_floor`);
 ``guided`` mixes prior draws into the base sampler's (:class:`~archsearch.search.prior_sampler.PriorGuidedSampler`);
 ``prior-top`` trains the prior's exact ranking, best first (a space small enough to score whole).
@@ -89,7 +90,7 @@ def _random(*, seed: int, **_: Any) -> BaseSampler:
     return base_sampler("random", seed)
 
 
-@register_strategy("tpe", "Optuna's TPE, multivariate", uses_prior=False)
+@register_strategy("tpe", "Optuna's TPE, multivariate, proposing within the size band", uses_prior=False)
 def _tpe(*, space: Space | None, seed: int, **_: Any) -> BaseSampler:
     return base_sampler("tpe", seed, space)
 
