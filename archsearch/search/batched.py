@@ -7,8 +7,10 @@ history), and are stored every ``FLUSH_S`` seconds, at the end, and on Ctrl-C, a
 (:func:`store_trials`): the same records (parameters, values, attributes, tags, times), in the same order.
 What it keeps of the guarantees:
 
-* **exact count**: a batch is cut to the study's free places, read from the storage just before it is
-  stored, so the study never holds more COMPLETE trials than asked, whoever else writes to it;
+* **exact count**: a batch is cut to the study's free places (COMPLETE and other processes' RUNNING
+  trials hold theirs), read from the storage just before it is stored, so the study never holds more
+  COMPLETE trials than asked, whoever else writes to it; a RUNNING trial that ends without completing
+  leaves its place to the trial-by-trial rest of the search;
 * **resume**: what was stored stays; a kill -9 loses at most the last ``FLUSH_S`` seconds of trials (each
   milliseconds of work), and the same command goes on from the stored ones;
 * **other processes**: when the storage holds a RUNNING or WAITING trial at the start, or gains trials
@@ -52,8 +54,10 @@ def _cut(trials: list[optuna.trial.FrozenTrial], room: int) -> list[optuna.trial
 
 def store_trials(study: optuna.Study, trials: list[optuna.trial.FrozenTrial], limit: int | None = None
                  ) -> tuple[int, int]:
-    """Add finished ``trials`` to ``study``, the COMPLETE ones cut to ``limit`` COMPLETE trials in all;
-    returns (trials stored, trials the study held before). On an RDB storage (SQLite, PostgreSQL, MySQL)
+    """Add finished ``trials`` to ``study``, the COMPLETE ones cut to ``limit`` COMPLETE trials in all, a
+    RUNNING trial of another process holding its place (it was created first, and may already have passed
+    its own final count: :func:`~archsearch.search.study.run_study`'s rule); returns (trials stored, trials
+    the study held before). On an RDB storage (SQLite, PostgreSQL, MySQL)
     the counts and the inserts are one transaction, under the study's row lock: bulk inserts into Optuna's
     own tables (its table models, so the rows are those its ``add_trials`` writes; tested), where Optuna's
     ``add_trial`` looks up each attribute before writing it (about 35 ms a trial on SQLite here).
@@ -65,8 +69,8 @@ def store_trials(study: optuna.Study, trials: list[optuna.trial.FrozenTrial], li
     sid = study._study_id
     if not isinstance(backend, RDBStorage):
         held = study._storage.get_all_trials(sid, deepcopy=False)
-        complete = sum(t.state == TrialState.COMPLETE for t in held)
-        keep = trials if limit is None else _cut(trials, limit - complete)
+        placed = sum(t.state in (TrialState.COMPLETE, TrialState.RUNNING) for t in held)
+        keep = trials if limit is None else _cut(trials, limit - placed)
         study.add_trials(keep)
         return len(keep), len(held)
     import json
@@ -80,9 +84,9 @@ def store_trials(study: optuna.Study, trials: list[optuna.trial.FrozenTrial], li
     with _create_scoped_session(backend.scoped_session) as session:
         models.StudyModel.find_or_raise_by_id(sid, session, for_update=True)  # counted and numbered under a lock
         held = session.execute(select(func.count(T.trial_id)).where(T.study_id == sid)).scalar_one()
-        complete = session.execute(select(func.count(T.trial_id)).where(
-            T.study_id == sid, T.state == TrialState.COMPLETE)).scalar_one()
-        keep = trials if limit is None else _cut(trials, limit - complete)
+        placed = session.execute(select(func.count(T.trial_id)).where(
+            T.study_id == sid, T.state.in_((TrialState.COMPLETE, TrialState.RUNNING)))).scalar_one()
+        keep = trials if limit is None else _cut(trials, limit - placed)
         if not keep:
             return 0, held
         session.execute(insert(T.__table__), [{"study_id": sid, "number": held + k, "state": t.state,
