@@ -19,6 +19,7 @@ where the candidates and their scores meet; the tests hold it to the installed O
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,6 +46,13 @@ class BandTPESampler(TPESampler):
         self.space, self.redraws = space, int(redraws)
         self._context: tuple[Study, FrozenTrial, dict[str, BaseDistribution]] | None = None
         self._fits: dict[tuple, bool] = {}  # parameters -> within the band (a pure function of the space)
+        # the study whose COMPLETE trials' keys _done holds: a weak reference to its storage (never another
+        # storage at the same address) and its id
+        self._done_for: tuple[weakref.ref, int] | None = None
+        self._done: dict[int, tuple | None] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_done_for": None, "_done": {}}  # a weak reference does not pickle
 
     def _sample(self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
         self._context = (study, trial, search_space)
@@ -77,12 +85,28 @@ class BandTPESampler(TPESampler):
         keys = [tuple(zip(names, vals, strict=True)) for vals in zip(*columns, strict=True)]
         return np.array([key not in held and self._within(key) for key in keys], dtype=bool)
 
+    def _key(self, t: FrozenTrial, names: list[str]) -> tuple | None:
+        return tuple((n, t.params[n]) for n in names) if set(names) <= t.params.keys() else None
+
     def _held(self, study: Study, trial: FrozenTrial, names: list[str]) -> set[tuple]:
+        """The layouts of the study's COMPLETE and RUNNING trials but ``trial`` (a COMPLETE trial's key is
+        read once per study: it never changes)."""
+        ref = self._done_for
+        if ref is None or ref[0]() is not study._storage or ref[1] != study._study_id:
+            self._done_for, self._done = (weakref.ref(study._storage), study._study_id), {}
         held = set()
         for t in study._get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING),
                                    use_cache=True):  # the snapshot TPE fits on
-            if t.number != trial.number and set(names) <= t.params.keys():
-                held.add(tuple((n, t.params[n]) for n in names))
+            if t.number == trial.number:
+                continue
+            if t.state == TrialState.COMPLETE:
+                if t.number not in self._done:
+                    self._done[t.number] = self._key(t, names)
+                key = self._done[t.number]
+            else:
+                key = self._key(t, names)
+            if key is not None:
+                held.add(key)
         return held
 
     def _compute_acquisition_func(self, samples: dict[str, np.ndarray], mpe_below: Any, mpe_above: Any) -> np.ndarray:

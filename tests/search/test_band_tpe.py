@@ -104,3 +104,21 @@ def test_strategies_build_tpe_within_the_band(space, tiny_1d_files):
     assert isinstance(make_sampler("tpe", space, prior, seed=0), BandTPESampler)
     assert isinstance(make_sampler("guided", space, prior, seed=0, task=task).base, BandTPESampler)
     assert type(make_sampler("tpe", seed=0)) is optuna.samplers.TPESampler  # no space: Optuna's own
+
+
+def test_a_sampler_moved_to_another_study_forgets_the_first(space):
+    """The keys of COMPLETE trials are kept per study (by trial number): the same sampler, a copy of it (as
+    a batched search makes) or a pickled one, on another study, sets aside what that study holds."""
+    import copy
+    import pickle
+
+    sampler = BandTPESampler(space, seed=0)
+    first = optuna.create_study(direction="maximize", sampler=sampler)
+    first.optimize(_narrow(space), n_trials=20)
+    names = [f"r{l}" for l in range(4)]
+    for other in (sampler, copy.deepcopy(sampler), pickle.loads(pickle.dumps(sampler))):
+        second = optuna.create_study(direction="maximize")
+        second.add_trials(first.trials[12:15])  # numbered 0, 1, 2 here: first's 0, 1, 2 are other layouts
+        trial = second._storage.get_trial(second.ask()._trial_id)
+        held = other._held(second, trial, names)
+        assert held == {tuple((n, t.params[n]) for n in names) for t in first.trials[12:15]}
