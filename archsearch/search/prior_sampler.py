@@ -25,7 +25,8 @@ trained when it is COMPLETE and not a repeat (user attribute ``duplicate_of``), 
 
 The prior's distribution is over its ``candidates`` best layouts (the exact ranking on a space small
 enough to enumerate, else the best of a large random pool), the k-th best drawn with probability
-proportional to exp(-k / spread), never a layout the study already holds.
+proportional to exp(-k / spread), never a layout the study already holds (a running trial holds its draw
+from the moment it is drawn: system attribute ``archsearch:draw``).
 
 Lifecycle: ``before_trial`` decides the trial's source from the study (its trials and their
 ``archsearch:source`` system attribute, set here for every trial) and draws with a generator seeded by
@@ -50,10 +51,13 @@ if TYPE_CHECKING:
     from archsearch.formats.space import Space
     from archsearch.prior.score import Prior
 
-__all__ = ["SOURCE_KEY", "PriorGuidedSampler"]
+__all__ = ["DRAW_KEY", "SOURCE_KEY", "PriorGuidedSampler"]
 
 #: the trial system attribute naming where a trial's layout came from: "prior" or "base"
 SOURCE_KEY = "archsearch:source"
+#: the trial system attribute holding a prior draw's parameters from the moment it is drawn, so that trials
+#: asked together (ask-and-tell, workers starting at once) draw different layouts before any has suggested
+DRAW_KEY = "archsearch:draw"
 
 
 class PriorGuidedSampler(BaseSampler):
@@ -125,6 +129,8 @@ class PriorGuidedSampler(BaseSampler):
         if drawn >= self.share(done, maximize) * (len(counted) + 1):
             return None
         held = [t.params for t in trials if t.number != trial.number]
+        held += [t.system_attrs[DRAW_KEY] for t in trials
+                 if t.state == TrialState.RUNNING and t.number != trial.number and DRAW_KEY in t.system_attrs]
         free = [i for i, p in enumerate(self.candidates) if p not in held]
         if not free:
             return None
@@ -140,6 +146,8 @@ class PriorGuidedSampler(BaseSampler):
         draw = self._draw(study, trial)
         self._draws[trial._trial_id] = draw
         study._storage.set_trial_system_attr(trial._trial_id, SOURCE_KEY, "prior" if draw else "base")
+        if draw:
+            study._storage.set_trial_system_attr(trial._trial_id, DRAW_KEY, draw)
         self.base.before_trial(study, trial)
 
     def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:

@@ -117,6 +117,17 @@ def test_the_share_is_kept_over_trained_trials(files):
     assert source(one_each + [("prior", R, 0.0)]) == "base"  # a prior draw in training holds its place: 2 >= 2
 
 
+def test_trials_asked_together_draw_different_layouts(files):
+    """Ask-and-tell with several trials in flight (or workers starting at once): each prior draw is held
+    from the moment it is drawn, before its trial suggests anything, so the next draw is another layout."""
+    space, prior = _prior(files)
+    study = optuna.create_study(direction="maximize", sampler=PriorGuidedSampler(space, prior, seed=0))
+    trials = [study.ask() for _ in range(4)]  # nothing suggested yet
+    layouts = [tuple(suggest_layout(t, space).channels) for t in trials]
+    assert all(study._storage.get_trial(t._trial_id).system_attrs[SOURCE_KEY] == "prior" for t in trials)
+    assert len(set(layouts)) == 4
+
+
 def test_a_wrong_prior_is_overcome(files):
     """The prior favours wide layouts; the objective rewards narrow ones. After the first trials, the base
     sampler takes over, and the search finds the narrow optimum within the band (its TPE proposes only
