@@ -112,7 +112,7 @@ def _setup(table: Table, task: Task, space: Space, prior: Prior, guided: dict[st
         _STATE["init_error"] = exc
 
 
-def balanced_search(space: Space, lookup: dict[tuple, tuple[float, float]], budget: int, rule: str = "balanced"
+def order_search(space: Space, lookup: dict[tuple, tuple[float, float]], budget: int, rule: str = "balanced"
                     ) -> tuple[list[float], list[float]]:
     """A task-blind rule's search: the table's layouts trained in the rule's order (``balanced``: narrowest
     layer widest, then the least spread of log2 widths, then the most parameters; ``bottleneck``: the
@@ -133,7 +133,7 @@ def _job(job: tuple[str, int, int]) -> tuple[str, int, list[float], list[float]]
     if "init_error" in s:
         raise s["init_error"]
     if name in ORDERS:
-        return name, r, *balanced_search(s["space"], s["lookup"], budget, name)
+        return name, r, *order_search(s["space"], s["lookup"], budget, name)
     # warm-floor's picks are the same in every repeat (seed 0), as in a real search's workers
     sampler = make_sampler(name, s["space"], s["prior"], r, budget, task=s["task"],
                            guide_seed=0 if name == "warm-floor" else r,
