@@ -122,3 +122,15 @@ def test_a_sampler_moved_to_another_study_forgets_the_first(space):
         trial = second._storage.get_trial(second.ask()._trial_id)
         held = other._held(second, trial, names)
         assert held == {tuple((n, t.params[n]) for n in names) for t in first.trials[12:15]}
+
+
+def test_a_log_int_range_and_several_m_are_sampled_within_the_band():
+    """Channels as a log-scaled integer range, M a choice: the same guarantee after the random start."""
+    space = load_space("s.yaml", text="name: s\ninput_shape: [16]\nM: [4, 8]\npool: 2\n"
+                                      "channels: {low: 2, high: 16, log: true}\n"
+                                      "budget: {max_params: 900, min_params: 500}\n")
+    study = optuna.create_study(direction="maximize", sampler=BandTPESampler(space, seed=0))
+    study.optimize(_narrow(space), n_trials=40)
+    keys = [(t.params["M"], tuple(t.params[f"r{l}"] for l in range(4))) for t in study.trials][STARTUP:]
+    assert all(space.fits(space.layout(0, m, list(ch)).param_count()) for m, ch in keys)
+    assert len(set(keys)) == len(keys)
