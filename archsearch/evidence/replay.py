@@ -113,7 +113,7 @@ def _setup(table: Table, task: Task, space: Space, prior: Prior, guided: dict[st
 
 
 def order_search(space: Space, lookup: dict[tuple, tuple[float, float]], budget: int, rule: str = "balanced"
-                    ) -> tuple[list[float], list[float]]:
+                 ) -> tuple[list[float], list[float]]:
     """A task-blind rule's search: the table's layouts trained in the rule's order (``balanced``: narrowest
     layer widest, then the least spread of log2 widths, then the most parameters; ``bottleneck``: the
     fewest layers that narrow before the spread; no task, no sampler)."""

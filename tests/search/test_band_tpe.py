@@ -70,17 +70,22 @@ def test_the_same_seed_proposes_the_same_layouts(space):
 
 
 def test_an_exhausted_band_falls_back_to_plain_tpe(space):
-    """Once the study holds every layout of the band, no candidate is admissible: the sampler still
-    proposes (plain TPE's choice, a repeat or a layout outside the band), it does not fail or hang."""
+    """Once the study holds every layout of the band, no candidate is admissible: with no redraws (which
+    would use the generator) the sampler proposes exactly what plain TPE proposes from the same history and
+    seed; with redraws it still proposes, without failing or hanging."""
     n_band = sum(1 for _ in grid_layouts(space))
-    study = optuna.create_study(direction="maximize", sampler=BandTPESampler(space, seed=0, redraws=2))
-    for ch, _ in grid_layouts(space):
-        study.enqueue_trial({f"r{l}": c for l, c in enumerate(ch)})
-    study.optimize(_narrow(space), n_trials=n_band + 5)
-    keys = _keys(study, space)
-    assert len(set(keys[:n_band])) == n_band
-    assert len(keys) == n_band + 5
-    assert all(k in keys[:n_band] or not _in_band(space, k) for k in keys[n_band:])
+
+    def run(sampler):
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        for ch, _ in grid_layouts(space):
+            study.enqueue_trial({f"r{l}": c for l, c in enumerate(ch)})
+        study.optimize(_narrow(space), n_trials=n_band + 5)
+        return _keys(study, space)
+
+    plain = run(optuna.samplers.TPESampler(seed=0, multivariate=True))
+    assert len(set(plain[:n_band])) == n_band
+    assert run(BandTPESampler(space, seed=0, redraws=0)) == plain
+    assert len(run(BandTPESampler(space, seed=0, redraws=2))) == n_band + 5
 
 
 def test_schedules_of_different_depths_set_nothing_aside(tmp_path):
