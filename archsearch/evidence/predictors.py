@@ -141,6 +141,8 @@ register_predictor("balance", "minus the spread of log2 widths (task-blind)")(_t
 register_predictor("balanced", "the balanced rule's order as a score (task-blind)")(_task_blind("balanced"))
 register_predictor("bottleneck", "the bottleneck rule's order: narrowest widest, then fewest that narrow (task-blind)")(
     _task_blind("bottleneck"))
+register_predictor("leximin", "the leximin rule's order: narrowest widest, then the second-narrowest, ... "
+                   "(task-blind)")(_task_blind("leximin"))
 register_predictor("flops", "multiply-accumulates of one forward pass (task-blind)")(_task_blind("flops"))
 
 

@@ -37,9 +37,9 @@ __all__ = ["FIXED", "ORDERS", "STRATEGIES", "ReplayResult", "replay", "replay_ta
 
 #: the strategies ``bench replay`` knows, in the order reported: the search strategies
 #: (:data:`~archsearch.search.strategies.STRATEGIES`) and the task-blind ``balanced`` and ``bottleneck`` orders
-STRATEGIES = ("random", "tpe", "warm-floor", "guided", "prior-top", "balanced", "bottleneck")
+STRATEGIES = ("random", "tpe", "warm-floor", "guided", "prior-top", "balanced", "bottleneck", "leximin")
 #: the task-blind strategies: a fixed order of the table's layouts, no sampler
-ORDERS = ("balanced", "bottleneck")
+ORDERS = ("balanced", "bottleneck", "leximin")
 #: strategies whose order is fixed: one search stands for every repeat
 FIXED = ("prior-top", *ORDERS)
 CHECKPOINTS = (5, 10, 20)
@@ -116,11 +116,12 @@ def order_search(space: Space, lookup: dict[tuple, tuple[float, float]], budget:
                  ) -> tuple[list[float], list[float]]:
     """A task-blind rule's search: the table's layouts trained in the rule's order (``balanced``: narrowest
     layer widest, then the least spread of log2 widths, then the most parameters; ``bottleneck``: the
-    fewest layers that narrow before the spread; no task, no sampler)."""
-    from archsearch.evidence.baselines import balanced_order, bottleneck_order
+    fewest layers that narrow before the spread; ``leximin``: the sorted widths from the narrowest up; no
+    task, no sampler)."""
+    from archsearch.evidence.baselines import balanced_order, bottleneck_order, leximin_order
 
     keys = sorted(lookup)
-    rank = {"balanced": balanced_order, "bottleneck": bottleneck_order}[rule]
+    rank = {"balanced": balanced_order, "bottleneck": bottleneck_order, "leximin": leximin_order}[rule]
     order = rank([space.layout(s, m, list(ch)) for s, m, ch in keys])[:budget]
     return [lookup[keys[i]][0] for i in order], [lookup[keys[i]][1] for i in order]
 

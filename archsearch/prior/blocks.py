@@ -17,7 +17,7 @@ import numpy as np
 
 from archsearch.core.blockcut import log2_cuts_many
 from archsearch.core.blocks import BlockLayout
-from archsearch.prior.score import PriorResult, _met, checked_partitions, narrowest_count, partition_needs
+from archsearch.prior.score import PriorResult, _met, checked_partitions, partition_needs
 
 if TYPE_CHECKING:
     from archsearch.formats.blocks_file import BlockSpace
@@ -75,10 +75,12 @@ class BlockPrior:
             o_met = _met(cuts[:, -1], np.full(len(cuts), self.output_need))
             total, weight = total + np.log2(o_met), weight + 1
             worst = np.minimum(worst, o_met)
+        coverage = 2.0 ** (total / weight)
         widths = [np.asarray(lay.channels) for lay in layouts]
-        narrow = np.array([int(narrowest_count(w)) for w in widths], dtype=int)
-        depth = np.array([len(w) for w in widths], dtype=int)
-        return self.variant.combine(worst, 2.0 ** (total / weight), narrow, depth), cuts
+        if len({len(w) for w in widths}) == 1:  # one depth: the whole batch at once
+            return np.asarray(self.variant.combine(worst, coverage, np.stack(widths)), dtype=float), cuts
+        each = zip(worst, coverage, widths, strict=True)
+        return np.array([float(self.variant.combine(w, c, ch)) for w, c, ch in each]), cuts
 
     def __call__(self, layout: BlockLayout) -> PriorResult:
         scores, cuts = self.score_many([layout])

@@ -39,6 +39,19 @@ with D the hidden layers and k those as narrow as the narrowest (lexicographic: 
 coverage). The count reads widths, not the task: it is the task-blind bottleneck rule's second key
 (:mod:`archsearch.evidence.baselines`), and the task enters through the weakest fraction and the coverage.
 
+``soft-leximin`` keeps the weakest scale first and then trades how evenly the budget is spread against
+the task's needs: the layout's other hidden widths, sorted from the narrowest up, each counting half as
+much as the one before (a soft leximin: the second-narrowest layer matters most, since after the weakest
+scale it is the next bond to fall short), plus ``SOFT_BETA`` = 2 times log2 of the coverage (halving the
+coverage costs as much as halving the second-narrowest layer twice)::
+
+    t = sum_{i=1}^{D-1} 2 ** -(i - 1) * s_i  +  2 * log2(coverage),   s = sorted log2 widths (s_0 the narrowest)
+    soft-leximin = ( worst + EPS / (1 + 2 ** (-t / 8)) ) / (1 + EPS)
+
+The widths' part is task-blind (the leximin rule of :mod:`archsearch.evidence.baselines`, softened); for
+layouts of one multiset of widths (wide-base and wide-tip, say) it cancels and the task's coverage
+decides where the width goes.
+
 ``ratio`` (the first design, kept for comparison) rewards capacity without limit, on the task's
 partitions only::
 
@@ -64,18 +77,20 @@ if TYPE_CHECKING:
     from archsearch.formats.space import Space
 
 __all__ = ["PRIORS", "VARIANTS", "Prior", "PriorResult", "PriorVariant", "checked_partitions", "narrowest_count",
-           "partition_needs", "uniform_at_budget"]
+           "partition_needs", "soft_leximin_widths", "uniform_at_budget"]
 
 #: ``maximin``: the weight of the coverage that breaks ties between layouts of one weakest scale
 MAXIMIN_EPS = 2.0 ** -12
+#: ``soft-leximin``: bits of the second-narrowest layer that one halving of the coverage costs
+SOFT_BETA = 2.0
 
 
 @dataclass(frozen=True)
 class PriorVariant:
     """One way of turning a layout's capacities into a score: ``met_needs`` (capacities against needs at
-    every scale, combined by ``combine(worst, coverage, narrow, depth)`` from the weakest met fraction, the
-    weighted geometric mean of all of them, and how many of the layout's ``depth`` hidden layers are as
-    narrow as its narrowest) or not (``ratio``: each capacity against the reference's, no limit)."""
+    every scale, combined by ``combine(worst, coverage, channels)`` from the weakest met fraction, the
+    weighted geometric mean of all of them, and the hidden widths: one row per layout, or one layout's)
+    or not (``ratio``: each capacity against the reference's, no limit)."""
 
     name: str
     help: str
@@ -83,19 +98,39 @@ class PriorVariant:
     combine: Callable[..., Any]
 
 
-def _coverage(worst: Any, coverage: Any, narrow: Any = None, depth: int = 0) -> Any:
+def _coverage(worst: Any, coverage: Any, channels: Any = None) -> Any:
     return coverage
 
 
-def _maximin(worst, coverage, narrow=None, depth=0):
+def _maximin(worst, coverage, channels=None):
     """The weakest met fraction first, the coverage as the tie-break (``maximin``); in [0, 1]."""
     return (worst + MAXIMIN_EPS * coverage) / (1 + MAXIMIN_EPS)
 
 
-def _narrowest(worst, coverage, narrow, depth):
+def _narrowest(worst, coverage, channels):
     """The weakest met fraction first, then the fewest layers as narrow as the narrowest, then the coverage
     (``narrowest``); in [0, 1]."""
+    channels = np.asarray(channels)
+    depth, narrow = channels.shape[-1], narrowest_count(channels)
     return (worst + MAXIMIN_EPS * (2 * (depth - narrow) + coverage) / (2 * depth + 1)) / (1 + MAXIMIN_EPS)
+
+
+def soft_leximin_widths(channels: np.ndarray) -> np.ndarray:
+    """Per row of ``channels``, the widths' part of ``soft-leximin``: the log2 widths sorted from the
+    narrowest up, the narrowest left out, each weighted half the one before.
+
+    >>> soft_leximin_widths(np.array([[4, 16, 8], [8, 4, 16]])).tolist()  # one multiset: one value
+    [5.0, 5.0]
+    """
+    s = np.sort(np.log2(np.asarray(channels, dtype=float)), axis=-1)[..., 1:]
+    return s @ (0.5 ** np.arange(s.shape[-1]))
+
+
+def _soft_leximin(worst, coverage, channels):
+    """The weakest met fraction first, then the soft leximin of the other widths plus ``SOFT_BETA`` times
+    log2 of the coverage (``soft-leximin``); in [0, 1]."""
+    t = soft_leximin_widths(channels) + SOFT_BETA * np.log2(coverage)
+    return (worst + MAXIMIN_EPS / (1 + 2.0 ** (-t / 8))) / (1 + MAXIMIN_EPS)
 
 
 def narrowest_count(channels: np.ndarray) -> np.ndarray:
@@ -116,6 +151,8 @@ VARIANTS: dict[str, PriorVariant] = {v.name: v for v in (
     PriorVariant("maximin", "the weakest scale first, the needs' coverage breaking its ties", True, _maximin),
     PriorVariant("narrowest", "the weakest scale first, then the fewest layers that narrow, then the coverage",
                  True, _narrowest),
+    PriorVariant("soft-leximin", "the weakest scale first, then the other widths' soft leximin traded against "
+                 "the coverage", True, _soft_leximin),
 )}
 #: the variants' names, the default first
 PRIORS = tuple(VARIANTS)
@@ -289,9 +326,7 @@ class Prior:
                 total += float(np.log2(o_met))
                 weight += 1
                 worst = min(worst, o_met)
-        channels = np.asarray(layout.channels)
-        score = float(self.variant.combine(worst, 2.0 ** (total / weight), int(narrowest_count(channels)),
-                                           len(channels)))
+        score = float(self.variant.combine(worst, 2.0 ** (total / weight), np.asarray(layout.channels)))
         return PriorResult(score, cuts, met, layout.param_count(), self.needs, c_cuts, c_needs, out_cut, out_need)
 
     def score_many(self, template: Layout, channels: np.ndarray, M: np.ndarray | int | None = None,
@@ -338,9 +373,7 @@ class Prior:
                 total = total + np.log2(o_met)
                 weight += 1
                 worst = np.minimum(worst, o_met)
-            part = channels[s:s + chunk]
-            out[s:s + chunk] = self.variant.combine(worst, 2.0 ** (total / weight), narrowest_count(part),
-                                                    part.shape[1])
+            out[s:s + chunk] = self.variant.combine(worst, 2.0 ** (total / weight), channels[s:s + chunk])
         return out
 
 

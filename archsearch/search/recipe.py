@@ -60,7 +60,7 @@ class RecipeFile(Strict):
     space_text: Text
     mode: Literal["trained", "prior-only", "pareto", "bench"]
     trials: Annotated[int, Field(ge=1, le=MAX_TRIALS)]
-    prior: Literal["needs", "ratio", "maximin", "narrowest"] = "needs"
+    prior: Literal["needs", "ratio", "maximin", "narrowest", "soft-leximin"] = "needs"
     sampler: Literal["tpe", "random", "exhaustive"] = "tpe"
     guide: Literal["none", "guided", "warm-floor"] = "none"
     epochs: Annotated[int, Field(ge=1, le=MAX_EPOCHS)] = 5

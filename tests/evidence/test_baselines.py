@@ -17,6 +17,7 @@ from archsearch.evidence.baselines import (
     bottleneck,
     bottleneck_order,
     flops,
+    leximin_order,
     min_width,
     narrowest_count,
 )
@@ -42,6 +43,7 @@ def _spread(w):
 RULES = {  # each rule's order, and its key as the rule states it (larger first)
     "balanced": (balanced_order, lambda w, lay: (min(w), _spread(w), lay.param_count())),
     "bottleneck": (bottleneck_order, lambda w, lay: (min(w), -w.count(min(w)), _spread(w), lay.param_count())),
+    "leximin": (leximin_order, lambda w, lay: (tuple(sorted(w)), lay.param_count())),
 }
 
 
@@ -71,6 +73,14 @@ def test_the_bottleneck_rule_parts_from_the_balanced_rule_where_starved_layers_d
     acc = np.array([0.70, 0.75, 0.80])
     out = evaluate(acc, {"bottleneck": bottleneck(lays), "balanced": SCORES["balanced"](lays)}, resamples=0)
     assert out["bottleneck"].kendall_tau == pytest.approx(1.0) and out["balanced"].kendall_tau < 1.0
+
+
+def test_the_leximin_rule_parts_from_the_bottleneck_rule_where_the_second_narrowest_differs():
+    """[4, 8, 8, 8] and [4, 16, 32, 32] share the narrowest width and its count; the bottleneck rule puts
+    the first first (less spread), the leximin rule the second (its second-narrowest layer is wider)."""
+    lays = _lays([4, 8, 8, 8], [4, 16, 32, 32])
+    assert bottleneck_order(lays).tolist() == [0, 1]
+    assert leximin_order(lays).tolist() == [1, 0]
 
 
 def test_a_predictor_equal_to_min_width_has_within_group_tau_zero():

@@ -9,6 +9,7 @@ from archsearch.core.blockcut import block_cuts, block_output_cut
 from archsearch.formats.blocks_file import load_block_space
 from archsearch.formats.task import load_task
 from archsearch.prior.blocks import BlockPrior, uniform_block_reference
+from archsearch.prior.score import PRIORS
 from tests.conftest import ROOT
 
 
@@ -45,7 +46,7 @@ def test_scores_of_many_equal_one_at_a_time_and_variants_differ(mobilenet):
     task, space = mobilenet
     choices = list(space.all_widths())
     lays = [space.layout(choices[i]) for i in np.random.default_rng(1).choice(len(choices), 12, replace=False)]
-    for kind in ("needs", "maximin", "narrowest", "ratio"):
+    for kind in PRIORS:
         prior = BlockPrior.for_task(task, space, kind)
         many, _ = prior.score_many(lays)
         assert np.allclose(many, [prior(lay).score for lay in lays])

@@ -211,6 +211,39 @@ def test_narrowest_is_the_weakest_scale_then_the_starved_layers_then_the_coverag
     assert many == pytest.approx([narrowest(one).score, narrowest(two).score], abs=1e-12)
 
 
+def test_soft_leximin_is_the_weakest_scale_then_the_widths_soft_leximin_against_the_coverage():
+    """The soft-leximin variant in closed form from the needs variant's parts; for one multiset of widths
+    the coverage alone orders it; a wider second-narrowest layer at one coverage ranks higher; the weakest
+    scale before all; the batch equals one at a time."""
+    from archsearch.formats.space import load_space
+    from archsearch.prior.score import MAXIMIN_EPS, SOFT_BETA, _met, soft_leximin_widths
+
+    task = load_task(ROOT / "tasks" / "digits-global-32.yaml")
+    space = load_space(ROOT / "search_spaces" / "cpu-32x32-grid.yaml")
+    needs, soft = Prior.for_task(task, space, "needs"), Prior.for_task(task, space, "soft-leximin")
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        widths = rng.choice([4, 8, 16, 32, 64], 5).tolist()
+        lay = space.layout(0, 10, widths)
+        a, b = needs(lay), soft(lay)
+        worst = min(a.ratios.min(), _met(a.canonical_log2, a.canonical_needs).min(),
+                    float(_met(np.array(a.output_log2), np.array(a.output_need))))
+        rest = sorted(np.log2(widths))[1:]
+        t = sum(v * 0.5 ** i for i, v in enumerate(rest)) + SOFT_BETA * np.log2(a.score)
+        assert b.score == pytest.approx((worst + MAXIMIN_EPS / (1 + 2.0 ** (-t / 8))) / (1 + MAXIMIN_EPS), abs=1e-12)
+        assert 0 < b.score <= 1
+    perms = [space.layout(0, 10, list(p)) for p in ([8, 16, 32, 32, 64], [64, 32, 32, 16, 8], [32, 8, 64, 16, 32])]
+    assert len({float(soft_leximin_widths(np.array(lay.channels))) for lay in perms}) == 1
+    by_needs = sorted(perms, key=lambda lay: needs(lay).score)
+    assert sorted(perms, key=lambda lay: soft(lay).score) == by_needs  # one multiset: the task decides where
+    assert needs(by_needs[0]).score < needs(by_needs[-1]).score
+    # the weakest scale before everything: a narrower narrowest layer ranks below whatever else it has
+    assert soft(space.layout(0, 10, [4, 64, 64, 64, 64])).score < soft(space.layout(0, 10, [8, 8, 8, 8, 8])).score
+    lays = [space.layout(0, 10, w) for w in ([8, 8, 16, 16, 16], [8, 16, 16, 16, 16], [16, 8, 16, 16, 16])]
+    many = soft.score_many(lays[0], np.array([lay.channels for lay in lays]))
+    assert many == pytest.approx([soft(lay).score for lay in lays], abs=1e-12)
+
+
 def test_maximin_is_the_weakest_scale_then_the_coverage():
     """The maximin variant: the smallest met fraction over the task's partitions, the canonical levels and
     the output, with the needs coverage breaking its ties; in closed form from the needs variant's parts."""
