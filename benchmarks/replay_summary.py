@@ -1,6 +1,7 @@
 """The replay tables of docs/evidence/replays.md, printed from the committed JSON of
-benchmarks/replays/band/ (spread 8, every strategy) and benchmarks/replays/band/spread1/ (guided at
-spread 1): trainings until within 1 point of the table's best, median [q25, q75] (a replay of one search,
+benchmarks/replays/band/ (spread 8, every strategy), benchmarks/replays/band/spread1/ (guided at spread 1)
+and benchmarks/replays/soft-leximin/ (the leximin order; guided and prior-top reading --prior
+soft-leximin, spread 1): trainings until within 1 point of the table's best, median [q25, q75] (a replay of one search,
 the fixed orders, shows its one figure).
 
     python benchmarks/replay_summary.py
@@ -12,6 +13,7 @@ import json
 from pathlib import Path
 
 BAND = Path(__file__).parent / "replays" / "band"
+SOFT = Path(__file__).parent / "replays" / "soft-leximin"
 TABLES = ("digits-local-32", "digits-global-32", "mnist1d-32", "mnist1d-32-scrambled", "digits-mid-32",
           "mnist1d-32-s1", "mnist1d-32-s1-scrambled", "mnist1d-48", "mnist1d-64", "mnist1d-64-scrambled")
 
@@ -33,13 +35,18 @@ def main() -> None:
             ("guided, spread 8", "", "guided"), ("guided, spread 1", "spread1/", "guided"),
             ("guided narrowest, spread 8", "-narrowest", "guided"),
             ("guided narrowest, spread 1", "spread1/-narrowest", "guided"),
-            ("prior-top", "", "prior-top"), ("balanced", "", "balanced"), ("bottleneck", "", "bottleneck")]
+            ("prior-top", "", "prior-top"), ("balanced", "", "balanced"), ("bottleneck", "", "bottleneck"),
+            ("leximin", "soft/", "leximin"), ("guided soft-leximin, spread 1", "soft/", "guided"),
+            ("prior-top soft-leximin", "soft/", "prior-top")]
     print("| table | " + " | ".join(c[0] for c in cols) + " |")
     print("| --- |" + " --- |" * len(cols))
     for name in TABLES:
         cells = []
         for _, where, strategy in cols:
-            folder, suffix = (BAND / "spread1", where.split("/")[1]) if where.startswith("spread1/") else (BAND, where)
+            folder, suffix = BAND, where
+            if "/" in where:
+                head, suffix = where.split("/")
+                folder = {"spread1": BAND / "spread1", "soft": SOFT}[head]
             cells.append(figure(folder / f"{name}{suffix}.json", strategy))
         print(f"| {name} | " + " | ".join(cells) + " |")
     print()
