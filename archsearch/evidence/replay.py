@@ -6,10 +6,11 @@ reported beside it). As in a real trained search, proposals that need no trainin
 the budget or outside the table's size band (the search's space is the band), one below the prior's floor
 (the ``warm-floor`` strategy), one proposed again (answered from the study). Each repeat is a fresh
 in-memory study with its own seed; a search stops after ``budget`` counted trials (or 20 x ``budget``
-proposals). ``balanced`` and ``bottleneck`` have no sampler: they train the table's layouts in the
-balanced rule's order (:func:`~archsearch.evidence.baselines.balanced_order`) or the bottleneck rule's
-(:func:`~archsearch.evidence.baselines.bottleneck_order`), the task-blind baselines every prior-led
-strategy should beat.
+proposals). ``balanced``, ``bottleneck`` and ``leximin`` have no sampler: they train the table's layouts
+in the balanced rule's order (:func:`~archsearch.evidence.baselines.balanced_order`), the bottleneck
+rule's (:func:`~archsearch.evidence.baselines.bottleneck_order`) or the leximin rule's
+(:func:`~archsearch.evidence.baselines.leximin_order`), the task-blind baselines every prior-led strategy
+should beat.
 
 Per strategy, over the repeats: the number of counted trials until the best validation accuracy found is
 within ``within`` (1 point) of the table's best (a search that never gets there counts ``budget + 1``),
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["FIXED", "ORDERS", "STRATEGIES", "ReplayResult", "replay", "replay_table", "summarise"]
 
 #: the strategies ``bench replay`` knows, in the order reported: the search strategies
-#: (:data:`~archsearch.search.strategies.STRATEGIES`) and the task-blind ``balanced`` and ``bottleneck`` orders
+#: (:data:`~archsearch.search.strategies.STRATEGIES`) and the task-blind orders (:data:`ORDERS`)
 STRATEGIES = ("random", "tpe", "warm-floor", "guided", "prior-top", "balanced", "bottleneck", "leximin")
 #: the task-blind strategies: a fixed order of the table's layouts, no sampler
 ORDERS = ("balanced", "bottleneck", "leximin")

@@ -110,25 +110,28 @@ def test_an_inverted_prior_ranks_worst_first_and_replays(files, capsys):
     assert first == pytest.approx(best - lookup[worst.channels])
 
 
-def test_the_balanced_strategy_trains_in_the_rules_order(files):
-    """On a table where the narrowest layer decides, the balanced rule's first trainings are the layouts
+@pytest.mark.parametrize("rule", ["balanced", "bottleneck", "leximin"])
+def test_each_task_blind_strategy_trains_in_its_rules_order(files, rule):
+    """On a table where the narrowest layer decides, a task-blind rule's first trainings are the layouts
     it ranks first, in that order, and one search stands for every repeat."""
-    from archsearch.evidence.baselines import balanced_order
+    from archsearch.evidence import baselines
 
+    order_of = {"balanced": baselines.balanced_order, "bottleneck": baselines.bottleneck_order,
+                "leximin": baselines.leximin_order}[rule]
     space, prior = _prior(files)
     table = grid_table(files, lambda ch: 0.5 + 0.01 * np.log2(ch).min() + 0.001 * np.log2(ch).sum())
-    res = replay(table, load_task(files / "task.yaml"), space, prior, ["balanced"], repeats=5, budget=6)[0]
+    res = replay(table, load_task(files / "task.yaml"), space, prior, [rule], repeats=5, budget=6)[0]
     assert len(res.val) == 1
     lays = [space.layout(e.schedule, e.M, e.channels) for e in table.layouts]
     by_layout = {r.layout: r.val_accuracy for r in table.runs}
     keys = sorted(table.entry_key(e) for e in table.layouts)
     ids = {table.entry_key(e): e.id for e in table.layouts}
-    order = balanced_order([space.layout(s, m, list(c)) for s, m, c in keys])
+    order = order_of([space.layout(s, m, list(c)) for s, m, c in keys])
     assert res.val[0] == [by_layout[ids[keys[i]]] for i in order[:6]]
     widest_floor = max(min(lay.channels) for lay in lays)
     assert all(min(space.layout(*keys[i][:2], list(keys[i][2])).channels) == widest_floor for i in order[:1])
     figures = summarise([res], table, 6)
-    assert figures["balanced"]["repeats"] == 1
+    assert figures[rule]["repeats"] == 1
 
 
 def test_a_worker_that_cannot_start_says_why_instead_of_hanging():
