@@ -181,24 +181,36 @@ def test_declared_needs_are_used_and_zero_needs_are_met():
         Prior(masks, np.ones(3), ref, kind="bogus")
 
 
+def _variant_against_needs(task_name: str, kind: str, n: int = 20):
+    """The space, the needs and ``kind`` priors of a shipped 32x32 task, and for ``n`` seeded random layouts
+    (widths, the needs variant's result, the ``kind`` variant's, the weakest met fraction over the task's
+    partitions, the canonical levels and the output): what the closed forms below are built from."""
+    from archsearch.formats.space import load_space
+    from archsearch.prior.score import _met
+
+    task = load_task(ROOT / "tasks" / f"{task_name}.yaml")
+    space = load_space(ROOT / "search_spaces" / "cpu-32x32-grid.yaml")
+    needs, variant = Prior.for_task(task, space, "needs"), Prior.for_task(task, space, kind)
+    rng = np.random.default_rng(0)
+    cases = []
+    for _ in range(n):
+        widths = rng.choice([4, 8, 16, 32, 64], 5).tolist()
+        lay = space.layout(0, 10, widths)
+        a = needs(lay)
+        worst = min(a.ratios.min(), _met(a.canonical_log2, a.canonical_needs).min(),
+                    float(_met(np.array(a.output_log2), np.array(a.output_need))))
+        cases.append((widths, a, variant(lay), worst))
+    return space, needs, variant, cases
+
+
 def test_narrowest_is_the_weakest_scale_then_the_starved_layers_then_the_coverage():
     """The narrowest variant in closed form from the needs variant's parts: the weakest met fraction, then
     D minus the hidden layers as narrow as the narrowest, then the coverage; a second starved layer costs
     more than any coverage, and less than a narrower weakest layer; the batch equals one at a time."""
-    from archsearch.formats.space import load_space
-    from archsearch.formats.task import load_task
-    from archsearch.prior.score import MAXIMIN_EPS, _met
+    from archsearch.prior.score import MAXIMIN_EPS
 
-    task = load_task(ROOT / "tasks" / "digits-local-32.yaml")
-    space = load_space(ROOT / "search_spaces" / "cpu-32x32-grid.yaml")
-    needs, narrowest = Prior.for_task(task, space, "needs"), Prior.for_task(task, space, "narrowest")
-    rng = np.random.default_rng(0)
-    for _ in range(20):
-        widths = rng.choice([4, 8, 16, 32, 64], 5).tolist()
-        lay = space.layout(0, 10, widths)
-        a, b = needs(lay), narrowest(lay)
-        worst = min(a.ratios.min(), _met(a.canonical_log2, a.canonical_needs).min(),
-                    float(_met(np.array(a.output_log2), np.array(a.output_need))))
+    space, needs, narrowest, cases = _variant_against_needs("digits-local-32", "narrowest")
+    for widths, a, b, worst in cases:
         k = widths.count(min(widths))
         inner = (2 * (5 - k) + a.score) / (2 * 5 + 1)
         assert b.score == pytest.approx((worst + MAXIMIN_EPS * inner) / (1 + MAXIMIN_EPS), abs=1e-12)
@@ -215,19 +227,10 @@ def test_soft_leximin_is_the_weakest_scale_then_the_widths_soft_leximin_against_
     """The soft-leximin variant in closed form from the needs variant's parts; for one multiset of widths
     the coverage alone orders it; a wider second-narrowest layer at one coverage ranks higher; the weakest
     scale before all; the batch equals one at a time."""
-    from archsearch.formats.space import load_space
-    from archsearch.prior.score import MAXIMIN_EPS, SOFT_BETA, _met, soft_leximin_widths
+    from archsearch.prior.score import MAXIMIN_EPS, SOFT_BETA, soft_leximin_widths
 
-    task = load_task(ROOT / "tasks" / "digits-global-32.yaml")
-    space = load_space(ROOT / "search_spaces" / "cpu-32x32-grid.yaml")
-    needs, soft = Prior.for_task(task, space, "needs"), Prior.for_task(task, space, "soft-leximin")
-    rng = np.random.default_rng(0)
-    for _ in range(20):
-        widths = rng.choice([4, 8, 16, 32, 64], 5).tolist()
-        lay = space.layout(0, 10, widths)
-        a, b = needs(lay), soft(lay)
-        worst = min(a.ratios.min(), _met(a.canonical_log2, a.canonical_needs).min(),
-                    float(_met(np.array(a.output_log2), np.array(a.output_need))))
+    space, needs, soft, cases = _variant_against_needs("digits-global-32", "soft-leximin")
+    for widths, a, b, worst in cases:
         rest = sorted(np.log2(widths))[1:]
         t = sum(v * 0.5 ** i for i, v in enumerate(rest)) + SOFT_BETA * np.log2(a.score)
         assert b.score == pytest.approx((worst + MAXIMIN_EPS / (1 + 2.0 ** (-t / 8))) / (1 + MAXIMIN_EPS), abs=1e-12)
@@ -247,19 +250,10 @@ def test_soft_leximin_is_the_weakest_scale_then_the_widths_soft_leximin_against_
 def test_maximin_is_the_weakest_scale_then_the_coverage():
     """The maximin variant: the smallest met fraction over the task's partitions, the canonical levels and
     the output, with the needs coverage breaking its ties; in closed form from the needs variant's parts."""
-    from archsearch.formats.space import load_space
-    from archsearch.formats.task import load_task
-    from archsearch.prior.score import MAXIMIN_EPS, Prior, _met
+    from archsearch.prior.score import MAXIMIN_EPS
 
-    task = load_task(ROOT / "tasks" / "digits-local-32.yaml")
-    space = load_space(ROOT / "search_spaces" / "cpu-32x32-grid.yaml")
-    needs, maximin = Prior.for_task(task, space, "needs"), Prior.for_task(task, space, "maximin")
-    rng = np.random.default_rng(0)
-    for _ in range(20):
-        lay = space.layout(0, 10, rng.choice([4, 8, 16, 32, 64], 5).tolist())
-        a, b = needs(lay), maximin(lay)
-        worst = min(a.ratios.min(), _met(a.canonical_log2, a.canonical_needs).min(),
-                    float(_met(np.array(a.output_log2), np.array(a.output_need))))
+    space, _, maximin, cases = _variant_against_needs("digits-local-32", "maximin")
+    for _, a, b, worst in cases:
         assert b.score == pytest.approx((worst + MAXIMIN_EPS * a.score) / (1 + MAXIMIN_EPS), abs=1e-12)
         assert 0 < b.score <= 1
     # the reference meets every need: both score 1
