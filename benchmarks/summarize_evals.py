@@ -1,5 +1,6 @@
-"""Print one line per table from `bench eval --json` files: each predictor's tau with ties broken (and
-tau-b), and a named variant's difference from the best task-blind rule with its paired bootstrap interval.
+"""Print one line per table from `bench eval --json` files: each predictor's tau with ties broken, and a
+named variant's difference from the best task-blind rule with its paired bootstrap interval; ``--plot``
+also draws each table's taus of the leximin rule, the default prior and the variant as dots.
 
     python benchmarks/summarize_evals.py benchmarks/evals/soft-leximin/*.json --variant prior-soft-leximin
 """
@@ -17,7 +18,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("files", nargs="+", type=Path)
     ap.add_argument("--variant", default="prior-soft-leximin", help="the design whose added value is shown")
+    ap.add_argument("--plot", type=Path, help="draw the taus per table into this PNG")
+    ap.add_argument("--label", nargs="*", default=[], help="a name per file for the plot (default: its stem)")
     args = ap.parse_args()
+    rows = []
     print("| table | layouts | " + " | ".join(SHOWN) + " | variant minus best rule [95% CI] | top-1 regret: variant"
           " / leximin / balanced |")
     print("|" + " --- |" * (len(SHOWN) + 4))
@@ -30,6 +34,34 @@ def main() -> None:
         diff = f"{av['tau_ties_broken_difference']:+.3f} [{lo:+.3f}, {hi:+.3f}] ({av['best_task_blind_ties_broken']})"
         regret = " / ".join(f"{p[n]['top1_regret']:.4f}" for n in (args.variant, "leximin", "balanced"))
         print(f"| {f.stem} | {d['layouts']} | " + " | ".join(cells) + f" | {diff} | {regret} |")
+        rows.append({n: p[n]["kendall_tau_ties_broken"] for n in ("leximin", "prior", args.variant) if n in p})
+    if args.plot:
+        labels = args.label or [f.stem for f in args.files]
+        plot(rows, labels, args.variant, args.plot)
+
+
+def plot(rows: list[dict[str, float]], labels: list[str], variant: str, out: Path) -> None:
+    """One row per table: the leximin rule's, the default prior's and ``variant``'s tau as dots."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(rows) + 1.2))
+    y = list(range(len(rows)))[::-1]
+    marks = {"leximin": ("leximin rule (task-blind)", "s", "0.35"), "prior": ("default prior", "o", "tab:blue"),
+             variant: (variant.removeprefix("prior-"), "D", "tab:orange")}
+    for name, (text, marker, colour) in marks.items():
+        ax.scatter([r.get(name, float("nan")) for r in rows], y, marker=marker, color=colour, label=text, zorder=3)
+    for yi, r in zip(y, rows, strict=True):
+        vals = [v for v in r.values()]
+        ax.plot([min(vals), max(vals)], [yi, yi], color="0.85", zorder=1)
+    ax.set_yticks(y, labels)
+    ax.set_xlabel("Kendall tau against mean validation accuracy (ties broken)")
+    ax.grid(axis="x", color="0.92")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
 
 
 if __name__ == "__main__":
