@@ -203,6 +203,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _print_eval(ev) -> None:
     ceiling, stats = ev.noise_ceiling, ev.predictors
+    w = _name_width(stats)
     print(f"{ev.table}: {ev.layouts} layouts of {ev.table_layouts} trained, task {ev.task}; best validation "
           f"accuracy {ev.best_val_accuracy:.4f}")
     print(f"noise ceiling (seed 0 against seed 1 on {ceiling['layouts']} layouts): Kendall tau "
@@ -212,10 +213,10 @@ def _print_eval(ev) -> None:
         print(f"the mean of {ms['seeds']} seeds (on the {ms['layouts']} layouts trained with them): seed-to-seed rho "
               f"{ms['pair_rho']:+.3f}, Spearman-Brown reliability of the mean {ms['reliability']:+.3f} (Kendall "
               f"scale {ms['tau_equivalent']:+.3f})")
-    print(f"{'predictor':15} {'Kendall tau [95% CI]':>26} {'Spearman [95% CI]':>26} {'top-1 regret':>13} "
+    print(f"{'predictor':{w}} {'Kendall tau [95% CI]':>26} {'Spearman [95% CI]':>26} {'top-1 regret':>13} "
           f"{'top-5 regret':>13} {'tau within':>11} {'ties broken':>12}")
     for name, st in sorted(stats.items(), key=lambda kv: -np.nan_to_num(kv[1].kendall_tau, nan=-9)):
-        print(f"{name:15} {st.kendall_tau:+8.3f} [{st.tau_ci[0]:+.3f}, {st.tau_ci[1]:+.3f}] "
+        print(f"{name:{w}} {st.kendall_tau:+8.3f} [{st.tau_ci[0]:+.3f}, {st.tau_ci[1]:+.3f}] "
               f"{st.spearman:+8.3f} [{st.spearman_ci[0]:+.3f}, {st.spearman_ci[1]:+.3f}] "
               f"{st.top1_regret:13.4f} {st.top5_regret:13.4f} {st.within_group_tau:+11.3f} "
               f"{st.kendall_tau_ties_broken:+12.3f}")
@@ -240,16 +241,16 @@ def _print_eval(ev) -> None:
         fb = ev.flop_budgets
         print(f"at a budget: Kendall tau among the layouts within {fb['tolerance']:.0%} of each budget of "
               "multiply-accumulates")
-        print(f"{'':15} " + " ".join(f"{b:>12.4g}" for b in fb["budgets"]))
-        print(f"{'layouts':15} " + " ".join(f"{n:>12d}" for n in fb["layouts"]))
+        print(f"{'':{w}} " + " ".join(f"{b:>12.4g}" for b in fb["budgets"]))
+        print(f"{'layouts':{w}} " + " ".join(f"{n:>12d}" for n in fb["layouts"]))
         for name, taus in fb["tau"].items():
-            print(f"{name:15} " + " ".join(f"{t:>+12.3f}" for t in taus))
+            print(f"{name:{w}} " + " ".join(f"{t:>+12.3f}" for t in taus))
     layers = ev.layer_preference
     if layers is not None:
         print("what each asks of each layer: Spearman's rho of the layer's width with accuracy / score")
-        print(f"{'':15} " + " ".join(f"{'layer ' + str(i + 1):>8}" for i in range(len(layers['trained']))))
+        print(f"{'':{w}} " + " ".join(f"{'layer ' + str(i + 1):>8}" for i in range(len(layers['trained']))))
         for name, row in layers.items():
-            print(f"{name:15} " + " ".join(f"{v:>+8.2f}" for v in row))
+            print(f"{name:{w}} " + " ".join(f"{v:>+8.2f}" for v in row))
 
 
 def cmd_contrast(args: argparse.Namespace) -> int:
@@ -271,37 +272,43 @@ def cmd_contrast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _name_width(names) -> int:
+    """The width of the predictor-name column: the longest name, at least 15."""
+    return max(15, *(len(n) for n in names))
+
+
 def _print_contrast(report: dict, channels: list[list[int]]) -> None:
     from archsearch.evidence.contrast import preferred_count
 
     ceiling, train, top = report["change_ceiling"], report["training"], report["top"]
+    w = _name_width(report["predictors"])
     print(f"{report['task_a']} ({report['table_a']}) against {report['task_b']} ({report['table_b']}): "
           f"{report['layouts']} layouts on both")
     print(f"training reorders: Kendall tau {train['between_tau']:+.3f} between the two; keeps {train['top_kept']} of "
           f"its top {top}; best {train['top1_a']} -> {train['top1_b']}")
     print(f"noise ceiling of the change (seed 0 against seed 1 on {ceiling['layouts']} layouts): Kendall tau "
           f"{ceiling['kendall_tau']:+.3f} [{ceiling['tau_ci'][0]:+.3f}, {ceiling['tau_ci'][1]:+.3f}]")
-    print(f"{'predictor':15} {'its change vs training [95% CI]':>33} {'reorders':>9} {'top kept':>9}  top pick")
+    print(f"{'predictor':{w}} {'its change vs training [95% CI]':>33} {'reorders':>9} {'top kept':>9}  top pick")
     for name, st in sorted(report["predictors"].items(), key=lambda kv: -np.nan_to_num(kv[1]["change_tau"], nan=-9)):
         moved = (f"{st['change_tau']:+8.3f} [{st['change_ci'][0]:+.3f}, {st['change_ci'][1]:+.3f}]"
                  if np.isfinite(st["change_tau"]) else f"{'unchanged (same scores)':>24}")
         pick = f"{st['top1_a']} -> {st['top1_b']}" if st["top1_a"] != st["top1_b"] else f"{st['top1_a']} on both"
-        print(f"{name:15} {moved:>33} {st['between_tau']:>+9.3f} {st['top_kept']:>6}/{top:<2}  {pick}")
+        print(f"{name:{w}} {moved:>33} {st['between_tau']:>+9.3f} {st['top_kept']:>6}/{top:<2}  {pick}")
     if train["preferred_shift"] is not None:
         k = preferred_count(report["layouts"], report["prefer"])
         print(f"how the preferred layouts move (the top {k} by each one's values): mean log2 width per layer on B "
               f"minus on A; r against training's across the layers [95% CI]")
-        print(f"{'':15} " + " ".join(f"{'layer ' + str(i + 1):>8}" for i in range(len(channels[0]))) + "  r")
+        print(f"{'':{w}} " + " ".join(f"{'layer ' + str(i + 1):>8}" for i in range(len(channels[0]))) + "  r")
         for name, st in (("training", train), *report["predictors"].items()):
             r = (f"{st['preferred_r']:+.3f}" + (f" [{st['preferred_ci'][0]:+.3f}, {st['preferred_ci'][1]:+.3f}]"
                                                  if name != "training" else "")
                  if np.isfinite(st["preferred_r"]) else "none (its group does not move, or moves alike everywhere)")
-            print(f"{name:15} " + " ".join(f"{v:>+8.2f}" for v in st["preferred_shift"]) + f"  {r}")
+            print(f"{name:{w}} " + " ".join(f"{v:>+8.2f}" for v in st["preferred_shift"]) + f"  {r}")
     if report["layer_shift"] is not None:
         print("how each shifts what it asks of each layer: Spearman's rho of the width on B minus on A")
-        print(f"{'':15} " + " ".join(f"{'layer ' + str(i + 1):>8}" for i in range(len(channels[0]))))
+        print(f"{'':{w}} " + " ".join(f"{'layer ' + str(i + 1):>8}" for i in range(len(channels[0]))))
         for name, row in report["layer_shift"].items():
-            print(f"{name:15} " + " ".join(f"{v:>+8.2f}" for v in row))
+            print(f"{name:{w}} " + " ".join(f"{v:>+8.2f}" for v in row))
 
 
 def cmd_import(args: argparse.Namespace) -> int:

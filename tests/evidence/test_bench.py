@@ -180,6 +180,21 @@ def test_eval_of_the_priors_alone_needs_no_torch():
     assert set(out["rep"]["layer_preference"]) == {"trained", "prior", "random"}
 
 
+def test_eval_keeps_its_columns_aligned_under_long_predictor_names(capsys):
+    """The printed table's columns line up whatever the names' lengths (``prior-soft-leximin`` is longer than
+    the 15 characters the name column once had): each row's tau interval starts in one column and ends under
+    its header."""
+    table = ROOT / "benchmarks" / "tables" / "heldout" / "mnist1d-32-s3.json"
+    assert run_cli(["bench", "eval", str(table), "--predictors", "prior", "prior-soft-leximin", "leximin"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line for line in lines if line.startswith("predictor"))
+    end = header.index("Kendall tau [95% CI]") + len("Kendall tau [95% CI]")
+    rows = [line for line in lines if line.split(" ")[0] in ("prior", "prior-soft-leximin", "leximin")]
+    assert len(rows) >= 3
+    assert len({row.index("[") for row in rows[:3]}) == 1  # every row's interval starts in one column
+    assert all(row.index("]") in (end - 2, end - 1) for row in rows[:3])  # ... and ends under its header
+
+
 def test_a_table_finds_its_task_from_any_folder(tmp_path, monkeypatch, capsys):
     """The shipped tables name `tasks/x.yaml` relative to the checkout's root: their readers find it from
     another folder too (the table's own folder, then those above it, then the installed package's shipped
