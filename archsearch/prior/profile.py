@@ -46,7 +46,8 @@ from archsearch.core.partitions import canonical
 
 __all__ = [
     "DEFAULT_THETA", "LevelProfile", "PartitionProfile", "canonical_windows", "entanglement_entropies",
-    "log_gram", "measure_profile", "meet_entropies", "meet_levels", "meet_needs", "meet_split", "meet_surrogate",
+    "log_gram", "measure_profile", "meet_entropies", "meet_levels", "meet_needs", "meet_sides", "meet_split",
+    "meet_surrogate",
     "surrogate_correlations",
 ]
 
@@ -182,48 +183,72 @@ def canonical_windows(shape: Sequence[int], level: int, pool: int | Sequence[int
     return np.stack(masks)
 
 
-def meet_levels(shape: Sequence[int], pool: int | Sequence[int] = 2) -> list[int]:
-    """Levels k >= 1 whose windows (pool^k per axis) tile the grid, the whole grid included: the levels
-    where inputs meet in a pooling tree by ``pool``."""
+def meet_sides(shape: Sequence[int], pool: int | Sequence[int] = 2,
+               schedule: Sequence[Sequence[int]] | None = None) -> list[tuple[int, ...]]:
+    """Per meet level k = 1, 2, ..., the side of its windows per axis: pool^k while the windows tile the
+    grid, the whole grid included; with ``schedule`` (one pooling window per level, per axis: a layout's
+    schedule, which may pool by 2 and then by 3) the running product of its windows instead, every level
+    of it (refused when one does not tile the grid)."""
     shape = tuple(int(s) for s in shape)
+    if schedule is not None:
+        sides, side = [], (1,) * len(shape)
+        for level in schedule:
+            win = tuple(int(p) for p in level)
+            if len(win) != len(shape) or any(w < 1 for w in win):
+                raise ValueError(f"a schedule level must be {len(shape)} sizes >= 1, got {list(level)!r}")
+            side = tuple(s * w for s, w in zip(side, win, strict=True))
+            if any(g % s for g, s in zip(shape, side, strict=True)):
+                raise ValueError(f"windows of {list(side)} do not tile {list(shape)}")
+            sides.append(side)
+        return sides
     win = (int(pool),) * len(shape) if isinstance(pool, int) else tuple(int(p) for p in pool)
     if len(win) != len(shape) or any(w < 2 for w in win):
         raise ValueError(f"pool must be {len(shape)} sizes >= 2, got {pool!r}")
-    levels, k = [], 1
+    sides, k = [], 1
     while all(g % (w ** k) == 0 for g, w in zip(shape, win, strict=True)):
-        levels.append(k)
+        sides.append(tuple(w ** k for w in win))
         k += 1
-    return levels
+    return sides
 
 
-def meet_split(shape: Sequence[int], level: int,
-               pool: int | Sequence[int] = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per input (flat, row-major): its window at ``level`` (pool^level per axis), its child window (level
+def meet_levels(shape: Sequence[int], pool: int | Sequence[int] = 2,
+                schedule: Sequence[Sequence[int]] | None = None) -> list[int]:
+    """Levels k >= 1 whose windows (pool^k per axis, or ``schedule``'s running product) tile the grid, the
+    whole grid included: the levels where inputs meet in a pooling tree by ``pool`` (or ``schedule``)."""
+    return list(range(1, len(meet_sides(shape, pool, schedule)) + 1))
+
+
+def meet_split(shape: Sequence[int], level: int, pool: int | Sequence[int] = 2,
+               schedule: Sequence[Sequence[int]] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per input (flat, row-major): its window at ``level`` (:func:`meet_sides`), its child window (level
     - 1) and its side when each window is split into its children by the parity of their index sum (True:
     even). Children of one window never share a side with all their siblings: every window is split."""
     shape = tuple(int(s) for s in shape)
-    win = (int(pool),) * len(shape) if isinstance(pool, int) else tuple(int(p) for p in pool)
-    if level not in meet_levels(shape, win):
-        raise ValueError(f"level {level} does not tile {list(shape)} with windows of {list(win)}^level")
+    sides = meet_sides(shape, pool, schedule)
+    if not 1 <= level <= len(sides):
+        raise ValueError(f"level {level} does not tile {list(shape)}: its meet levels are 1 to {len(sides)}")
+    side, child_side = sides[level - 1], sides[level - 2] if level > 1 else (1,) * len(shape)
     grids = np.indices(shape)
-    window = np.ravel_multi_index(tuple(g // w ** level for g, w in zip(grids, win, strict=True)),
-                                  tuple(s // w ** level for s, w in zip(shape, win, strict=True))).ravel()
-    child_index = tuple(g // w ** (level - 1) for g, w in zip(grids, win, strict=True))
-    child = np.ravel_multi_index(child_index, tuple(s // w ** (level - 1) for s, w in zip(shape, win, strict=True)))
-    side = (sum(child_index) % 2 == 0).ravel()
-    return window, child.ravel(), side
+    window = np.ravel_multi_index(tuple(g // w for g, w in zip(grids, side, strict=True)),
+                                  tuple(s // w for s, w in zip(shape, side, strict=True))).ravel()
+    child_index = tuple(g // w for g, w in zip(grids, child_side, strict=True))
+    child = np.ravel_multi_index(child_index, tuple(s // w for s, w in zip(shape, child_side, strict=True)))
+    parity = (sum(child_index) % 2 == 0).ravel()
+    return window, child.ravel(), parity
 
 
-def meet_surrogate(x: np.ndarray, shape: Sequence[int], level: int, pool: int | Sequence[int] = 2) -> float:
+def meet_surrogate(x: np.ndarray, shape: Sequence[int], level: int, pool: int | Sequence[int] = 2,
+                   schedule: Sequence[Sequence[int]] | None = None) -> float:
     """Mean |Pearson correlation| over the pairs of inputs that first share a window at ``level`` (same
     window, different children); constant inputs count as uncorrelated."""
     corr = _abs_correlation(np.asarray(x, dtype=np.float64).reshape(len(x), -1))
-    return float(corr[_meeting(shape, level, pool)].mean())
+    return float(corr[_meeting(shape, level, pool, schedule)].mean())
 
 
-def _meeting(shape: Sequence[int], level: int, pool: int | Sequence[int]) -> np.ndarray:
+def _meeting(shape: Sequence[int], level: int, pool: int | Sequence[int],
+             schedule: Sequence[Sequence[int]] | None = None) -> np.ndarray:
     """(n, n) booleans: inputs i and j first share a window at ``level`` (same window, different children)."""
-    window, child, _ = meet_split(shape, level, pool)
+    window, child, _ = meet_split(shape, level, pool, schedule)
     return (window[:, None] == window[None, :]) & (child[:, None] != child[None, :])
 
 
@@ -253,11 +278,11 @@ def meet_weights(totals: Sequence[float]) -> np.ndarray:
 
 def meet_entropies(x: np.ndarray, y: np.ndarray, shape: Sequence[int], level: int,
                    pool: int | Sequence[int] = 2, windows: Sequence[int] | None = None,
-                   theta: float = DEFAULT_THETA) -> np.ndarray:
+                   theta: float = DEFAULT_THETA, schedule: Sequence[Sequence[int]] | None = None) -> np.ndarray:
     """Entanglement entropy (nats) of the data restricted to each level-``level`` window, across its
     children split by parity (:func:`meet_split`); ``windows``: which windows (default: all)."""
     x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
-    window, _, side = meet_split(shape, level, pool)
+    window, _, side = meet_split(shape, level, pool, schedule)
     signs = _label_signs(np.asarray(y))
     chosen = np.unique(window) if windows is None else np.asarray(windows)
     out = np.empty(len(chosen))
@@ -277,6 +302,7 @@ class PartitionProfile:
     level: int | None = None  #: canonical (or meet) level, None for a task's own partition
     windows: int = 1  #: windows averaged over (canonical and meet levels)
     pairs: int = 0  #: meet levels: the pairs of inputs meeting there (``surrogate`` is their mean |corr|)
+    child: tuple[int, ...] = ()  #: meet levels: the side of the children each window is split into, per axis
 
     @property
     def surrogate_total(self) -> float:
@@ -303,10 +329,12 @@ class LevelProfile:
 
 def measure_profile(x: np.ndarray, y: np.ndarray, shape: Sequence[int], masks: np.ndarray, names: Sequence[str],
                     pool: int | Sequence[int] = 2, samples: int = 256, windows: int = 16,
-                    theta: float = DEFAULT_THETA, seed: int = 0) -> LevelProfile:
+                    theta: float = DEFAULT_THETA, seed: int = 0,
+                    schedule: Sequence[Sequence[int]] | None = None) -> LevelProfile:
     """The profile of a data sample: every canonical level of pooling by ``pool`` (entropy and surrogate
     averaged over up to ``windows`` of its windows, a seeded choice), each of the task's partitions, and
-    every meet level (entropy averaged over up to ``windows`` windows; surrogate over all pairs).
+    every meet level of pooling by ``pool``, or along ``schedule`` when given (entropy averaged over up to
+    ``windows`` windows; surrogate over all pairs).
 
     ``x``: (n, *shape) inputs (scaled here to [0, 1] by the sample's range), ``y``: (n,) labels; the first
     ``samples`` of a seeded shuffle are used.
@@ -335,11 +363,13 @@ def measure_profile(x: np.ndarray, y: np.ndarray, shape: Sequence[int], masks: n
         sur = _across(corr, masks)
         rows += [PartitionProfile(str(n), float(e), float(s)) for n, e, s in zip(names, ent, sur, strict=True)]
     meets = []
-    for k in meet_levels(shape, win):
-        count = int(np.prod([g // w ** k for g, w in zip(shape, win, strict=True)]))
+    sides = meet_sides(shape, win, schedule)
+    for k, side in enumerate(sides, start=1):
+        count = int(np.prod([g // w for g, w in zip(shape, side, strict=True)]))
         chosen = np.sort(rng.permutation(count)[:windows])
-        ent = meet_entropies(xs, ys, shape, k, win, chosen, theta)
-        meeting = _meeting(shape, k, win)
+        ent = meet_entropies(xs, ys, shape, k, win, chosen, theta, schedule)
+        meeting = _meeting(shape, k, win, schedule)
+        child = sides[k - 2] if k > 1 else (1,) * len(shape)
         meets.append(PartitionProfile(f"meet-{k}", float(ent.mean()), float(corr[meeting].mean()), k,
-                                      len(chosen), int(meeting.sum() // 2)))
+                                      len(chosen), int(meeting.sum() // 2), tuple(child)))
     return LevelProfile(len(take), theta, win, tuple(rows), tuple(meets))

@@ -72,16 +72,16 @@ def profiled_task(raw: dict[str, Any], profile: Any, names: list[str]) -> dict[s
     return out
 
 
-def meets_task(raw: dict[str, Any], levels: list[int], pool: int, needs: np.ndarray | None = None,
+def meets_task(raw: dict[str, Any], levels: list[int], sizes: list[int], needs: np.ndarray | None = None,
                weights: np.ndarray | None = None) -> dict[str, Any]:
     """The task file's mapping with one partition per meet level (``kind: tiles`` of the level's children,
-    its weight (default 1) and its need in bits, if given) after the task's own partitions; a name the
-    task already uses is prefixed."""
+    ``sizes`` their side, one per level; its weight (default 1) and its need in bits, if given) after the
+    task's own partitions; a name the task already uses is prefixed."""
     out = copy.deepcopy(raw)
     taken = {str(e.get("name")) for e in out["partitions"]}
-    for i, k in enumerate(levels):
+    for i, (k, size) in enumerate(zip(levels, sizes, strict=True)):
         name = f"meet-{k}" if f"meet-{k}" not in taken else f"profiled-meet-{k}"
-        entry = {"name": name, "kind": "tiles", "size": int(pool) ** (k - 1),
+        entry = {"name": name, "kind": "tiles", "size": int(size),
                  "weight": 1.0 if weights is None else round(float(weights[i]), 3)}
         if needs is not None:
             entry["need"] = round(float(needs[i]), 3)
@@ -90,17 +90,27 @@ def meets_task(raw: dict[str, Any], levels: list[int], pool: int, needs: np.ndar
 
 
 def check_meets_space(space: Space, task: Task, pool: int | list[int], space_path: str | Path) -> Space:
-    """The search space whose budget the meet needs are for, checked before any data is read: same input
-    shape, and a first schedule that pools by ``pool`` at every layer (the tree the meets are measured in)."""
+    """The search space whose pooling tree the meets follow (its first schedule) and whose budget the meet
+    needs are for, checked before any data is read: same input shape, and a first schedule that pools by
+    one window on every axis at each layer (a meet's children are written as square tiles) and reaches the
+    whole grid (no level left out)."""
+    from archsearch.prior.profile import meet_sides
+
     if tuple(space.input_shape) != tuple(task.input_shape):
         raise InputError(f"input_shape {list(space.input_shape)} does not match the task's {list(task.input_shape)}",
                          space_path, "input_shape")
-    win = tuple([pool] * len(task.input_shape) if isinstance(pool, int) else pool)
-    if len(set(win)) > 1:
-        raise InputError("needs where correlations meet take one pooling window for every axis", field="--pool")
-    if any(tuple(w) != win for w in space.schedules[0]):
-        raise InputError(f"the needs are where correlations meet in the space's pooling tree: its first schedule "
-                         f"must pool by {list(win)} at every layer (--pool)", space_path, "schedules")
+    schedule = [tuple(int(p) for p in level) for level in space.schedules[0]]
+    if any(len(set(level)) > 1 for level in schedule):
+        raise InputError("needs where correlations meet take one pooling window for every axis at each layer: "
+                         f"the first schedule pools by {[list(level) for level in schedule]}", space_path, "schedules")
+    try:
+        sides = meet_sides(task.input_shape, schedule=schedule)
+    except ValueError as exc:
+        raise InputError(f"the first schedule's windows do not tile the grid: {exc}", space_path, "schedules") from None
+    if not sides or sides[-1] != tuple(task.input_shape):
+        raise InputError(f"the first schedule pools {list(sides[-1]) if sides else []} at its top, not the whole "
+                         f"{list(task.input_shape)} grid: a level where inputs meet would be left out", space_path,
+                         "schedules")
     return space
 
 
@@ -109,16 +119,18 @@ def meet_needs_for(space: Space, task: Task, prof: Any) -> np.ndarray:
     from archsearch.core.partitions import tiles
     from archsearch.prior.score import Prior
 
-    masks = np.stack([tiles(tuple(task.input_shape), prof.pool[0] ** (r.level - 1)) for r in prof.meets])
+    masks = np.stack([tiles(tuple(task.input_shape), r.child[0]) for r in prof.meets])
     reference = Prior.for_space(masks, np.ones(len(masks)), space).reference_log2
     return meet_needs([r.surrogate_total for r in prof.meets], reference)
 
 
 
 
-def check_pool(task: Task, pool: int | list[int]) -> list[int]:
+def check_pool(task: Task, pool: int | list[int], space: Space | None = None) -> list[int]:
     """The canonical levels of ``task``'s grid when every level pools by ``pool``; refused in one line when
-    there is none, or when the levels stop short of the whole grid (a level would be left out silently)."""
+    there is none, or when the levels stop short of the whole grid (a level where inputs meet would be left
+    out silently), unless ``space`` is given: the meets then follow its first schedule
+    (:func:`check_meets_space`), which may pool by 2 and then by 3."""
     from archsearch.core.partitions import PartitionError, canonical_levels
 
     if isinstance(pool, list) and len(pool) != len(task.input_shape):
@@ -130,12 +142,12 @@ def check_pool(task: Task, pool: int | list[int]) -> list[int]:
     if not levels:
         raise InputError(f"pooling by {pool} has no canonical level on {list(task.input_shape)}", field="--pool")
     win = [pool] * len(task.input_shape) if isinstance(pool, int) else list(pool)
-    if [w ** (levels[-1] + 1) for w in win] != list(task.input_shape):
+    if space is None and [w ** (levels[-1] + 1) for w in win] != list(task.input_shape):
         left = [g // (w ** levels[-1]) for g, w in zip(task.input_shape, win, strict=True)]
         raise InputError(f"pooling by {pool} at every level does not reach the whole {list(task.input_shape)} grid "
                          f"(its top level would pool {left}, another window); profile measures one window at every "
-                         "level, so that level would be left out: give a grid that is a power of --pool",
-                         field="--pool")
+                         "level, so that level would be left out: give a grid that is a power of --pool, or "
+                         "--space with a schedule that reaches the whole grid", field="--pool")
     return levels
 
 
@@ -177,7 +189,8 @@ def profile_task(task: Task, x: np.ndarray, y: np.ndarray, pool: int | list[int]
     # machine a threaded BLAS ran 40 times slower here (175 s against 4 s for digits-local-32)
     with threadpool_limits(limits=1):
         prof = measure_profile(x, y, task.input_shape, masks, [p.name for p in own], pool=pool, samples=samples,
-                               windows=windows, theta=theta, seed=seed)
+                               windows=windows, theta=theta, seed=seed,
+                               schedule=None if space is None else space.schedules[0])
     needs = meet_needs_for(space, task, prof) if space is not None else None
     weights = meet_weights([r.surrogate_total for r in prof.meets]) if prof.meets else np.zeros(0)
     return TaskProfile(task.name, prof, needs, weights)
@@ -193,10 +206,10 @@ def profiled_text(raw: dict[str, Any], result: TaskProfile, needs: str, version:
     levels = [r.level for r in prof.meets]
     if needs == "meets":
         text = _MEETS.format(version=version, samples=prof.samples, space=space_name)
-        out = meets_task(raw, levels, prof.pool[0], needs=result.meet_needs)
+        out = meets_task(raw, levels, [r.child[0] for r in prof.meets], needs=result.meet_needs)
     elif needs == "share":
         text = _SHARE.format(version=version, samples=prof.samples)
-        out = meets_task(raw, levels, prof.pool[0], weights=result.weights)
+        out = meets_task(raw, levels, [r.child[0] for r in prof.meets], weights=result.weights)
     else:
         text = _SCALE.format(version=version, samples=prof.samples, theta=prof.theta,
                              pool="x".join(map(str, prof.pool)))

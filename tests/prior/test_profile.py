@@ -21,6 +21,7 @@ from archsearch.prior.profile import (
     meet_entropies,
     meet_levels,
     meet_needs,
+    meet_sides,
     meet_split,
     meet_surrogate,
     meet_weights,
@@ -277,8 +278,8 @@ def test_profile_out_needs_a_space_that_pools_as_it_does(tmp_path, capsys):
     assert run_cli(["profile", task, "--out", str(tmp_path / "p.yaml"), "--needs", "meets"]) == 2
     assert "--space" in capsys.readouterr().err
     other = tmp_path / "space.yaml"
-    other.write_text((ROOT / "search_spaces" / "cpu-32x32-grid.yaml").read_text()
-                     .replace("pool: [2, 2]", "schedules: [[[4, 4], [2, 2], [2, 2], [2, 2]]]"))
+    other.write_text((ROOT / "search_spaces" / "cpu-32x32-grid.yaml").read_text()  # its top pools 16 x 16, not 32
+                     .replace("pool: [2, 2]", "schedules: [[[2, 2], [2, 2], [2, 2], [2, 2]]]"))
     argv = ["profile", task, "--samples", "16", "--windows", "1", "--runs-dir", str(tmp_path), "--space", str(other)]
     assert run_cli(argv) == 2
     err = capsys.readouterr().err
@@ -286,6 +287,41 @@ def test_profile_out_needs_a_space_that_pools_as_it_does(tmp_path, capsys):
     assert run_cli([*argv[:-1], str(ROOT / "search_spaces" / "mnist1d-32-grid.yaml")]) == 2
     assert "input_shape" in capsys.readouterr().err
     assert not (tmp_path / "p.yaml").exists()
+
+
+def test_meets_follow_a_schedule_that_changes_its_pooling():
+    """With a schedule (2, 2, 2, 2, then 3 on length 48) the meet levels are its running products, the whole
+    grid included: the top window of 48 splits into its three children of 16 by parity (0 and 2 against 1);
+    without one, pooling by 2 stops at 16 and the top level would be left out."""
+    schedule = [[2], [2], [2], [2], [3]]
+    assert meet_sides((48,), schedule=schedule) == [(2,), (4,), (8,), (16,), (48,)]
+    assert meet_levels((48,), schedule=schedule) == [1, 2, 3, 4, 5] and meet_levels((48,)) == [1, 2, 3, 4]
+    window, child, side = meet_split((48,), 5, schedule=schedule)
+    assert (window == 0).all() and child.tolist() == [i // 16 for i in range(48)]
+    assert side.tolist() == [i // 16 != 1 for i in range(48)]
+    window, child, side = meet_split((48,), 2, schedule=schedule)  # the levels below are pooling by 2's
+    w2, c2, s2 = meet_split((48,), 2)
+    assert (window == w2).all() and (child == c2).all() and (side == s2).all()
+    with pytest.raises(ValueError, match="do not tile"):
+        meet_sides((48,), schedule=[[2], [5]])
+
+
+def test_profile_with_a_space_whose_pooling_changes(tmp_path, capsys):
+    """`profile --space` on a space pooling by 2, 2, 2, 2 then 3 (length 48) writes one meet partition per
+    level of that schedule, the top one included, tiles of the children's side; without the space it refuses
+    in one line, as before, and says --space would do."""
+    task = str(ROOT / "tasks" / "mnist1d-48.yaml")
+    out = tmp_path / "p.yaml"
+    argv = ["profile", task, "--samples", "32", "--windows", "2", "--runs-dir", str(tmp_path), "--out", str(out)]
+    assert run_cli(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--space" in err and not out.exists()
+    assert run_cli([*argv, "--space", str(ROOT / "search_spaces" / "mnist1d-48-grid.yaml"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["level"] for r in report["meets"]] == [1, 2, 3, 4, 5]
+    meets = [p for p in load_task(out).partitions if p.name.startswith("meet-")]
+    assert [p.name for p in meets] == [f"meet-{k}" for k in range(1, 6)]
+    assert [int(p.mask.ravel().tolist().index(False)) for p in meets] == [1, 2, 4, 8, 16]  # tiles of 1, 2, 4, 8, 16
 
 
 def test_profile_command_writes_a_task_with_needs(tmp_path, capsys):
