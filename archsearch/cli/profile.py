@@ -42,7 +42,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
         raise InputError("profiling measures the task's data: it needs a 'data' section", args.task, "data")
     pool: int | list[int] = 2 if args.pool is None else args.pool[0] if len(args.pool) == 1 else args.pool
     _check_outputs(args)
-    space = check_meets_space(load_space(args.space), task, pool, args.space) if args.space is not None else None
+    space = check_meets_space(load_space(args.space), task, args.space) if args.space is not None else None
     check_pool(task, pool, space)
     from archsearch.cli.args import stage_printer
 

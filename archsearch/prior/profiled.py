@@ -89,7 +89,7 @@ def meets_task(raw: dict[str, Any], levels: list[int], sizes: list[int], needs: 
     return out
 
 
-def check_meets_space(space: Space, task: Task, pool: int | list[int], space_path: str | Path) -> Space:
+def check_meets_space(space: Space, task: Task, space_path: str | Path) -> Space:
     """The search space whose pooling tree the meets follow (its first schedule) and whose budget the meet
     needs are for, checked before any data is read: same input shape, and a first schedule that pools by
     one window on every axis at each layer (a meet's children are written as square tiles) and reaches the
