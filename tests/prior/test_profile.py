@@ -286,6 +286,12 @@ def test_profile_out_needs_a_space_that_pools_as_it_does(tmp_path, capsys):
     assert err.count("\n") == 1 and "schedules" in err and "space.yaml" in err
     assert run_cli([*argv[:-1], str(ROOT / "search_spaces" / "mnist1d-32-grid.yaml")]) == 2
     assert "input_shape" in capsys.readouterr().err
+    oblong = tmp_path / "oblong.yaml"  # pools 4 x 2 then 8 x 16: a meet's children would not be square tiles
+    oblong.write_text((ROOT / "search_spaces" / "cpu-32x32-grid.yaml").read_text()
+                      .replace("pool: [2, 2]", "schedules: [[[4, 2], [8, 16]]]"))
+    assert run_cli([*argv[:-1], str(oblong)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "one pooling window for every axis" in err and "oblong.yaml" in err
     assert not (tmp_path / "p.yaml").exists()
 
 
