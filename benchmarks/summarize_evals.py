@@ -54,7 +54,7 @@ def plot(rows: list[dict[str, float]], labels: list[str], variant: str, out: Pat
     for name, (text, marker, colour) in marks.items():
         ax.scatter([r.get(name, float("nan")) for r in rows], y, marker=marker, color=colour, label=text, zorder=3)
     for yi, r in zip(y, rows, strict=True):
-        vals = [v for v in r.values()]
+        vals = list(r.values())
         ax.plot([min(vals), max(vals)], [yi, yi], color="0.85", zorder=1)
     ax.set_yticks(y, labels)
     ax.set_xlabel("Kendall tau against mean validation accuracy (ties broken)")

@@ -188,7 +188,8 @@ def meet_sides(shape: Sequence[int], pool: int | Sequence[int] = 2,
     """Per meet level k = 1, 2, ..., the side of its windows per axis: pool^k while the windows tile the
     grid, the whole grid included; with ``schedule`` (one pooling window per level, per axis: a layout's
     schedule, which may pool by 2 and then by 3) the running product of its windows instead, every level
-    of it (refused when one does not tile the grid)."""
+    of it that pools (a layer with a window of 1 joins no inputs; refused when a window does not tile the
+    grid)."""
     shape = tuple(int(s) for s in shape)
     if schedule is not None:
         sides, side = [], (1,) * len(shape)
@@ -196,6 +197,8 @@ def meet_sides(shape: Sequence[int], pool: int | Sequence[int] = 2,
             win = tuple(int(p) for p in level)
             if len(win) != len(shape) or any(w < 1 for w in win):
                 raise ValueError(f"a schedule level must be {len(shape)} sizes >= 1, got {list(level)!r}")
+            if all(w == 1 for w in win):  # a layer that does not pool: no inputs meet there
+                continue
             side = tuple(s * w for s, w in zip(side, win, strict=True))
             if any(g % s for g, s in zip(shape, side, strict=True)):
                 raise ValueError(f"windows of {list(side)} do not tile {list(shape)}")

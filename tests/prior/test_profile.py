@@ -310,6 +310,8 @@ def test_meets_follow_a_schedule_that_changes_its_pooling():
     assert (window == w2).all() and (child == c2).all() and (side == s2).all()
     with pytest.raises(ValueError, match="do not tile"):
         meet_sides((48,), schedule=[[2], [5]])
+    # a layer that does not pool joins no inputs: it adds no meet level (its children would be itself)
+    assert meet_sides((32,), schedule=[[2], [1], [2], [2], [2], [2]]) == meet_sides((32,))
 
 
 def test_profile_with_a_space_whose_pooling_changes(tmp_path, capsys):
