@@ -3,6 +3,10 @@ named variant's difference from the best task-blind rule with its paired bootstr
 also draws each table's taus of the leximin rule, the default prior and the variant as dots.
 
     python benchmarks/summarize_evals.py benchmarks/evals/soft-leximin/*.json --variant prior-soft-leximin
+
+``--position`` prints instead which widths against where they sit (`bench eval`'s ``position``): the
+multisets' fitted tau beside the leximin rule's, the share of variance within multisets, how reproducible
+it is, and each predictor's tau within multisets.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ def main() -> None:
     ap.add_argument("--variant", default="prior-soft-leximin", help="the design whose added value is shown")
     ap.add_argument("--plot", type=Path, help="draw the taus per table into this PNG")
     ap.add_argument("--label", nargs="*", default=[], help="a name per file for the plot (default: its stem)")
+    ap.add_argument("--position", action="store_true", help="which widths against where they sit, per table")
     args = ap.parse_args()
+    if args.position:
+        return position(args.files)
     rows = []
     print("| table | layouts | " + " | ".join(SHOWN) + " | variant minus best rule [95% CI] | top-1 regret: variant"
           " / leximin / balanced |")
@@ -38,6 +45,24 @@ def main() -> None:
     if args.plot:
         labels = args.label or [f.stem for f in args.files]
         plot(rows, labels, args.variant, args.plot)
+
+
+def position(files: list[Path]) -> None:
+    """One line per table of `bench eval`'s ``position``."""
+    within = ("prior", "prior-soft-leximin", "leximin")
+    print("| table | layouts (multisets) | multisets' own means, fitted | leximin rule | variance within multisets"
+          " | its seed-to-seed rho (layouts) | reliability of a k-seed mean (k) | tau within multisets: "
+          + " / ".join(within) + " |")
+    print("|" + " --- |" * 8)
+    for f in files:
+        d = json.loads(f.read_text())
+        p, r = d["position"], d["position"]["residual"]
+        lex = d["predictors"]["leximin"]["kendall_tau_ties_broken"]
+        rep = (f"{r['rho']:+.3f} ({r['layouts']})", f"{r['reliability']:+.3f} ({r['seeds']})") if r["seed_pairs"] \
+            else ("-", "-")
+        taus = " / ".join(f"{p['within_multiset_tau'].get(n, float('nan')):+.3f}" for n in within)
+        print(f"| {f.stem} | {p['layouts']} ({p['multisets']}) | {p['multiset_tau']:.3f} | {lex:.3f} | "
+              f"{p['within_share']:.0%} | {rep[0]} | {rep[1]} | {taus} |")
 
 
 def plot(rows: list[dict[str, float]], labels: list[str], variant: str, out: Path) -> None:

@@ -377,6 +377,8 @@ class TableEvaluation:
     scores: dict[str, np.ndarray]
     flop_bands: dict[str, Any] | None = None  #: with ``flop_bands`` N > 0: each predictor within N FLOP bands
     flop_budgets: dict[str, Any] | None = None  #: with budgets: each predictor within 5% of each budget
+    #: which widths against where they sit (:mod:`archsearch.evidence.position`); None for block layouts
+    position: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"table": self.table, "task": self.task, "layouts": self.layouts,
@@ -384,7 +386,7 @@ class TableEvaluation:
                 "best_val_accuracy": self.best_val_accuracy,
                 "predictors": {name: st.to_dict() for name, st in self.predictors.items()},
                 "added_value": self.added_value, "added_value_variants": self.added_value_variants,
-                "layer_preference": self.layer_preference,
+                "layer_preference": self.layer_preference, "position": self.position,
                 **({"within_flop_bands": self.flop_bands} if self.flop_bands is not None else {}),
                 **({"within_flop_budgets": self.flop_budgets} if self.flop_budgets is not None else {})}
 
@@ -490,7 +492,8 @@ def evaluate_table(table: Table, task: Task | None = None, space: Space | None =
     ``table``'s mean validation accuracies, scored with ``task`` and ``space`` (default: the table's own):
     tau, rho and their intervals, regrets, tau within groups of equal narrowest width, the noise ceiling,
     the prior's added value over the task-blind rules (and each prior variant's), what each asks of each
-    layer, and with ``bands`` N > 0 each one's tau within N bands of equal FLOPs (:func:`flop_bands`).
+    layer, which widths against where they sit (:func:`~archsearch.evidence.position.position_signal`), and
+    with ``bands`` N > 0 each one's tau within N bands of equal FLOPs (:func:`flop_bands`).
     ``label``: how the table is named in the result (default its path); ``subset`` N > 0: a seeded sample of
     N of its trained layouts (seed ``seed``) stands for the table (a peer on 16,384 networks takes hours)."""
     from archsearch.evidence.baselines import balanced_order, min_width
@@ -519,8 +522,15 @@ def evaluate_table(table: Table, task: Task | None = None, space: Space | None =
     stats = evaluate(acc, scores, seed=seed, groups=min_width(layouts))
     order = balanced_order(layouts)
     macs = np.array([float(lay.mac_count()) for lay in layouts])
-    say("the noise ceiling, the prior's added value")
+    say("the noise ceiling, the prior's added value, which widths against where they sit")
     ceiling = noise_ceiling(table, seed=seed)
+    position = None
+    if not blocks:
+        from archsearch.evidence.position import position_signal
+
+        by_seed = table.seed_accuracies()
+        position = position_signal([((r.schedule, r.M), r.channels) for r in rows], acc,
+                                   [by_seed[r.id] for r in rows], scores)
     return TableEvaluation(
         table=label if label is not None else str(where), task=task.name, layouts=len(rows),
         table_layouts=len(table.layouts), noise_ceiling=ceiling,
@@ -530,4 +540,4 @@ def evaluate_table(table: Table, task: Task | None = None, space: Space | None =
                               for name in scores if name.startswith("prior-")},
         layer_preference=layer_preferences([r.channels for r in rows], {"trained": acc, **scores}),
         acc=acc, scores=scores, flop_bands=flop_bands(macs, acc, scores, bands) if bands > 0 else None,
-        flop_budgets=flop_budgets(macs, acc, scores, budgets) if len(budgets) else None)
+        flop_budgets=flop_budgets(macs, acc, scores, budgets) if len(budgets) else None, position=position)

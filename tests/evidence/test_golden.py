@@ -13,6 +13,8 @@ import pytest
 from tests.conftest import ROOT, run_cli
 
 GOLDEN = Path(__file__).parent / "golden"
+#: top-level keys added to a command's JSON after the golden files were printed (readers ignore new keys)
+ADDED = {"eval-digits-local-32": ("position",)}
 TABLES = "benchmarks/tables"
 
 
@@ -43,7 +45,11 @@ def same(a, b, where: str = "") -> None:
 def test_the_json_is_what_it_was(name, argv, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     assert run_cli(argv) == 0
-    same(json.loads(capsys.readouterr().out), json.loads((GOLDEN / f"{name}.json").read_text()), name)
+    out = json.loads(capsys.readouterr().out)
+    for key in ADDED.get(name, ()):  # keys added since: present, and checked by their own tests
+        assert key in out, key
+        del out[key]
+    same(out, json.loads((GOLDEN / f"{name}.json").read_text()), name)
 
 
 def test_the_comparison_can_fail():

@@ -1,0 +1,104 @@
+"""Where the widths sit against which widths: how much of a table's order a task could explain at all.
+
+A rule blind to the task sees a layout's widths but not what each layer does for the task; the most it can
+use is the **multiset** of widths (the leximin rule orders multisets). Layouts that are arrangements of one
+multiset (8-16-32 against 32-16-8) differ only in *where* the widths sit, which is what a task's partitions
+speak to. So a table's ordering splits in two:
+
+* **which widths**: the multisets' own mean accuracies, ranking every layout by its multiset's mean
+  (``multiset_tau``; fitted on the table itself, so a little optimistic): about the best any rule blind to
+  position could reach;
+* **where they sit**: each layout's accuracy less its multiset's mean. Its share of the variance
+  (``within_share``) says how large it is; its seed-to-seed correlation (``residual``: each seed's residuals
+  against another seed's, Spearman's rho, corrected by Spearman-Brown to the mean of k seeds) says how much
+  of it is reproducible rather than noise. Where that reliability is near 0 no predictor, task-aware or
+  not, can order a multiset's arrangements, and a prior cannot beat the best position-blind rule by much.
+
+``within_multiset_tau`` says how well each predictor orders the arrangements of one multiset (Kendall tau
+within multisets, weighted by pairs): a score of the multiset alone scores 0 there by construction (the
+leximin rule's tie-break by parameter count is not blind to position: it can score a little).
+Pure numpy and scipy: no torch, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+
+__all__ = ["multiset_groups", "position_signal", "residual_reliability"]
+
+
+def multiset_groups(keys: Sequence[tuple]) -> np.ndarray:
+    """One group id per layout: layouts share an id when their widths are one multiset. ``keys``: per
+    layout, whatever else must match (schedule, M) followed by the widths, as ``(extra, widths)``.
+
+    >>> multiset_groups([((0,), (8, 16, 32)), ((0,), (32, 16, 8)), ((0,), (8, 8, 32))]).tolist()
+    [0, 0, 1]
+    """
+    ids: dict[tuple, int] = {}
+    return np.array([ids.setdefault((tuple(extra), tuple(sorted(widths))), len(ids)) for extra, widths in keys])
+
+
+def _residuals(acc: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each layout's accuracy less its group's mean, and which layouts share their group with another."""
+    res = np.array(acc, float)
+    shared = np.zeros(len(res), bool)
+    for g in np.unique(groups):
+        i = groups == g
+        res[i] -= res[i].mean()
+        shared[i] = i.sum() >= 2
+    return res, shared
+
+
+def residual_reliability(seed_acc: Sequence[Mapping[int, float]], groups: np.ndarray) -> dict[str, Any]:
+    """How reproducible the part of accuracy that lies within multisets is. ``seed_acc``: per layout, its
+    accuracy per seed; ``groups``: per layout, its multiset (:func:`multiset_groups`). For every two seeds,
+    over the layouts trained with both whose multiset holds another such layout: Spearman's rho between the
+    two seeds' residuals (accuracy less the multiset's mean of that seed). ``rho`` is their mean (one run's
+    reliability), ``reliability`` its Spearman-Brown correction to the mean of the table's most seeds k
+    (NaN where that is undefined, rho <= -1 / (k - 1)). NaN figures when no two seeds share 3 such layouts."""
+    from scipy import stats
+
+    from archsearch.evidence.evaluate import spearman_brown
+
+    groups = np.asarray(groups)
+    k = max((len(v) for v in seed_acc), default=0)
+    seeds = sorted({s for v in seed_acc for s in v})
+    rhos, used = [], set()
+    for a, b in combinations(seeds, 2):
+        idx = np.array([i for i, v in enumerate(seed_acc) if a in v and b in v], int)
+        if len(idx) < 3:
+            continue
+        res_a, shared = _residuals(np.array([seed_acc[i][a] for i in idx]), groups[idx])
+        res_b, _ = _residuals(np.array([seed_acc[i][b] for i in idx]), groups[idx])
+        if shared.sum() < 3 or np.ptp(res_a[shared]) == 0 or np.ptp(res_b[shared]) == 0:
+            continue
+        rhos.append(float(stats.spearmanr(res_a[shared], res_b[shared]).statistic))
+        used.update(idx[shared].tolist())
+    rho = float(np.mean(rhos)) if rhos else float("nan")
+    defined = bool(rhos) and k >= 2 and 1 + (k - 1) * rho > 0  # the correction breaks down at rho = -1 / (k - 1)
+    return {"seeds": k, "seed_pairs": len(rhos), "layouts": len(used), "rho": rho,
+            "reliability": spearman_brown(rho, k) if defined else float("nan")}
+
+
+def position_signal(keys: Sequence[tuple], acc: np.ndarray, seed_acc: Sequence[Mapping[int, float]],
+                    scores: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """The split of a table's order into which widths and where they sit (the module's docstring): ``keys``
+    as :func:`multiset_groups` takes them, ``acc`` the mean validation accuracy per layout, ``seed_acc`` its
+    accuracy per seed, ``scores`` the predictors' scores (name -> one per layout)."""
+    from archsearch.evidence.evaluate import tau_ties_broken, within_group_tau
+
+    acc = np.asarray(acc, float)
+    groups = multiset_groups(keys)
+    res, shared = _residuals(acc, groups)
+    means = acc - res
+    var = float(np.var(acc))
+    return {"multisets": int(len(np.unique(groups))), "layouts": int(len(acc)), "layouts_shared": int(shared.sum()),
+            "multiset_tau": tau_ties_broken(means, acc) if np.ptp(means) > 0 else float("nan"),
+            "within_share": float(np.var(res)) / var if var > 0 else float("nan"),
+            "residual": residual_reliability(seed_acc, groups),
+            "within_multiset_tau": {name: within_group_tau(np.asarray(s, float), acc, groups)
+                                    for name, s in scores.items()}}
