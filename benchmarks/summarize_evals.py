@@ -52,8 +52,9 @@ def position(files: list[Path]) -> None:
     within = ("prior", "prior-soft-leximin", "leximin")
     print("| table | layouts (multisets) | multisets' own means, fitted | leximin rule | variance within multisets"
           " | its seed-to-seed rho (layouts) | reliability of a k-seed mean (k) | tau within multisets: "
-          + " / ".join(within) + " |")
-    print("|" + " --- |" * 8)
+          + " / ".join(within) + " | a held-out seed: the other seeds' means / their multisets' / leximin / prior /"
+          " soft-leximin (layouts) |")
+    print("|" + " --- |" * 9)
     for f in files:
         d = json.loads(f.read_text())
         p, r = d["position"], d["position"]["residual"]
@@ -61,8 +62,12 @@ def position(files: list[Path]) -> None:
         rep = (f"{r['rho']:+.3f} ({r['layouts']})", f"{r['reliability']:+.3f} ({r['seeds']})") if r["seed_pairs"] \
             else ("-", "-")
         taus = " / ".join(f"{p['within_multiset_tau'].get(n, float('nan')):+.3f}" for n in within)
+        h = p["held_out_seed"]
+        held = (f"{h['training']:.3f} / {h['multisets']:.3f} / " + " / ".join(
+            f"{h['predictors'][n]:.3f}" for n in ("leximin", "prior", "prior-soft-leximin")) + f" ({h['layouts']})"
+                if h is not None else "-")
         print(f"| {f.stem} | {p['layouts']} ({p['multisets']}) | {p['multiset_tau']:.3f} | {lex:.3f} | "
-              f"{p['within_share']:.0%} | {rep[0]} | {rep[1]} | {taus} |")
+              f"{p['within_share']:.0%} | {rep[0]} | {rep[1]} | {taus} | {held} |")
 
 
 def plot(rows: list[dict[str, float]], labels: list[str], variant: str, out: Path) -> None:

@@ -267,6 +267,12 @@ def _print_position(p: dict) -> None:
     print("tau within multisets (each predictor's order of one multiset's arrangements): " + ", ".join(
         f"{n} {t:+.3f}" for n, t in sorted(p["within_multiset_tau"].items(), key=lambda kv: -np.nan_to_num(kv[1]))
         if np.isfinite(t)))
+    h = p["held_out_seed"]
+    if h is not None:
+        print(f"a held-out seed ({h['layouts']} layouts with {h['seeds']} seeds; each seed judged in turn): the other "
+              f"{h['seeds'] - 1} seeds' means predict it at tau {h['training']:+.3f}, their multisets' means at "
+              f"{h['multisets']:+.3f}; " + ", ".join(f"{n} {t:+.3f}" for n, t in sorted(
+                  h["predictors"].items(), key=lambda kv: -np.nan_to_num(kv[1]))))
 
 
 def cmd_contrast(args: argparse.Namespace) -> int:

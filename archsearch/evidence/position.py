@@ -17,7 +17,11 @@ speak to. So a table's ordering splits in two:
 ``within_multiset_tau`` says how well each predictor orders the arrangements of one multiset (Kendall tau
 within multisets, weighted by pairs): a score of the multiset alone scores 0 there by construction (the
 leximin rule's tie-break by parameter count is not blind to position: it can score a little).
-Pure numpy and scipy: no torch, no I/O.
+
+:func:`held_out_seed` puts training itself among the predictors: over the layouts trained with k >= 3 seeds,
+the mean of k - 1 seeds predicts the seed left out, and so do the multisets' means of those seeds and each
+predictor; where a rule predicts the held-out seed as well as k - 1 trainings of every layout do, no
+predictor can beat it by much on that table. Pure numpy and scipy: no torch, no I/O.
 """
 
 from __future__ import annotations
@@ -28,7 +32,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["multiset_groups", "position_signal", "residual_reliability"]
+#: the fewest layouts a reproducibility figure is read on (fewer give a tau or rho that says nothing)
+MIN_LAYOUTS = 20
+
+__all__ = ["MIN_LAYOUTS", "held_out_seed", "multiset_groups", "position_signal", "residual_reliability"]
 
 
 def multiset_groups(keys: Sequence[tuple]) -> np.ndarray:
@@ -53,13 +60,15 @@ def _residuals(acc: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndar
     return res, shared
 
 
-def residual_reliability(seed_acc: Sequence[Mapping[int, float]], groups: np.ndarray) -> dict[str, Any]:
+def residual_reliability(seed_acc: Sequence[Mapping[int, float]], groups: np.ndarray,
+                         min_layouts: int = MIN_LAYOUTS) -> dict[str, Any]:
     """How reproducible the part of accuracy that lies within multisets is. ``seed_acc``: per layout, its
     accuracy per seed; ``groups``: per layout, its multiset (:func:`multiset_groups`). For every two seeds,
     over the layouts trained with both whose multiset holds another such layout: Spearman's rho between the
     two seeds' residuals (accuracy less the multiset's mean of that seed). ``rho`` is their mean (one run's
     reliability), ``reliability`` its Spearman-Brown correction to the mean of the table's most seeds k
-    (NaN where that is undefined, rho <= -1 / (k - 1)). NaN figures when no two seeds share 3 such layouts."""
+    (NaN where that is undefined, rho <= -1 / (k - 1)). NaN figures when no two seeds share ``min_layouts``
+    such layouts."""
     from scipy import stats
 
     from archsearch.evidence.evaluate import spearman_brown
@@ -70,11 +79,11 @@ def residual_reliability(seed_acc: Sequence[Mapping[int, float]], groups: np.nda
     rhos, used = [], set()
     for a, b in combinations(seeds, 2):
         idx = np.array([i for i, v in enumerate(seed_acc) if a in v and b in v], int)
-        if len(idx) < 3:
+        if len(idx) < min_layouts:
             continue
         res_a, shared = _residuals(np.array([seed_acc[i][a] for i in idx]), groups[idx])
         res_b, _ = _residuals(np.array([seed_acc[i][b] for i in idx]), groups[idx])
-        if shared.sum() < 3 or np.ptp(res_a[shared]) == 0 or np.ptp(res_b[shared]) == 0:
+        if shared.sum() < min_layouts or np.ptp(res_a[shared]) == 0 or np.ptp(res_b[shared]) == 0:
             continue
         rhos.append(float(stats.spearmanr(res_a[shared], res_b[shared]).statistic))
         used.update(idx[shared].tolist())
@@ -85,10 +94,11 @@ def residual_reliability(seed_acc: Sequence[Mapping[int, float]], groups: np.nda
 
 
 def position_signal(keys: Sequence[tuple], acc: np.ndarray, seed_acc: Sequence[Mapping[int, float]],
-                    scores: Mapping[str, np.ndarray]) -> dict[str, Any]:
+                    scores: Mapping[str, np.ndarray], min_layouts: int = MIN_LAYOUTS) -> dict[str, Any]:
     """The split of a table's order into which widths and where they sit (the module's docstring): ``keys``
     as :func:`multiset_groups` takes them, ``acc`` the mean validation accuracy per layout, ``seed_acc`` its
-    accuracy per seed, ``scores`` the predictors' scores (name -> one per layout)."""
+    accuracy per seed, ``scores`` the predictors' scores (name -> one per layout); with
+    :func:`held_out_seed`'s figures (None below 3 seeds); reproducibility read on at least ``min_layouts``."""
     from archsearch.evidence.evaluate import tau_ties_broken, within_group_tau
 
     acc = np.asarray(acc, float)
@@ -99,6 +109,38 @@ def position_signal(keys: Sequence[tuple], acc: np.ndarray, seed_acc: Sequence[M
     return {"multisets": int(len(np.unique(groups))), "layouts": int(len(acc)), "layouts_shared": int(shared.sum()),
             "multiset_tau": tau_ties_broken(means, acc) if np.ptp(means) > 0 else float("nan"),
             "within_share": float(np.var(res)) / var if var > 0 else float("nan"),
-            "residual": residual_reliability(seed_acc, groups),
+            "residual": residual_reliability(seed_acc, groups, min_layouts),
             "within_multiset_tau": {name: within_group_tau(np.asarray(s, float), acc, groups)
-                                    for name, s in scores.items()}}
+                                    for name, s in scores.items()},
+            "held_out_seed": held_out_seed(seed_acc, groups, scores, min_layouts)}
+
+
+def held_out_seed(seed_acc: Sequence[Mapping[int, float]], groups: np.ndarray,
+                  scores: Mapping[str, np.ndarray], min_layouts: int = MIN_LAYOUTS) -> dict[str, Any] | None:
+    """Training against the predictors, judged on a seed none of them saw. Over the layouts trained with
+    the table's most seeds k (at least 3, on at least ``min_layouts`` layouts), for each seed s left out:
+    Kendall tau (ties broken) against seed s's accuracies of the mean of the other k - 1 seeds
+    (``training``), of those means averaged over each multiset (``multisets``: which widths only, fitted on
+    the other seeds), and of each predictor's score; every figure the mean over the k choices of s. None
+    when there are too few such layouts."""
+    from archsearch.evidence.evaluate import tau_ties_broken
+
+    k = max((len(v) for v in seed_acc), default=0)
+    idx = [i for i, v in enumerate(seed_acc) if len(v) == k]
+    if k < 3 or len(idx) < min_layouts:
+        return None
+    seeds = sorted(set.intersection(*(set(seed_acc[i]) for i in idx)))
+    acc = np.array([[seed_acc[i][s] for s in seeds] for i in idx])
+    g = np.asarray(groups)[idx]
+    out: dict[str, list[float]] = {"training": [], "multisets": [], **{n: [] for n in scores}}
+    for j in range(k):
+        test = acc[:, j]
+        fit = np.delete(acc, j, axis=1).mean(1)
+        means = np.array([fit[g == gi].mean() for gi in g])
+        out["training"].append(tau_ties_broken(fit, test))
+        out["multisets"].append(tau_ties_broken(means, test))
+        for name, s in scores.items():
+            out[name].append(tau_ties_broken(np.asarray(s, float)[idx], test))
+    mean = {name: float(np.mean(v)) for name, v in out.items()}
+    return {"seeds": k, "layouts": len(idx), "training": mean.pop("training"), "multisets": mean.pop("multisets"),
+            "predictors": mean}

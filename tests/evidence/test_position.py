@@ -40,7 +40,7 @@ def test_accuracy_that_only_the_multiset_decides():
     a score of the multiset alone orders nothing within one."""
     acc = np.array([_which(w) for w in WIDTHS])
     seeds = [{0: a, 1: a + 0.01} for a in acc]
-    p = position_signal(KEYS, acc, seeds, {"which": acc, "where": np.array([_where(w) for w in WIDTHS])})
+    p = position_signal(KEYS, acc, seeds, {"which": acc, "where": np.array([_where(w) for w in WIDTHS])}, 3)
     assert p["multisets"] == 3 and p["layouts"] == 10 and p["layouts_shared"] == 9
     assert p["within_share"] == pytest.approx(0, abs=1e-12)
     assert p["multiset_tau"] == pytest.approx(np.sqrt(1 - 18 / 45))
@@ -54,7 +54,7 @@ def test_accuracy_that_position_decides_reproducibly():
     acc = np.array([_which(w) + _where(w) for w in WIDTHS])
     seeds = [{s: a + 0.5 * s for s in range(3)} for a in acc]  # a seed shifts all layouts alike
     p = position_signal(KEYS, acc, seeds, {"where": np.array([_where(w) for w in WIDTHS]),
-                                           "which": np.array([_which(w) for w in WIDTHS])})
+                                           "which": np.array([_which(w) for w in WIDTHS])}, 3)
     r = p["residual"]
     assert r["seeds"] == 3 and r["seed_pairs"] == 3 and r["layouts"] == 9
     assert r["rho"] == pytest.approx(1) and r["reliability"] == pytest.approx(1)
@@ -67,9 +67,11 @@ def test_residuals_that_one_seed_reverses():
     """Seed 1's arrangement effect is seed 0's reversed: the residuals' rho is -1, whatever the multisets'
     own effects (which the residuals remove)."""
     seeds = [{0: _which(w) + _where(w), 1: 3 * _which(w) - _where(w)} for w in WIDTHS]
-    r = residual_reliability(seeds, multiset_groups(KEYS))
+    r = residual_reliability(seeds, multiset_groups(KEYS), 3)
     assert r["rho"] == pytest.approx(-1) and r["seeds"] == 2 and r["seed_pairs"] == 1
     assert np.isnan(r["reliability"])  # Spearman-Brown's 2 r / (1 + r) has no value at r = -1
+    few = residual_reliability(seeds, multiset_groups(KEYS))  # 9 layouts share a multiset: under the 20 it needs
+    assert few["seed_pairs"] == 0 and np.isnan(few["rho"])
 
 
 def test_one_seed_gives_no_reproducibility():
@@ -86,7 +88,7 @@ def test_a_score_of_the_multiset_orders_nothing_within_one(noise, seed):
     acc = np.array([_which(w) + n for w, n in zip(WIDTHS, noise, strict=True)])
     values = np.random.default_rng(seed).normal(size=3)
     score = np.array([values[g] for g in multiset_groups(KEYS)])
-    p = position_signal(KEYS, acc, [{0: a} for a in acc], {"blind": score})
+    p = position_signal(KEYS, acc, [{0: a} for a in acc], {"blind": score}, 3)
     t = p["within_multiset_tau"]["blind"]
     assert t == 0 or np.isnan(t)
     assert 0 <= p["within_share"] <= 1 + 1e-12 or np.isnan(p["within_share"])
@@ -105,3 +107,33 @@ def test_bench_eval_reports_it(capsys):
     assert run_cli(["bench", "eval", str(table), "--predictors", "prior", "leximin"]) == 0
     out = capsys.readouterr().out
     assert "31 multisets of widths" in out and "within multisets" in out
+    assert p["held_out_seed"] is None  # two seeds at most here
+    grown = ROOT / "benchmarks" / "tables" / "seeds3" / "mnist1d-32.json"  # every layout at 3 seeds
+    assert run_cli(["bench", "eval", str(grown), "--predictors", "leximin", "--json"]) == 0
+    h = json.loads(capsys.readouterr().out)["position"]["held_out_seed"]
+    assert h["seeds"] == 3 and h["layouts"] == 257 and set(h["predictors"]) == {"leximin"}
+    assert 0 < h["training"] < 1 and 0 < h["multisets"] < 1
+
+
+def test_held_out_seed_puts_training_among_the_predictors():
+    """Seeds 0 and 1 agree, seed 2 reverses them. Held out 2, the other two's mean orders it exactly wrong
+    (-1); held out 0 or 1, the others' mean is flat (0). Training's figure is the mean, -1/3; a score in
+    seeds 0 and 1's order gets (1 + 1 - 1) / 3. Every layout its own multiset: their means are training's."""
+    s0 = [0.1, 0.2, 0.3, 0.4]
+    s2 = s0[::-1]
+    seeds = [{0: a, 1: a, 2: b} for a, b in zip(s0, s2, strict=True)]
+    keys = [((0, 1), (w,)) for w in (4, 8, 16, 32)]
+    h = position_signal(keys, np.mean([s0, s0, s2], 0), seeds, {"seed order": np.array(s0)}, 3)["held_out_seed"]
+    assert h["seeds"] == 3 and h["layouts"] == 4
+    assert h["training"] == pytest.approx(-1 / 3) and h["multisets"] == pytest.approx(-1 / 3)
+    assert h["predictors"]["seed order"] == pytest.approx(1 / 3)
+
+
+def test_held_out_seed_uses_only_layouts_with_every_seed():
+    seeds = [{0: a, 1: a + 0.1, 2: a + 0.2} for a in (0.1, 0.3, 0.2, 0.5)] + [{0: 0.9}]
+    keys = [((0, 1), (w,)) for w in (4, 8, 16, 32, 64)]
+    h = position_signal(keys, np.array([0.2, 0.4, 0.3, 0.6, 0.9]), seeds, {}, 3)["held_out_seed"]
+    assert h["layouts"] == 4 and h["training"] == pytest.approx(1)
+    assert position_signal(keys, np.array([0.2, 0.4, 0.3, 0.6, 0.9]), seeds, {}, 5)["held_out_seed"] is None
+    assert position_signal(keys[:2], np.array([0.1, 0.2]), [{0: 0.1, 1: 0.1}, {0: 0.2, 1: 0.2}],
+                           {}, 2)["held_out_seed"] is None  # two seeds: the noise ceiling's case
