@@ -18,4 +18,7 @@ for t in mnist1d-48 digits-local-48 mnist1d-32-s3 mnist1d-32-s3-scrambled; do
 done
 python benchmarks/summarize_evals.py --position "$out"/{digits-local-32,digits-global-32,mnist1d-32,digits-mid-32}.json \
   "$out"/{mnist1d-32-s1,mnist1d-32-scrambled,mnist1d-32-s1-scrambled,mnist1d-64,mnist1d-64-scrambled}.json \
-  "$out"/{mnist1d-48,digits-local-48,mnist1d-32-s3,mnist1d-32-s3-scrambled}.json
+  "$out"/{mnist1d-48,digits-local-48,mnist1d-32-s3,mnist1d-32-s3-scrambled}.json --plot "$out/held-out-seed.png" \
+  --label "digits-local-32 (design)" "digits-global-32 (design)" "mnist1d-32 (design)" digits-mid-32 \
+  mnist1d-32-s1 mnist1d-32-scrambled mnist1d-32-s1-scrambled mnist1d-64 mnist1d-64-scrambled \
+  "mnist1d-48 (held out)" "digits-local-48 (held out)" "mnist1d-32-s3 (held out)" "mnist1d-32-s3-scrambled (held out)"

@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("--position", action="store_true", help="which widths against where they sit, per table")
     args = ap.parse_args()
     if args.position:
-        return position(args.files)
+        return position(args.files, args.plot, args.label)
     rows = []
     print("| table | layouts | " + " | ".join(SHOWN) + " | variant minus best rule [95% CI] | top-1 regret: variant"
           " / leximin / balanced |")
@@ -47,14 +47,17 @@ def main() -> None:
         plot(rows, labels, args.variant, args.plot)
 
 
-def position(files: list[Path]) -> None:
-    """One line per table of `bench eval`'s ``position``."""
+def position(files: list[Path], out: Path | None = None, labels: list[str] | None = None) -> None:
+    """One line per table of `bench eval`'s ``position``; ``out``: the held-out seed's figures drawn, for
+    the tables that have them."""
     within = ("prior", "prior-soft-leximin", "leximin")
     print("| table | layouts (multisets) | multisets' own means, fitted | leximin rule | variance within multisets"
           " | its seed-to-seed rho (layouts) | reliability of a k-seed mean (k) | tau within multisets: "
           + " / ".join(within) + " | a held-out seed: the other seeds' means / their multisets' / leximin / prior /"
           " soft-leximin (layouts) |")
     print("|" + " --- |" * 9)
+    label = dict(zip(files, labels or [], strict=False))
+    held_rows: list[tuple[dict[str, float], str]] = []
     for f in files:
         d = json.loads(f.read_text())
         p, r = d["position"], d["position"]["residual"]
@@ -68,10 +71,26 @@ def position(files: list[Path]) -> None:
                 if h is not None else "-")
         print(f"| {f.stem} | {p['layouts']} ({p['multisets']}) | {p['multiset_tau']:.3f} | {lex:.3f} | "
               f"{p['within_share']:.0%} | {rep[0]} | {rep[1]} | {taus} | {held} |")
+        if h is not None:
+            held_rows.append(({"training": h["training"], **h["predictors"]}, label.get(f, f.stem)))
+    if out is not None:
+        marks = {"training": ("the other two seeds' means (training)", "X", "black"),
+                 "leximin": ("leximin rule (task-blind)", "s", "0.35"), "prior": ("default prior", "o", "tab:blue"),
+                 "prior-soft-leximin": ("soft-leximin", "D", "tab:orange")}
+        dots([r for r, _ in held_rows], [n for _, n in held_rows], marks,
+             "Kendall tau against the seed left out (ties broken; mean over the three choices)", out)
 
 
 def plot(rows: list[dict[str, float]], labels: list[str], variant: str, out: Path) -> None:
     """One row per table: the leximin rule's, the default prior's and ``variant``'s tau as dots."""
+    marks = {"leximin": ("leximin rule (task-blind)", "s", "0.35"), "prior": ("default prior", "o", "tab:blue"),
+             variant: (variant.removeprefix("prior-"), "D", "tab:orange")}
+    dots(rows, labels, marks, "Kendall tau against mean validation accuracy (ties broken)", out)
+
+
+def dots(rows: list[dict[str, float]], labels: list[str], marks: dict[str, tuple[str, str, str]], xlabel: str,
+         out: Path) -> None:
+    """One row per table, one dot per name in ``marks`` (name -> legend text, marker, colour)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -79,20 +98,17 @@ def plot(rows: list[dict[str, float]], labels: list[str], variant: str, out: Pat
 
     fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(rows) + 1.2))
     y = list(range(len(rows)))[::-1]
-    marks = {"leximin": ("leximin rule (task-blind)", "s", "0.35"), "prior": ("default prior", "o", "tab:blue"),
-             variant: (variant.removeprefix("prior-"), "D", "tab:orange")}
     for name, (text, marker, colour) in marks.items():
         ax.scatter([r.get(name, float("nan")) for r in rows], y, marker=marker, color=colour, label=text, zorder=3)
     for yi, r in zip(y, rows, strict=True):
-        vals = list(r.values())
+        vals = [r[n] for n in marks if n in r]
         ax.plot([min(vals), max(vals)], [yi, yi], color="0.85", zorder=1)
     ax.set_yticks(y, labels)
-    ax.set_xlabel("Kendall tau against mean validation accuracy (ties broken)")
+    ax.set_xlabel(xlabel)
     ax.grid(axis="x", color="0.92")
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8, frameon=False)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(len(marks), 3), fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
-
 
 if __name__ == "__main__":
     main()
