@@ -233,7 +233,9 @@ def _print_eval(ev) -> None:
               f"{d['balanced_top1_regret']:.4f} / {d['balanced_top5_regret']:.4f} (the prior's minus those: "
               f"{d['top1_regret_minus_balanced']:+.4f} / {d['top5_regret_minus_balanced']:+.4f})")
     if ev.position is not None:
-        _print_position(ev.position)
+        from archsearch.evidence.position import describe
+
+        print("\n".join(describe(ev.position)))
     if ev.flop_bands is not None:
         fb = ev.flop_bands
         print(f"at equal cost: Kendall tau within {fb['bands']} bands of equal FLOPs ({fb['layouts'][0]} layouts "
@@ -253,26 +255,6 @@ def _print_eval(ev) -> None:
         print(f"{'':{w}} " + " ".join(f"{'layer ' + str(i + 1):>8}" for i in range(len(layers['trained']))))
         for name, row in layers.items():
             print(f"{name:{w}} " + " ".join(f"{v:>+8.2f}" for v in row))
-
-
-def _print_position(p: dict) -> None:
-    """Which widths against where they sit, in three lines."""
-    r = p["residual"]
-    print(f"which widths: {p['layouts']} layouts in {p['multisets']} multisets of widths; each layout ranked by its "
-          f"multiset's mean accuracy (fitted) gives Kendall tau {p['multiset_tau']:+.3f} (ties broken), about the "
-          "best a rule blind to where each width sits can do")
-    reproducible = (f"seed-to-seed rho {r['rho']:+.3f} over {r['layouts']} layouts, reliability of a {r['seeds']}-seed "
-                    f"mean {r['reliability']:+.3f}" if r["seed_pairs"] else "its reproducibility needs two seeds")
-    print(f"where they sit: {p['within_share']:.0%} of the accuracy's variance lies within multisets; {reproducible}")
-    print("tau within multisets (each predictor's order of one multiset's arrangements): " + ", ".join(
-        f"{n} {t:+.3f}" for n, t in sorted(p["within_multiset_tau"].items(), key=lambda kv: -np.nan_to_num(kv[1]))
-        if np.isfinite(t)))
-    h = p["held_out_seed"]
-    if h is not None:
-        print(f"a held-out seed ({h['layouts']} layouts with {h['seeds']} seeds; each seed judged in turn): the other "
-              f"{h['seeds'] - 1} seeds' means predict it at tau {h['training']:+.3f}, their multisets' means at "
-              f"{h['multisets']:+.3f}; " + ", ".join(f"{n} {t:+.3f}" for n, t in sorted(
-                  h["predictors"].items(), key=lambda kv: -np.nan_to_num(kv[1]))))
 
 
 def cmd_contrast(args: argparse.Namespace) -> int:

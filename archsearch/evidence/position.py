@@ -35,7 +35,7 @@ import numpy as np
 #: the fewest layouts a reproducibility figure is read on (fewer give a tau or rho that says nothing)
 MIN_LAYOUTS = 20
 
-__all__ = ["MIN_LAYOUTS", "held_out_seed", "multiset_groups", "position_signal", "residual_reliability"]
+__all__ = ["MIN_LAYOUTS", "describe", "held_out_seed", "multiset_groups", "position_signal", "residual_reliability"]
 
 
 def multiset_groups(keys: Sequence[tuple]) -> np.ndarray:
@@ -144,3 +144,27 @@ def held_out_seed(seed_acc: Sequence[Mapping[int, float]], groups: np.ndarray,
     mean = {name: float(np.mean(v)) for name, v in out.items()}
     return {"seeds": k, "layouts": len(idx), "training": mean.pop("training"), "multisets": mean.pop("multisets"),
             "predictors": mean}
+
+
+def describe(p: Mapping[str, Any]) -> list[str]:
+    """:func:`position_signal`'s figures as sentences (``bench eval`` prints them, the table report shows
+    them): which widths, where they sit, each predictor within multisets, and a held-out seed."""
+    def ranked(taus: Mapping[str, float]) -> str:
+        return ", ".join(f"{n} {t:+.3f}" for n, t in sorted(taus.items(), key=lambda kv: -np.nan_to_num(kv[1]))
+                         if np.isfinite(t))
+
+    r = p["residual"]
+    reproducible = (f"seed-to-seed rho {r['rho']:+.3f} over {r['layouts']} layouts, reliability of a {r['seeds']}-seed "
+                    f"mean {r['reliability']:+.3f}" if r["seed_pairs"] else "its reproducibility needs two seeds")
+    out = [f"which widths: {p['layouts']} layouts in {p['multisets']} multisets of widths; each layout ranked by its "
+           f"multiset's mean accuracy (fitted) gives Kendall tau {p['multiset_tau']:+.3f} (ties broken), about the "
+           "best a rule blind to where each width sits can do",
+           f"where they sit: {p['within_share']:.0%} of the accuracy's variance lies within multisets; {reproducible}",
+           "tau within multisets (each predictor's order of one multiset's arrangements): "
+           + ranked(p["within_multiset_tau"])]
+    h = p["held_out_seed"]
+    if h is not None:
+        out.append(f"a held-out seed ({h['layouts']} layouts with {h['seeds']} seeds; each seed judged in turn): the "
+                   f"other {h['seeds'] - 1} seeds' means predict it at tau {h['training']:+.3f}, their multisets' "
+                   f"means at {h['multisets']:+.3f}; " + ranked(h["predictors"]))
+    return out

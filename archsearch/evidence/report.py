@@ -227,6 +227,10 @@ def table_report(table_path: str | Path, out: str | Path, runs_dir: str | Path =
         d = ev.added_value
         text.append(f"The prior against the best task-blind predictor ({d['best_task_blind']}): tau difference "
                     f"{d['tau_difference']:+.3f} [{d['tau_difference_ci'][0]:+.3f}, {d['tau_difference_ci'][1]:+.3f}].")
+    if ev.position is not None:
+        from archsearch.evidence.position import describe
+
+        text += [line[0].upper() + line[1:] + "." for line in describe(ev.position)]
     sections.append(Section("Every predictor against the table (bench eval)", text, prow,
                             [("eval.png", "each predictor's score against accuracy")]))
     best = sorted(rows, key=lambda r: -r.val_accuracy)[:top]

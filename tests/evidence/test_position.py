@@ -137,3 +137,19 @@ def test_held_out_seed_uses_only_layouts_with_every_seed():
     assert position_signal(keys, np.array([0.2, 0.4, 0.3, 0.6, 0.9]), seeds, {}, 5)["held_out_seed"] is None
     assert position_signal(keys[:2], np.array([0.1, 0.2]), [{0: 0.1, 1: 0.1}, {0: 0.2, 1: 0.2}],
                            {}, 2)["held_out_seed"] is None  # two seeds: the noise ceiling's case
+
+
+def test_the_table_report_says_it(tiny_1d_files, tmp_path):
+    """``report --table`` shows the same sentences as ``bench eval`` under its evaluation."""
+    from archsearch.evidence.position import describe
+    from tests.conftest import grid_table
+
+    grid_table(tiny_1d_files, lambda ch: 0.5 + 0.01 * ch.sum() / 4 + 0.003 * ch[0])
+    out = tmp_path / "report"
+    assert run_cli(["report", "--table", str(tiny_1d_files / "t.json"), "--out", str(out), "--runs-dir",
+                    str(tmp_path / "runs")]) == 0
+    text = next(out.glob("*.md")).read_text()
+    assert "Which widths:" in text and "Where they sit:" in text and "Tau within multisets" in text
+    assert describe({"layouts": 3, "multisets": 2, "multiset_tau": 0.5, "within_share": 0.25,
+                     "residual": {"seed_pairs": 0}, "within_multiset_tau": {"a": 0.1, "b": float("nan")},
+                     "held_out_seed": None})[2].endswith("a +0.100")  # a NaN tau is left out
