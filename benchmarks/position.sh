@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Which widths against where they sit, on every layer table of "Where it stands" (docs/evidence/tables.md):
-# one `bench eval --json` per table into benchmarks/evals/position/, then one line per table. No training;
-# about a minute. The tables as committed: the 3-seed copies where they exist.
+# one `bench eval --json` per table into benchmarks/evals/position/, then one line per table; and the
+# contrasts of the pairs with three seeds on both tables, each with its held-out seed, into
+# benchmarks/evals/position/contrasts/ (the MNIST-1D pairs with their share-profiled tasks, as in "Where it
+# stands"). No training; about two minutes. The tables as committed: the 3-seed copies where they exist.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=benchmarks/evals/position
@@ -22,3 +24,25 @@ python benchmarks/summarize_evals.py --position "$out"/{digits-local-32,digits-g
   --label "digits-local-32 (design)" "digits-global-32 (design)" "mnist1d-32 (design)" digits-mid-32 \
   mnist1d-32-s1 mnist1d-32-scrambled mnist1d-32-s1-scrambled mnist1d-64 mnist1d-64-scrambled \
   "mnist1d-48 (held out)" "digits-local-48 (held out)" "mnist1d-32-s3 (held out)" "mnist1d-32-s3-scrambled (held out)"
+
+mkdir -p "$out/contrasts"
+C=(--predictors prior prior-soft-leximin prior-narrowest --json)
+archsearch bench contrast "$T/seeds3/digits-local-32.json" "$T/seeds3/digits-global-32.json" "${C[@]}" \
+  > "$out/contrasts/digits-local-32--digits-global-32.json"
+pr=benchmarks/evals/profiled
+for pair in seeds3/mnist1d-32 seeds3/mnist1d-32-s1 heldout/mnist1d-32-s3; do
+  n=$(basename "$pair")
+  archsearch bench contrast "$T/$pair.json" "$T/$pair-scrambled.json" --task-a "$pr/$n-share.yaml" \
+    --task-b "$pr/$n-scrambled-share.yaml" "${C[@]}" > "$out/contrasts/$n--$n-scrambled-profiled-share.json"
+done
+python - "$out"/contrasts/*.json <<'PY'
+import json, sys
+print("| pair | layouts | change's noise ceiling (seed 0 vs 1) | prior's change tau | a held-out seed: training / prior / soft-leximin / narrowest |")
+print("| --- | --- | --- | --- | --- |")
+for f in sys.argv[1:]:
+    d = json.load(open(f)); h = d["held_out_seed"]; p = d["predictors"]
+    held = "-" if h is None else f"{h['training']:.3f} / " + " / ".join(
+        f"{h['predictors'][n]:.3f}" for n in ("prior", "prior-soft-leximin", "prior-narrowest")) + f" ({h['layouts']})"
+    print(f"| {d['task_a']} -> {d['task_b']} | {d['layouts']} | {d['change_ceiling']['kendall_tau']:.3f} | "
+          f"{p['prior']['change_tau']:.3f} | {held} |")
+PY

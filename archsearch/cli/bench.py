@@ -292,6 +292,12 @@ def _print_contrast(report: dict, channels: list[list[int]]) -> None:
           f"its top {top}; best {train['top1_a']} -> {train['top1_b']}")
     print(f"noise ceiling of the change (seed 0 against seed 1 on {ceiling['layouts']} layouts): Kendall tau "
           f"{ceiling['kendall_tau']:+.3f} [{ceiling['tau_ci'][0]:+.3f}, {ceiling['tau_ci'][1]:+.3f}]")
+    held = report.get("held_out_seed")
+    if held is not None:
+        print(f"a held-out seed ({held['layouts']} layouts with {held['seeds']} seeds on both; each seed judged in "
+              f"turn): the other {held['seeds'] - 1} seeds' change predicts its change at tau {held['training']:+.3f}; "
+              + ", ".join(f"{n} {t:+.3f}" for n, t in sorted(held["predictors"].items(),
+                                                            key=lambda kv: -np.nan_to_num(kv[1], nan=-9))))
     print(f"{'predictor':{w}} {'its change vs training [95% CI]':>33} {'reorders':>9} {'top kept':>9}  top pick")
     for name, st in sorted(report["predictors"].items(), key=lambda kv: -np.nan_to_num(kv[1]["change_tau"], nan=-9)):
         moved = (f"{st['change_tau']:+8.3f} [{st['change_ci'][0]:+.3f}, {st['change_ci'][1]:+.3f}]"

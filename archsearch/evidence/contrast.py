@@ -12,7 +12,9 @@ scores on A against on B), how many of its top-k picks it keeps, its top pick on
 *preferred layouts* move as a group: the per-layer mean log2 width of its top share of layouts on B minus
 on A, and Pearson's r of that shift against training's across the layers (a top pick is one layout, and
 training's is measured with one seed; a group is a steadier answer); the same for training itself; and the
-change's noise ceiling: seed 0's change against seed 1's on the layouts trained twice on both tables.
+change's noise ceiling: seed 0's change against seed 1's on the layouts trained twice on both tables; and,
+where both tables have k >= 3 seeds, a held-out seed (:func:`held_out_change`): training's own change from
+k - 1 seeds, and each predictor's, judged on the change of the seed left out.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ if TYPE_CHECKING:
     from archsearch.formats.space import Space
     from archsearch.formats.task import Task
 
-__all__ = ["Contrast", "change", "change_ceiling", "contrast", "contrast_tables", "percentiles", "preferred_agreement",
+__all__ = ["Contrast", "change", "change_ceiling", "contrast", "contrast_tables", "held_out_change", "percentiles",
+           "preferred_agreement",
            "preferred_count", "preferred_shift", "resampled_shifts", "shared_layouts"]
 
 
@@ -178,6 +181,36 @@ def change_ceiling(table_a: Table, table_b: Table, resamples: int = 2000, seed: 
     return {"layouts": len(rows), "kendall_tau": tau, "tau_ci": list(ci)}
 
 
+def held_out_change(seeds_a: Sequence[dict[int, float]], seeds_b: Sequence[dict[int, float]],
+                    scores_a: dict[str, np.ndarray], scores_b: dict[str, np.ndarray],
+                    min_layouts: int = 20) -> dict[str, Any] | None:
+    """Training's change against the predictors', judged on a seed none of them saw. ``seeds_a``,
+    ``seeds_b``: per shared layout, its accuracy per seed on each table. Over the layouts trained with the
+    most seeds k on both (k >= 3, at least ``min_layouts``), for each seed s left out: Kendall tau (ties
+    broken) against the change of seed s (B's percentile minus A's) of the change of the other k - 1 seeds'
+    means (``training``) and of each predictor's change; each figure the mean over the k choices of s. None
+    when there are too few such layouts."""
+    from archsearch.evidence.evaluate import tau_ties_broken
+
+    k = min(max((len(v) for v in seeds_a), default=0), max((len(v) for v in seeds_b), default=0))
+    idx = [i for i, (a, b) in enumerate(zip(seeds_a, seeds_b, strict=True)) if all(s in a and s in b for s in range(k))]
+    if k < 3 or len(idx) < min_layouts:
+        return None
+    acc_a = np.array([[seeds_a[i][s] for s in range(k)] for i in idx])
+    acc_b = np.array([[seeds_b[i][s] for s in range(k)] for i in idx])
+    moved = {name: change(np.asarray(scores_a[name], float)[idx], np.asarray(scores_b[name], float)[idx])
+             for name in scores_a}
+    out: dict[str, list[float]] = {"training": [], **{n: [] for n in moved}}
+    for j in range(k):
+        truth = change(acc_a[:, j], acc_b[:, j])
+        rest = [s for s in range(k) if s != j]
+        out["training"].append(tau_ties_broken(change(acc_a[:, rest].mean(1), acc_b[:, rest].mean(1)), truth))
+        for name, m in moved.items():
+            out[name].append(tau_ties_broken(m, truth) if np.ptp(m) > 0 else float("nan"))
+    mean = {name: float(np.mean(v)) for name, v in out.items()}
+    return {"seeds": k, "layouts": len(idx), "training": mean.pop("training"), "predictors": mean}
+
+
 @dataclass(frozen=True)
 class Contrast:
     """``bench contrast``'s answer (the JSON it prints is :meth:`to_dict`); ``acc_a``, ``acc_b`` and
@@ -230,7 +263,10 @@ def contrast_tables(table_a: Table, table_b: Table, task_a: Task | None = None, 
     result = contrast(acc_a, acc_b, scores_a, scores_b, channels, top, seed, prefer=prefer)
     for entry in (result["training"], *result["predictors"].values()):
         entry["top1_a"], entry["top1_b"] = channels[entry["top1_a"]], channels[entry["top1_b"]]
+    by_a, by_b = table_a.seed_accuracies(), table_b.seed_accuracies()
     report = {"table_a": str(table_a.path), "table_b": str(table_b.path), "task_a": task_a.name,
               "task_b": task_b.name, "layouts": len(rows_a), "top": top, "prefer": prefer,
-              "change_ceiling": change_ceiling(table_a, table_b, seed=seed), **result}
+              "change_ceiling": change_ceiling(table_a, table_b, seed=seed), **result,
+              "held_out_seed": held_out_change([by_a[r.id] for r in rows_a], [by_b[r.id] for r in rows_b],
+                                               scores_a, scores_b)}
     return Contrast(report, channels, acc_a, acc_b, scores_a, scores_b)

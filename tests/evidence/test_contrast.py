@@ -15,6 +15,7 @@ from archsearch.evidence.contrast import (
     change,
     change_ceiling,
     contrast,
+    held_out_change,
     percentiles,
     preferred_agreement,
     preferred_shift,
@@ -196,3 +197,32 @@ def test_contrast_refuses_tables_of_different_spaces(capsys):
     assert "does not match the task's [32, 32]" in capsys.readouterr().err
     assert run_cli(["bench", "contrast", a, b, "--task-a", str(ROOT / "tasks" / "missing.yaml")]) == 2
     assert "missing.yaml: no such file" in capsys.readouterr().err
+
+
+def test_a_held_out_seed_of_the_change():
+    """A is flat on every seed, so a layout's change is its rank on B. B's seeds 0 and 1 agree and seed 2
+    reverses them: held out 2, the other two's change orders it exactly wrong (-1); held out 0 or 1, the
+    others' mean is flat (0): training's figure is -1/3. A predictor moving in seeds 0 and 1's order gets
+    (1 + 1 - 1) / 3; one that does not move has no change to judge (NaN)."""
+    x = [0.1, 0.2, 0.3, 0.4]
+    seeds_a = [{s: 0.5 for s in range(3)} for _ in x]
+    seeds_b = [{0: v, 1: v, 2: r} for v, r in zip(x, x[::-1], strict=True)]
+    flat = np.zeros(4)
+    h = held_out_change(seeds_a, seeds_b, {"follows": flat, "still": np.arange(4.0)},
+                        {"follows": np.array(x), "still": np.arange(4.0)}, min_layouts=3)
+    assert h["seeds"] == 3 and h["layouts"] == 4
+    assert h["training"] == pytest.approx(-1 / 3)
+    assert h["predictors"]["follows"] == pytest.approx(1 / 3)
+    assert np.isnan(h["predictors"]["still"])
+    assert held_out_change(seeds_a, seeds_b, {}, {}) is None  # 4 layouts: under the 20 it needs
+    two = [{0: v, 1: v} for v in x]
+    assert held_out_change(two, two, {}, {}, min_layouts=3) is None  # two seeds: the noise ceiling's case
+
+
+def test_contrast_reads_a_held_out_seed_on_tables_with_three(capsys):
+    a, b = (ROOT / "benchmarks" / "tables" / "seeds3" / f"{n}.json" for n in ("digits-local-32", "digits-global-32"))
+    assert run_cli(["bench", "contrast", str(a), str(b), "--predictors", "prior", "params", "--json"]) == 0
+    h = json.loads(capsys.readouterr().out)["held_out_seed"]
+    assert h["seeds"] == 3 and h["layouts"] == 100  # the seeded subset trained three times on both
+    assert 0 < h["training"] < 1 and h["predictors"]["prior"] > 0
+    assert h["predictors"]["params"] is None  # NaN, as JSON's null: parameter counts do not move
