@@ -35,14 +35,4 @@ for pair in seeds3/mnist1d-32 seeds3/mnist1d-32-s1 heldout/mnist1d-32-s3; do
   archsearch bench contrast "$T/$pair.json" "$T/$pair-scrambled.json" --task-a "$pr/$n-share.yaml" \
     --task-b "$pr/$n-scrambled-share.yaml" "${C[@]}" > "$out/contrasts/$n--$n-scrambled-profiled-share.json"
 done
-python - "$out"/contrasts/*.json <<'PY'
-import json, sys
-print("| pair | layouts | change's noise ceiling (seed 0 vs 1) | prior's change tau | a held-out seed: training / prior / soft-leximin / narrowest |")
-print("| --- | --- | --- | --- | --- |")
-for f in sys.argv[1:]:
-    d = json.load(open(f)); h = d["held_out_seed"]; p = d["predictors"]
-    held = "-" if h is None else f"{h['training']:.3f} / " + " / ".join(
-        f"{h['predictors'][n]:.3f}" for n in ("prior", "prior-soft-leximin", "prior-narrowest")) + f" ({h['layouts']})"
-    print(f"| {d['task_a']} -> {d['task_b']} | {d['layouts']} | {d['change_ceiling']['kendall_tau']:.3f} | "
-          f"{p['prior']['change_tau']:.3f} | {held} |")
-PY
+python benchmarks/summarize_evals.py --contrast "$out"/contrasts/*.json

@@ -6,7 +6,8 @@ also draws each table's taus of the leximin rule, the default prior and the vari
 
 ``--position`` prints instead which widths against where they sit (`bench eval`'s ``position``): the
 multisets' fitted tau beside the leximin rule's, the share of variance within multisets, how reproducible
-it is, and each predictor's tau within multisets.
+it is, and each predictor's tau within multisets. ``--contrast`` reads `bench contrast --json` files: each
+pair's change ceiling, the prior's change tau, and its held-out seed.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ def main() -> None:
     ap.add_argument("--plot", type=Path, help="draw the taus per table into this PNG")
     ap.add_argument("--label", nargs="*", default=[], help="a name per file for the plot (default: its stem)")
     ap.add_argument("--position", action="store_true", help="which widths against where they sit, per table")
+    ap.add_argument("--contrast", action="store_true", help="the files are `bench contrast --json`: one line a pair")
     args = ap.parse_args()
+    if args.contrast:
+        return contrasts(args.files)
     if args.position:
         return position(args.files, args.plot, args.label)
     rows = []
@@ -79,6 +83,22 @@ def position(files: list[Path], out: Path | None = None, labels: list[str] | Non
                  "prior-soft-leximin": ("soft-leximin", "D", "tab:orange")}
         dots([r for r, _ in held_rows], [n for _, n in held_rows], marks,
              "Kendall tau against the seed left out (ties broken; mean over the three choices)", out)
+
+
+def contrasts(files: list[Path]) -> None:
+    """One line per pair of `bench contrast --json`: the change's ceiling, the prior's change tau, and the
+    held-out seed's figures (training, then the priors)."""
+    priors = ("prior", "prior-soft-leximin", "prior-narrowest")
+    print("| pair | layouts | change's noise ceiling (seed 0 vs 1) | prior's change tau | a held-out seed: training / "
+          + " / ".join(p.removeprefix("prior-") for p in priors) + " |")
+    print("|" + " --- |" * 5)
+    for f in files:
+        d = json.loads(f.read_text())
+        h = d["held_out_seed"]
+        held = "-" if h is None else f"{h['training']:.3f} / " + " / ".join(
+            f"{h['predictors'][n]:.3f}" for n in priors) + f" ({h['layouts']})"
+        print(f"| {d['task_a']} -> {d['task_b']} | {d['layouts']} | {d['change_ceiling']['kendall_tau']:.3f} | "
+              f"{d['predictors']['prior']['change_tau']:.3f} | {held} |")
 
 
 def plot(rows: list[dict[str, float]], labels: list[str], variant: str, out: Path) -> None:

@@ -28,6 +28,7 @@ import numpy as np
 
 from archsearch.errors import InputError
 from archsearch.evidence.evaluate import layer_preferences, rank_order, rank_stats
+from archsearch.evidence.position import MIN_LAYOUTS
 
 if TYPE_CHECKING:
     from archsearch.evidence.table import Row, Table
@@ -183,31 +184,26 @@ def change_ceiling(table_a: Table, table_b: Table, resamples: int = 2000, seed: 
 
 def held_out_change(seeds_a: Sequence[dict[int, float]], seeds_b: Sequence[dict[int, float]],
                     scores_a: dict[str, np.ndarray], scores_b: dict[str, np.ndarray],
-                    min_layouts: int = 20) -> dict[str, Any] | None:
+                    min_layouts: int = MIN_LAYOUTS) -> dict[str, Any] | None:
     """Training's change against the predictors', judged on a seed none of them saw. ``seeds_a``,
     ``seeds_b``: per shared layout, its accuracy per seed on each table. Over the layouts trained with the
     most seeds k on both (k >= 3, at least ``min_layouts``), for each seed s left out: Kendall tau (ties
     broken) against the change of seed s (B's percentile minus A's) of the change of the other k - 1 seeds'
-    means (``training``) and of each predictor's change; each figure the mean over the k choices of s. None
-    when there are too few such layouts."""
-    from archsearch.evidence.evaluate import tau_ties_broken
+    means (``training``) and of each predictor's change (NaN for one that does not change); each figure the
+    mean over the k choices of s (:func:`~archsearch.evidence.position.leave_one_seed_out`). None when
+    there are too few such layouts."""
+    from archsearch.evidence.position import full_seeds, leave_one_seed_out
 
-    k = min(max((len(v) for v in seeds_a), default=0), max((len(v) for v in seeds_b), default=0))
-    idx = [i for i, (a, b) in enumerate(zip(seeds_a, seeds_b, strict=True)) if all(s in a and s in b for s in range(k))]
+    k, idx, seeds = full_seeds(seeds_a, seeds_b)
     if k < 3 or len(idx) < min_layouts:
         return None
-    acc_a = np.array([[seeds_a[i][s] for s in range(k)] for i in idx])
-    acc_b = np.array([[seeds_b[i][s] for s in range(k)] for i in idx])
+    acc_a = np.array([[seeds_a[i][s] for s in seeds] for i in idx])
+    acc_b = np.array([[seeds_b[i][s] for s in seeds] for i in idx])
     moved = {name: change(np.asarray(scores_a[name], float)[idx], np.asarray(scores_b[name], float)[idx])
              for name in scores_a}
-    out: dict[str, list[float]] = {"training": [], **{n: [] for n in moved}}
-    for j in range(k):
-        truth = change(acc_a[:, j], acc_b[:, j])
-        rest = [s for s in range(k) if s != j]
-        out["training"].append(tau_ties_broken(change(acc_a[:, rest].mean(1), acc_b[:, rest].mean(1)), truth))
-        for name, m in moved.items():
-            out[name].append(tau_ties_broken(m, truth) if np.ptp(m) > 0 else float("nan"))
-    mean = {name: float(np.mean(v)) for name, v in out.items()}
+    mean = leave_one_seed_out(k, lambda j: change(acc_a[:, j], acc_b[:, j]),
+                              {"training": lambda rest: change(acc_a[:, rest].mean(1), acc_b[:, rest].mean(1))},
+                              moved)
     return {"seeds": k, "layouts": len(idx), "training": mean.pop("training"), "predictors": mean}
 
 

@@ -35,7 +35,8 @@ import numpy as np
 #: the fewest layouts a reproducibility figure is read on (fewer give a tau or rho that says nothing)
 MIN_LAYOUTS = 20
 
-__all__ = ["MIN_LAYOUTS", "describe", "held_out_seed", "multiset_groups", "position_signal", "residual_reliability"]
+__all__ = ["MIN_LAYOUTS", "describe", "full_seeds", "held_out_seed", "leave_one_seed_out", "multiset_groups",
+           "position_signal", "residual_reliability"]
 
 
 def multiset_groups(keys: Sequence[tuple]) -> np.ndarray:
@@ -115,6 +116,33 @@ def position_signal(keys: Sequence[tuple], acc: np.ndarray, seed_acc: Sequence[M
             "held_out_seed": held_out_seed(seed_acc, groups, scores, min_layouts)}
 
 
+def full_seeds(*seed_accs: Sequence[Mapping[int, float]]) -> tuple[int, list[int], list[int]]:
+    """The layouts trained with the most seeds on every table in ``seed_accs`` (per layout, its accuracy per
+    seed; aligned), and the seeds they all share: (how many, the layouts' indices, the seeds)."""
+    k = min(max((len(v) for v in acc), default=0) for acc in seed_accs)
+    idx = [i for i in range(len(seed_accs[0])) if all(len(acc[i]) >= k for acc in seed_accs)]
+    seeds = sorted(set.intersection(*(set(acc[i]) for acc in seed_accs for i in idx))) if idx else []
+    return len(seeds), idx, seeds
+
+
+def leave_one_seed_out(k: int, truth: Any, fitted: Mapping[str, Any],
+                       scores: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """For each of ``k`` seeds j left out: Kendall tau (ties broken) against ``truth(j)`` of each
+    ``fitted[name](rest)`` (a value per layout from the other seeds' columns) and of each fixed score in
+    ``scores`` (NaN for a score that is constant: it orders nothing); every figure the mean over the k
+    choices of j. The one loop behind :func:`held_out_seed` and ``bench contrast``'s held-out seed."""
+    from archsearch.evidence.evaluate import tau_ties_broken
+
+    out: dict[str, list[float]] = {name: [] for name in (*fitted, *scores)}
+    for j in range(k):
+        target, rest = truth(j), [s for s in range(k) if s != j]
+        for name, fit in fitted.items():
+            out[name].append(tau_ties_broken(fit(rest), target))
+        for name, s in scores.items():
+            out[name].append(tau_ties_broken(s, target) if np.ptp(s) > 0 else float("nan"))
+    return {name: float(np.mean(v)) for name, v in out.items()}
+
+
 def held_out_seed(seed_acc: Sequence[Mapping[int, float]], groups: np.ndarray,
                   scores: Mapping[str, np.ndarray], min_layouts: int = MIN_LAYOUTS) -> dict[str, Any] | None:
     """Training against the predictors, judged on a seed none of them saw. Over the layouts trained with
@@ -123,25 +151,19 @@ def held_out_seed(seed_acc: Sequence[Mapping[int, float]], groups: np.ndarray,
     (``training``), of those means averaged over each multiset (``multisets``: which widths only, fitted on
     the other seeds), and of each predictor's score; every figure the mean over the k choices of s. None
     when there are too few such layouts."""
-    from archsearch.evidence.evaluate import tau_ties_broken
-
-    k = max((len(v) for v in seed_acc), default=0)
-    idx = [i for i, v in enumerate(seed_acc) if len(v) == k]
+    k, idx, seeds = full_seeds(seed_acc)
     if k < 3 or len(idx) < min_layouts:
         return None
-    seeds = sorted(set.intersection(*(set(seed_acc[i]) for i in idx)))
     acc = np.array([[seed_acc[i][s] for s in seeds] for i in idx])
     g = np.asarray(groups)[idx]
-    out: dict[str, list[float]] = {"training": [], "multisets": [], **{n: [] for n in scores}}
-    for j in range(k):
-        test = acc[:, j]
-        fit = np.delete(acc, j, axis=1).mean(1)
-        means = np.array([fit[g == gi].mean() for gi in g])
-        out["training"].append(tau_ties_broken(fit, test))
-        out["multisets"].append(tau_ties_broken(means, test))
-        for name, s in scores.items():
-            out[name].append(tau_ties_broken(np.asarray(s, float)[idx], test))
-    mean = {name: float(np.mean(v)) for name, v in out.items()}
+
+    def multisets(rest: list[int]) -> np.ndarray:
+        fit = acc[:, rest].mean(1)
+        return fit - _residuals(fit, g)[0]
+
+    mean = leave_one_seed_out(k, lambda j: acc[:, j], {"training": lambda rest: acc[:, rest].mean(1),
+                                                       "multisets": multisets},
+                              {name: np.asarray(s, float)[idx] for name, s in scores.items()})
     return {"seeds": k, "layouts": len(idx), "training": mean.pop("training"), "multisets": mean.pop("multisets"),
             "predictors": mean}
 
