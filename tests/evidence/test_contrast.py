@@ -214,6 +214,9 @@ def test_a_held_out_seed_of_the_change():
     assert h["training"] == pytest.approx(-1 / 3)
     assert h["predictors"]["follows"] == pytest.approx(1 / 3)
     assert np.isnan(h["predictors"]["still"])
+    shifted = [[{s + 5: v for s, v in d.items()} for d in side] for side in (seeds_a, seeds_b)]  # seeds 5, 6, 7
+    assert held_out_change(*shifted, {"follows": flat}, {"follows": np.array(x)}, min_layouts=3)["training"] == \
+        pytest.approx(-1 / 3)  # the seeds the layouts share, whatever their numbers
     assert held_out_change(seeds_a, seeds_b, {}, {}) is None  # 4 layouts: under the 20 it needs
     two = [{0: v, 1: v} for v in x]
     assert held_out_change(two, two, {}, {}, min_layouts=3) is None  # two seeds: the noise ceiling's case
