@@ -197,11 +197,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from archsearch.evidence.plots import plot_eval
 
         plot_eval(ev.to_dict(), ev.acc, ev.scores, args.plot)
-    emit(args, ev.to_dict(), lambda: _print_eval(ev))
+    emit(args, ev.to_dict(), lambda: _print_eval(ev, brief=args.brief))
     return 0
 
 
-def _print_eval(ev) -> None:
+def _print_eval(ev, brief: bool = False) -> None:
+    """The evaluation for a person; ``brief``: the ceiling, the predictors' table and the prior's added value
+    only (the blocks on multisets, FLOPs and layers left out)."""
     ceiling, stats = ev.noise_ceiling, ev.predictors
     w = _name_width(stats)
     print(f"{ev.table}: {ev.layouts} layouts of {ev.table_layouts} trained, task {ev.task}; best validation "
@@ -232,6 +234,8 @@ def _print_eval(ev) -> None:
               f"the balanced rule's top-1 / top-5 regret "
               f"{d['balanced_top1_regret']:.4f} / {d['balanced_top5_regret']:.4f} (the prior's minus those: "
               f"{d['top1_regret_minus_balanced']:+.4f} / {d['top5_regret_minus_balanced']:+.4f})")
+    if brief:
+        return
     if ev.position is not None:
         from archsearch.evidence.position import describe
 
@@ -410,6 +414,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--flop-budgets", type=float_above_zero(1e18), nargs="+", metavar="MACS",
                    help="also judge every predictor at each budget: Kendall tau among the layouts whose "
                         "multiply-accumulates lie within 5%% of it (e.g. 50e6 100e6)")
+    e.add_argument("--brief", action="store_true",
+                   help="print the noise ceiling, the predictors' table and the prior's added value only (the "
+                        "text; --json stays whole)")
     add_output_options(e, "a scatter per predictor (.png, .pdf, .svg)")
     add_runs_dir_option(e)
     e.set_defaults(func=cmd_eval)

@@ -195,6 +195,26 @@ def test_eval_keeps_its_columns_aligned_under_long_predictor_names(capsys):
     assert all(row.index("]") in (end - 2, end - 1) for row in rows[:3])  # ... and ends under its header
 
 
+def test_eval_brief_prints_the_table_and_the_added_value_only(capsys):
+    """``--brief`` keeps the ceiling, the predictors' table and the prior against the best task-blind rule, and
+    leaves out the blocks the whole output adds after them (multisets, held-out seed, layers); the JSON
+    stays whole."""
+    table = str(ROOT / "benchmarks" / "tables" / "heldout" / "mnist1d-32-s3.json")
+    args = ["bench", "eval", table, "--predictors", "prior", "leximin", "min-width"]
+    assert run_cli(args) == 0
+    whole = capsys.readouterr().out.splitlines()
+    assert run_cli([*args, "--brief"]) == 0
+    brief = capsys.readouterr().out.splitlines()
+    cut = next(i for i, line in enumerate(whole) if line.startswith("the prior against the best task-blind"))
+    assert brief == whole[:cut + 1]
+    assert any(line.startswith("which widths") for line in whole[cut + 1:])
+    assert any(line.startswith("what each asks of each layer") for line in whole[cut + 1:])
+    assert run_cli([*args, "--json"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert run_cli([*args, "--brief", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == plain
+
+
 def test_a_table_finds_its_task_from_any_folder(tmp_path, monkeypatch, capsys):
     """The shipped tables name `tasks/x.yaml` relative to the checkout's root: their readers find it from
     another folder too (the table's own folder, then those above it, then the installed package's shipped
