@@ -189,6 +189,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     check_plot(args)
     table = Table.load(args.table)
+    if args.full_seeds:
+        table = table.with_full_seeds()
     task, space = table.task_space(args.task, args.space)
     ev = evaluate_table(table, task, space, args.predictors, seed=args.seed, runs_dir=args.runs_dir,
                         label=str(args.table), bands=args.flop_bands, subset=args.subset,
@@ -266,6 +268,8 @@ def cmd_contrast(args: argparse.Namespace) -> int:
 
     check_plot(args)
     table_a, table_b = Table.load(args.table_a), Table.load(args.table_b)
+    if args.full_seeds:
+        table_a, table_b = table_a.with_full_seeds(), table_b.with_full_seeds()
     task_a, space = table_a.task_space(args.task_a, args.space)
     task_b, _ = table_b.task_space(args.task_b, args.space)
     result = contrast_tables(table_a, table_b, task_a, task_b, space, args.predictors, top=args.top,
@@ -278,6 +282,13 @@ def cmd_contrast(args: argparse.Namespace) -> int:
         plot_contrast(report, result.acc_a, result.acc_b, result.scores_a, result.scores_b, args.plot)
     emit(args, report, lambda: _print_contrast(report, result.channels))
     return 0
+
+
+def add_full_seeds_option(p: argparse.ArgumentParser) -> None:
+    """``--full-seeds``: judge only the layouts trained with the most seeds (:meth:`Table.with_full_seeds`)."""
+    p.add_argument("--full-seeds", action="store_true",
+                   help="judge only the layouts trained with the most seeds any layout of the table has (a table "
+                        "grown to 3 seeds on a seeded subset: that subset, every accuracy a mean of 3 runs)")
 
 
 def _name_width(names) -> int:
@@ -414,6 +425,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--flop-budgets", type=float_above_zero(1e18), nargs="+", metavar="MACS",
                    help="also judge every predictor at each budget: Kendall tau among the layouts whose "
                         "multiply-accumulates lie within 5%% of it (e.g. 50e6 100e6)")
+    add_full_seeds_option(e)
     e.add_argument("--brief", action="store_true",
                    help="print the noise ceiling, the predictors' table and the prior's added value only (the "
                         "text; --json stays whole)")
@@ -454,6 +466,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--prefer", type=float_above_zero(1.0), default=0.1,
                    help="the share of layouts counted as each one's preferred group")
     c.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help="seed of the bootstrap, ties, random floor")
+    add_full_seeds_option(c)
     add_output_options(c, "each one's change against training's")
     add_runs_dir_option(c)
     c.set_defaults(func=cmd_contrast)

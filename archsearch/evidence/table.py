@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -162,6 +162,14 @@ class Table:
         for r in self.finished():
             by.setdefault(r.layout, {})[r.seed] = r.val_accuracy
         return by
+
+    def with_full_seeds(self) -> Table:
+        """A copy holding only the runs of the layouts trained with the most seeds any layout has (a table
+        grown to k seeds on a seeded subset: that subset, each layout a mean of k runs)."""
+        acc = self.seed_accuracies()
+        k = max((len(v) for v in acc.values()), default=0)
+        keep = {i for i, v in acc.items() if len(v) == k}
+        return replace(self, runs=[r for r in self.runs if r.layout in keep])
 
     def rows(self) -> list[Row]:
         """Per trained layout (in id order): its entry with the mean validation and test accuracy over its

@@ -215,6 +215,28 @@ def test_eval_brief_prints_the_table_and_the_added_value_only(capsys):
     assert json.loads(capsys.readouterr().out) == plain
 
 
+def test_a_table_with_full_seeds_keeps_the_layouts_trained_most():
+    """``Table.with_full_seeds``: only the layouts with the most seeds stay, with all their runs; their
+    means are the whole table's; a table of one seed per layout is kept whole (``bench eval --full-seeds``)."""
+    table = Table.load(ROOT / "benchmarks" / "tables" / "seeds3" / "digits-mid-32.json")
+    seeds = table.seed_accuracies()
+    full = table.with_full_seeds()
+    kept = {r.id: r for r in full.rows()}
+    assert set(kept) == {i for i, v in seeds.items() if len(v) == 3} and len(kept) == 100
+    whole = {r.id: r for r in table.rows()}
+    assert all(kept[i].val_accuracy == whole[i].val_accuracy for i in kept)
+    assert len(table.runs) > len(full.runs) == 300
+    one = Table.load(ROOT / "benchmarks" / "tables" / "heldout" / "mnist1d-48.json")
+    assert one.with_full_seeds().runs == one.runs  # every layout at 3 seeds: nothing left out
+
+
+def test_eval_full_seeds_on_a_subset_grown_to_three(capsys):
+    table = str(ROOT / "benchmarks" / "tables" / "seeds3" / "digits-mid-32.json")
+    assert run_cli(["bench", "eval", table, "--predictors", "prior", "leximin", "--full-seeds", "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["layouts"] == 100 and rep["noise_ceiling"]["mean_of_seeds"]["layouts"] == 100
+
+
 def test_a_table_finds_its_task_from_any_folder(tmp_path, monkeypatch, capsys):
     """The shipped tables name `tasks/x.yaml` relative to the checkout's root: their readers find it from
     another folder too (the table's own folder, then those above it, then the installed package's shipped

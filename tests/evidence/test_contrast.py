@@ -229,3 +229,19 @@ def test_contrast_reads_a_held_out_seed_on_tables_with_three(capsys):
     assert h["seeds"] == 3 and h["layouts"] == 100  # the seeded subset trained three times on both
     assert 0 < h["training"] < 1 and h["predictors"]["prior"] > 0
     assert h["predictors"]["params"] is None  # NaN, as JSON's null: parameter counts do not move
+
+
+def test_full_seeds_judges_the_layouts_trained_with_every_seed(capsys):
+    """``--full-seeds`` keeps the layouts of both tables trained with the most seeds (the digits pair: the
+    seeded 100 trained three times), and the contrast on them is the one on tables holding only those runs."""
+    from archsearch.evidence.table import Table
+
+    a, b = (TABLES / "seeds3" / f"{n}.json" for n in ("digits-local-32", "digits-global-32"))
+    args = ["bench", "contrast", str(a), str(b), "--predictors", "prior", "--json"]
+    assert run_cli([*args, "--full-seeds"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["layouts"] == 100 and rep["held_out_seed"]["layouts"] == 100
+    assert run_cli(args) == 0
+    assert json.loads(capsys.readouterr().out)["layouts"] == 263
+    full = Table.load(a).with_full_seeds()
+    assert len(full.rows()) == 100 and all(r.seeds == [0, 1, 2] for r in full.rows())
