@@ -11,10 +11,9 @@ mkdir -p "$out"
 T=benchmarks/tables
 P=(--predictors prior prior-soft-leximin leximin balanced --json)
 for t in digits-local-32 digits-global-32 mnist1d-32 digits-mid-32 mnist1d-32-s1 mnist1d-32-scrambled \
-         mnist1d-32-s1-scrambled; do
+         mnist1d-32-s1-scrambled mnist1d-64 mnist1d-64-scrambled; do
   archsearch bench eval "$T/seeds3/$t.json" "${P[@]}" > "$out/$t.json"
 done
-for t in mnist1d-64 mnist1d-64-scrambled; do archsearch bench eval "$T/$t.json" "${P[@]}" > "$out/$t.json"; done
 for t in mnist1d-48 digits-local-48 mnist1d-32-s3 mnist1d-32-s3-scrambled; do
   archsearch bench eval "$T/heldout/$t.json" "${P[@]}" > "$out/$t.json"
 done
@@ -30,7 +29,7 @@ C=(--predictors prior prior-soft-leximin prior-narrowest --json)
 archsearch bench contrast "$T/seeds3/digits-local-32.json" "$T/seeds3/digits-global-32.json" "${C[@]}" \
   > "$out/contrasts/digits-local-32--digits-global-32.json"
 pr=benchmarks/evals/profiled
-for pair in seeds3/mnist1d-32 seeds3/mnist1d-32-s1 heldout/mnist1d-32-s3; do
+for pair in seeds3/mnist1d-32 seeds3/mnist1d-32-s1 seeds3/mnist1d-64 heldout/mnist1d-32-s3; do
   n=$(basename "$pair")
   archsearch bench contrast "$T/$pair.json" "$T/$pair-scrambled.json" --task-a "$pr/$n-share.yaml" \
     --task-b "$pr/$n-scrambled-share.yaml" "${C[@]}" > "$out/contrasts/$n--$n-scrambled-profiled-share.json"

@@ -8,7 +8,7 @@ E=benchmarks/evals
 python benchmarks/summarize_evals.py \
   $E/soft-leximin/{digits-local-32,digits-global-32,mnist1d-32}.json $E/soft-leximin/grown/{digits-mid-32,mnist1d-32-s1}.json \
   $E/soft-leximin/mnist1d-32-scrambled.json $E/soft-leximin/grown/mnist1d-32-s1-scrambled.json \
-  $E/soft-leximin/{mnist1d-64,mnist1d-64-scrambled}.json \
+  $E/soft-leximin/grown/{mnist1d-64,mnist1d-64-scrambled}.json \
   $E/soft-leximin/mnist1d-48.json $E/soft-leximin/grown/digits-local-48.json \
   $E/heldout-s3/{mnist1d-32-s3,mnist1d-32-s3-scrambled,mnist1d-32-s3-scrambled-share}.json \
   --plot $E/soft-leximin/where-it-stands.png \
