@@ -2,9 +2,9 @@
 # The tables grown after `soft-leximin` was scored (digits-mid-32's 100-layout subset and the mnist1d-32-s1
 # pair completed at three seeds, the mnist1d-64 pair's 200-layout subset at three seeds; the held-out
 # digits-local-48 as it stands), evaluated as "Where it stands" reads them: `bench eval --json` with the
-# predictors of benchmarks/evals/soft-leximin/ into benchmarks/evals/soft-leximin/grown/, and the two
-# pairs' contrasts with their share-profiled tasks. The scored originals in benchmarks/evals/soft-leximin/
-# stay as they were.
+# predictors of benchmarks/evals/soft-leximin/ into benchmarks/evals/soft-leximin/grown/ (the mnist1d-64 pair
+# also with its share-profiled tasks, *-share.json), and the two pairs' contrasts with their share-profiled
+# tasks. The scored originals in benchmarks/evals/soft-leximin/ stay as they were.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=benchmarks/evals/soft-leximin/grown
@@ -15,6 +15,11 @@ for t in seeds3/digits-mid-32 seeds3/mnist1d-32-s1 seeds3/mnist1d-32-s1-scramble
     params min-width balance balanced bottleneck leximin flops --json > "$out/$(basename "$t").json"
 done
 pr=benchmarks/evals/profiled
+for t in mnist1d-64 mnist1d-64-scrambled; do  # the grown pair with its share-profiled tasks
+  archsearch bench eval "benchmarks/tables/seeds3/$t.json" --task "$pr/$t-share.yaml" --predictors prior \
+    prior-narrowest prior-soft-leximin params min-width balance balanced bottleneck leximin flops --json \
+    > "$out/$t-share.json"
+done
 for n in mnist1d-32-s1 mnist1d-64; do
   archsearch bench contrast "benchmarks/tables/seeds3/$n.json" "benchmarks/tables/seeds3/$n-scrambled.json" \
     --task-a "$pr/$n-share.yaml" --task-b "$pr/$n-scrambled-share.yaml" \
