@@ -82,7 +82,7 @@ def position(files: list[Path], out: Path | None = None, labels: list[str] | Non
                  "leximin": ("leximin rule (task-blind)", "s", "0.35"), "prior": ("default prior", "o", "tab:blue"),
                  "prior-soft-leximin": ("soft-leximin", "D", "tab:orange")}
         dots([r for r, _ in held_rows], [n for _, n in held_rows], marks,
-             "Kendall tau against the seed left out (ties broken; mean over the three choices)", out)
+             "Kendall tau against the seed left out (ties broken; mean over the seeds)", out)
 
 
 def contrasts(files: list[Path]) -> None:
@@ -128,7 +128,7 @@ def dots(rows: list[dict[str, float]], labels: list[str], marks: dict[str, tuple
     ax.grid(axis="x", color="0.92")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(len(marks), 3), fontsize=8, frameon=False)
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
+    fig.savefig(out, dpi=110, bbox_inches="tight")  # the legend above the axes and long labels stay in
 
 if __name__ == "__main__":
     main()
