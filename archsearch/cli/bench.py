@@ -284,7 +284,7 @@ def cmd_contrast(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_full_seeds_option(p: argparse.ArgumentParser) -> None:
+def _add_full_seeds_option(p: argparse.ArgumentParser) -> None:
     """``--full-seeds``: judge only the layouts trained with the most seeds (:meth:`Table.with_full_seeds`)."""
     p.add_argument("--full-seeds", action="store_true",
                    help="judge only the layouts trained with the most seeds any layout of the table has (a table "
@@ -425,7 +425,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--flop-budgets", type=float_above_zero(1e18), nargs="+", metavar="MACS",
                    help="also judge every predictor at each budget: Kendall tau among the layouts whose "
                         "multiply-accumulates lie within 5%% of it (e.g. 50e6 100e6)")
-    add_full_seeds_option(e)
+    _add_full_seeds_option(e)
     e.add_argument("--brief", action="store_true",
                    help="print the noise ceiling, the predictors' table and the prior's added value only (the "
                         "text; --json stays whole)")
@@ -466,7 +466,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--prefer", type=float_above_zero(1.0), default=0.1,
                    help="the share of layouts counted as each one's preferred group")
     c.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help="seed of the bootstrap, ties, random floor")
-    add_full_seeds_option(c)
+    _add_full_seeds_option(c)
     add_output_options(c, "each one's change against training's")
     add_runs_dir_option(c)
     c.set_defaults(func=cmd_contrast)

@@ -166,9 +166,11 @@ class Table:
     def with_full_seeds(self) -> Table:
         """A copy holding only the runs of the layouts trained with the most seeds any layout has (a table
         grown to k seeds on a seeded subset: that subset, each layout a mean of k runs)."""
+        from archsearch.evidence.position import full_seeds
+
         acc = self.seed_accuracies()
-        k = max((len(v) for v in acc.values()), default=0)
-        keep = {i for i, v in acc.items() if len(v) == k}
+        ids = list(acc)
+        keep = {ids[i] for i in full_seeds([acc[i] for i in ids])[1]}
         return replace(self, runs=[r for r in self.runs if r.layout in keep])
 
     def rows(self) -> list[Row]:
