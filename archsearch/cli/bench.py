@@ -190,7 +190,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     check_plot(args)
     table = Table.load(args.table)
     if args.full_seeds:
-        table = table.with_full_seeds()
+        table = _with_full_seeds(table, "eval")
     task, space = table.task_space(args.task, args.space)
     ev = evaluate_table(table, task, space, args.predictors, seed=args.seed, runs_dir=args.runs_dir,
                         label=str(args.table), bands=args.flop_bands, subset=args.subset,
@@ -269,7 +269,7 @@ def cmd_contrast(args: argparse.Namespace) -> int:
     check_plot(args)
     table_a, table_b = Table.load(args.table_a), Table.load(args.table_b)
     if args.full_seeds:
-        table_a, table_b = table_a.with_full_seeds(), table_b.with_full_seeds()
+        table_a, table_b = _with_full_seeds(table_a, "contrast"), _with_full_seeds(table_b, "contrast")
     task_a, space = table_a.task_space(args.task_a, args.space)
     task_b, _ = table_b.task_space(args.task_b, args.space)
     result = contrast_tables(table_a, table_b, task_a, task_b, space, args.predictors, top=args.top,
@@ -282,6 +282,18 @@ def cmd_contrast(args: argparse.Namespace) -> int:
         plot_contrast(report, result.acc_a, result.acc_b, result.scores_a, result.scores_b, args.plot)
     emit(args, report, lambda: _print_contrast(report, result.channels))
     return 0
+
+
+def _with_full_seeds(table: Table, command: str) -> Table:
+    """``--full-seeds``: the table cut to its layouts with the most seeds, refused in one line when fewer than
+    three are left (the plain refusal would count only those, as if the others were untrained)."""
+    full = table.with_full_seeds()
+    rows = full.rows()
+    if len(rows) < 3:
+        seeds = len(rows[0].seeds) if rows else 0
+        raise InputError(f"--full-seeds leaves {len(rows)} layout(s) trained with {seeds} seeds (of "
+                         f"{len(table.rows())} trained); {command} needs at least 3", table.path or table.name, "runs")
+    return full
 
 
 def _add_full_seeds_option(p: argparse.ArgumentParser) -> None:

@@ -5,7 +5,7 @@ one search space, each trained on one task: every such layout when the space is 
 enough (a complete grid, the way NAS-Bench-201 tabulates its space, so whole searches can be replayed
 against it), else a fixed, seeded sample; plus the paper's pair and the uniform layout at the budget
 when the space allows them. Every run records the layout, seed, validation and test accuracy, the
-per-epoch curves, seconds, device, the training settings and the archsearch version.
+per-epoch curves, wall and CPU seconds, device, the training settings and the archsearch version.
 
 The file is plain JSON (:data:`FORMAT`), documented in the README, loadable with ``json`` or pandas
 alone. A build is resumable: the table is rewritten atomically after every finished run, and the same

@@ -95,7 +95,8 @@ class RunRow(Strict):
     val_curve: Curve | None = None
     test_curve: Curve | None = None
     loss_curve: Annotated[list[Loss], Field(max_length=10_000)] | None = None
-    seconds: Annotated[float, Field(ge=0.0, le=1e9, allow_inf_nan=False)] | None = None
+    seconds: Annotated[float, Field(ge=0.0, le=1e9, allow_inf_nan=False)] | None = None  #: wall time
+    cpu_seconds: Annotated[float, Field(ge=0.0, le=1e9, allow_inf_nan=False)] | None = None  #: CPU time
     device: Text | None = None
     failed: Text | None = None
 

@@ -35,7 +35,9 @@ def watch_parent(parent: int) -> None:
 
 def train_run(layout_id: int, seed: int, layout: dict[str, Any], s: dict[str, Any], data: Any,
               device: str) -> dict[str, Any]:
-    """One run of a table: the layout (as a dict) trained with the table's settings ``s``; its row."""
+    """One run of a table: the layout (as a dict) trained with the table's settings ``s``; its row. ``seconds``
+    is wall time, ``cpu_seconds`` the process's CPU time (all its threads), which a paused process (SIGSTOP,
+    a machine shared with other work) does not add to."""
     import time
 
     from archsearch.formats.layout_file import layout_from_dict
@@ -43,15 +45,17 @@ def train_run(layout_id: int, seed: int, layout: dict[str, Any], s: dict[str, An
     from archsearch.train.models import build_model
 
     cfg = TrainConfig(epochs=s["epochs"], seed=seed, device=device)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     row: dict[str, Any] = {"layout": layout_id, "seed": seed}
     try:
         out = train(build_model(layout_from_dict(layout), s["model"], seed=seed), data, cfg)
     except TrainingFailed as exc:
-        return {**row, "failed": str(exc), "seconds": time.perf_counter() - t0, "device": device}
+        return {**row, "failed": str(exc), "seconds": time.perf_counter() - t0,
+                "cpu_seconds": round(time.process_time() - c0, 2), "device": device}
     h = out["history"]
     return {**row, "val_accuracy": out["val_accuracy"], "test_accuracy": out["test_accuracy"],
             "val_curve": [round(r["val_accuracy"], 5) for r in h],
             "test_curve": [round(r["test_accuracy"], 5) for r in h],
             "loss_curve": [round(r["loss"], 5) for r in h],
-            "seconds": round(time.perf_counter() - t0, 2), "device": out["device"]}
+            "seconds": round(time.perf_counter() - t0, 2), "cpu_seconds": round(time.process_time() - c0, 2),
+            "device": out["device"]}

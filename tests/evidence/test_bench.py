@@ -25,6 +25,7 @@ from archsearch.evidence.evaluate import (
 )
 from archsearch.evidence.table import Table, locate_file
 from archsearch.formats.space import load_space
+from archsearch.formats.table import RunRow
 from archsearch.formats.yamlio import InputError
 from tests.conftest import ROOT, run_cli
 
@@ -237,6 +238,22 @@ def test_eval_full_seeds_on_a_subset_grown_to_three(capsys):
     assert rep["layouts"] == 100 and rep["noise_ceiling"]["mean_of_seeds"]["layouts"] == 100
 
 
+def test_full_seeds_leaving_too_few_layouts_is_one_line(tmp_path, capsys):
+    """Two layouts at three seeds, the rest at one: ``--full-seeds`` refuses in one line that says so, in eval
+    and contrast alike."""
+    d = json.loads((ROOT / "benchmarks" / "tables" / "seeds3" / "digits-mid-32.json").read_text())
+    grown = sorted({r["layout"] for r in d["runs"] if r["seed"] == 2})[:2]
+    d["runs"] = [r for r in d["runs"] if r["seed"] == 0 or r["layout"] in grown]
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(d))
+    trained = len({r["layout"] for r in d["runs"] if r.get("failed") is None})
+    for cmd in (["eval", str(path)], ["contrast", str(path), str(path)]):
+        assert run_cli(["bench", *cmd, "--predictors", "leximin", "--full-seeds"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "t.json" in err
+        assert f"--full-seeds leaves 2 layout(s) trained with 3 seeds (of {trained} trained)" in err
+
+
 def test_a_table_finds_its_task_from_any_folder(tmp_path, monkeypatch, capsys):
     """The shipped tables name `tasks/x.yaml` relative to the checkout's root: their readers find it from
     another folder too (the table's own folder, then those above it, then the installed package's shipped
@@ -422,3 +439,25 @@ def test_a_build_worker_that_cannot_start_says_why(tmp_path):
     bench._init_worker(str(tmp_path / "missing.yaml"), {}, 10, 1, str(tmp_path), "cpu", os.getppid(), 1)
     with pytest.raises(InputError, match="missing.yaml: no such file"):
         bench._train_one((0, 0, {}))
+
+
+def test_a_run_records_cpu_time_that_a_pause_does_not_add_to(monkeypatch):
+    """``seconds`` is wall time; ``cpu_seconds`` is the process's CPU time: a run that waits (as one paused by
+    SIGSTOP does) counts the wait in the one and not the other."""
+    import archsearch.train.loop as loop
+    import archsearch.train.models as models
+    from archsearch.train.runs import train_run
+
+    def waiting_train(model, data, cfg):
+        time.sleep(0.6)
+        sum(i * i for i in range(200_000))  # some work, on the CPU
+        return {"history": [{"val_accuracy": 0.5, "test_accuracy": 0.5, "loss": 1.0}], "val_accuracy": 0.5,
+                "test_accuracy": 0.5, "device": "cpu"}
+
+    monkeypatch.setattr(loop, "train", waiting_train)
+    monkeypatch.setattr(models, "build_model", lambda *a, **k: None)
+    layout = {"input_shape": [8], "M": 2, "layers": [{"channels": 2, "pool": [8]}]}
+    row = train_run(0, 0, layout, {"epochs": 1, "model": "convnet"}, None, "cpu")
+    assert row["seconds"] >= 0.6
+    assert 0 < row["cpu_seconds"] < row["seconds"] - 0.4
+    RunRow.model_validate(row)  # the table's schema takes it
