@@ -403,6 +403,24 @@ def test_a_table_grows_to_more_seeds_and_keeps_its_runs(files):
                    None, "cpu")
 
 
+def test_a_build_trains_every_first_seed_before_further_seeds():
+    """A table grown to three seeds on a seeded subset, part way: what it lacks comes as every layout's seed 0
+    first, then the further seeds; each part shuffled (not in id order), the same order every time."""
+    from archsearch.evidence.bench import todo_runs
+
+    table = Table.load(ROOT / "benchmarks" / "tables" / "seeds3" / "digits-mid-32.json")
+    settings = table.settings
+    done = table.runs[: len(table.runs) // 3]  # a third of its runs, as a build stopped part way
+    part = Table.load(ROOT / "benchmarks" / "tables" / "seeds3" / "digits-mid-32.json")
+    part.runs = done
+    todo = todo_runs(part, settings)
+    firsts = [r for r in todo if r[1] == 0]
+    assert todo[: len(firsts)] == firsts and len(firsts) > 10  # no further seed before the last first seed
+    assert any(s > 0 for _, s in todo) and firsts != sorted(firsts)
+    assert set(todo) == set(planned_runs(len(table.layouts), settings)) - {(r.layout, r.seed) for r in done}
+    assert todo_runs(part, settings) == todo
+
+
 def test_more_seeds_for_a_seeded_subset_keep_the_noise_runs(files):
     one = BenchSettings(seeds=1, noise_layouts=10)
     sub = BenchSettings(seeds=3, noise_layouts=10, seed_layouts=25)
