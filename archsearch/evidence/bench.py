@@ -9,8 +9,8 @@ per-epoch curves, wall and CPU seconds, device, the training settings and the ar
 
 The file is plain JSON (:data:`FORMAT`), documented in the README, loadable with ``json`` or pandas
 alone. A build is resumable: the table is rewritten atomically after every finished run, and the same
-command trains only the runs it lacks, every layout's first seed before further seeds, each in a seeded
-random order (a table stopped part way is a fair sample of its layouts). ``workers`` training processes
+command trains only the runs it lacks, a first run of every untrained layout before any other, each in a
+seeded random order (a table stopped part way is a fair sample of its layouts). ``workers`` training processes
 run at once (spawned; on CPU each single-threaded, on a GPU all on the one device).
 """
 
@@ -221,13 +221,14 @@ def open_table(task: Task, space: Space, settings: BenchSettings, out: Path,
 
 
 def todo_runs(table: Table, settings: BenchSettings) -> list[tuple[int, int]]:
-    """The planned runs the table lacks: every layout's first seed before any layout's further seeds, each
+    """The planned runs the table lacks: first seed 0 of every layout with no run yet, then the rest, each
     part in a seeded random order. A table stopped part way is a fair sample of its grid (not its first
-    rows), and the whole grid at one seed, which replays and a full ranking need, comes first."""
+    rows), and the whole grid, which replays and a full ranking need, is covered first."""
     done = {(r.layout, r.seed) for r in table.runs}
+    trained = {r.layout for r in table.runs}
     todo = [(i, s) for i, s in planned_runs(len(table.layouts), settings) if (i, s) not in done]
     shuffled = [todo[k] for k in np.random.default_rng(settings.sample_seed + 2).permutation(len(todo))]
-    return sorted(shuffled, key=lambda run: run[1] > 0)  # stable: the shuffle kept within each part
+    return sorted(shuffled, key=lambda run: run[0] in trained or run[1] > 0)  # stable: each part stays shuffled
 
 
 def build_table(task: Task, space: Space, settings: BenchSettings, out: str | Path, *, workers: int = 1,

@@ -403,9 +403,10 @@ def test_a_table_grows_to_more_seeds_and_keeps_its_runs(files):
                    None, "cpu")
 
 
-def test_a_build_trains_every_first_seed_before_further_seeds():
-    """A table grown to three seeds on a seeded subset, part way: what it lacks comes as every layout's seed 0
-    first, then the further seeds; each part shuffled (not in id order), the same order every time."""
+def test_a_build_covers_every_layout_before_further_seeds():
+    """A table grown to three seeds on a seeded subset, part way: what it lacks comes as seed 0 of every
+    layout with no run yet first, then the rest; each part shuffled (not in id order), the same order every
+    time."""
     from archsearch.evidence.bench import todo_runs
 
     table = Table.load(ROOT / "benchmarks" / "tables" / "seeds3" / "digits-mid-32.json")
@@ -414,9 +415,12 @@ def test_a_build_trains_every_first_seed_before_further_seeds():
     part = Table.load(ROOT / "benchmarks" / "tables" / "seeds3" / "digits-mid-32.json")
     part.runs = done
     todo = todo_runs(part, settings)
-    firsts = [r for r in todo if r[1] == 0]
-    assert todo[: len(firsts)] == firsts and len(firsts) > 10  # no further seed before the last first seed
-    assert any(s > 0 for _, s in todo) and firsts != sorted(firsts)
+    trained = {r.layout for r in done}
+    untrained = set(range(len(table.layouts))) - trained
+    firsts = todo[: len(untrained)]
+    assert sorted(firsts) == [(i, 0) for i in sorted(untrained)] and len(firsts) > 10  # each untrained layout once
+    assert any(s > 0 for _, s in todo) and any(i in trained for i, s in todo if s == 0)  # then the rest
+    assert firsts != sorted(firsts)
     assert set(todo) == set(planned_runs(len(table.layouts), settings)) - {(r.layout, r.seed) for r in done}
     assert todo_runs(part, settings) == todo
 
