@@ -1,6 +1,6 @@
-"""The evidence pages say what the committed evaluations hold: every figure of "Where it stands" and of "Why
-the rule is hard to beat" (docs/evidence/tables.md) equals the `bench eval --json` file it was printed from.
-A table grown and re-evaluated without its rows updated fails here."""
+"""The evidence pages say what the committed evaluations hold: every figure of "Where it stands", of its
+profiled twin and of "Why the rule is hard to beat" (docs/evidence/tables.md) equals the `bench eval --json`
+file it was printed from. A table grown and re-evaluated without its rows updated fails here."""
 
 from __future__ import annotations
 
@@ -41,10 +41,30 @@ def where_it_stands_file(label: str) -> Path:
 
 WHERE = table_rows("## Where it stands")
 WHY = table_rows("### Why the rule is hard to beat")
+PROFILED = table_rows("### The same, with every task's needs profiled")
 
 
 def test_the_pages_tables_were_found():
-    assert len(WHERE) >= 13 and len(WHY) >= 13
+    assert len(WHERE) >= 13 and len(WHY) >= 13 and len(PROFILED) == 13
+
+
+def tau(d: dict, name: str) -> str:
+    return f"{d['predictors'][name]['kendall_tau_ties_broken']:.3f}"
+
+
+@pytest.mark.parametrize("row", PROFILED, ids=[r[0] for r in PROFILED])
+def test_profiled_rows_are_the_evaluations_beside_the_written_ones(row):
+    label, lex, default, soft, diff = row
+    name = label.split()[0]
+    d = json.loads((EVALS / "soft-leximin" / "profiled-all" / f"{name}.json").read_text())
+    written = json.loads(where_it_stands_file(label).read_text())
+    assert lex == tau(d, "leximin") == tau(written, "leximin")  # the rule reads no task
+    assert default == f"{tau(d, 'prior')} ({tau(written, 'prior')})"
+    assert soft == f"{tau(d, 'prior-soft-leximin')} ({tau(written, 'prior-soft-leximin')})"
+    av = d["added_value_variants"]["prior-soft-leximin"]
+    lo, hi = av["tau_ties_broken_difference_ci"]
+    was = written["added_value_variants"]["prior-soft-leximin"]["tau_ties_broken_difference"]
+    assert diff == f"{av['tau_ties_broken_difference']:+.3f} [{lo:+.3f}, {hi:+.3f}] ({was:+.3f})"
 
 
 @pytest.mark.parametrize("row", WHERE, ids=[r[0] for r in WHERE])
