@@ -6,14 +6,5 @@
 # 4,000 / 1,000 / 1,000 images, band 0.85. Every layout to one seed first on both tables, then to three.
 # Resumable; TABLE=ordered|scrambled runs one of the two (two single-threaded processes side by side).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-build() {  # TASK SEEDS
-  archsearch bench build "tasks/$1.yaml" search_spaces/mnist1d-32-grid6.yaml --out "benchmarks/tables/heldout/$1.json" \
-    --seeds "$2" --epochs 30 --train 4000 --val 1000 --test 1000 --band 0.85 --workers 1 --threads 1 --device cpu \
-    --no-progress
-}
-case "${TABLE:-both}" in
-  ordered) build mnist1d-32-s3 1; build mnist1d-32-s3 3 ;;
-  scrambled) build mnist1d-32-s3-scrambled 1; build mnist1d-32-s3-scrambled 3 ;;
-  *) for s in 1 3; do build mnist1d-32-s3 "$s"; build mnist1d-32-s3-scrambled "$s"; done ;;
-esac
+case "${TABLE:-both}" in ordered|scrambled|both) ;; *) echo "heldout_s3.sh: TABLE is ordered, scrambled or both" >&2; exit 2 ;; esac
+exec bash "$(dirname "$0")/heldout_pair.sh" mnist1d-32-s3 "${TABLE:-both}"
