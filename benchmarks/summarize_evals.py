@@ -94,11 +94,13 @@ def contrasts(files: list[Path]) -> None:
     print("|" + " --- |" * 5)
     for f in files:
         d = json.loads(f.read_text())
-        h = d["held_out_seed"]
+        h = d.get("held_out_seed")
         held = "-" if h is None else f"{h['training']:.3f} / " + " / ".join(
             f"{h['predictors'][n]:.3f}" for n in priors) + f" ({h['layouts']})"
-        print(f"| {d['task_a']} -> {d['task_b']} | {d['layouts']} | {d['change_ceiling']['kendall_tau']:.3f} | "
-              f"{d['predictors']['prior']['change_tau']:.3f} | {held} |")
+        ceiling, prior = d["change_ceiling"], d["predictors"]["prior"]
+        print(f"| {d['task_a']} -> {d['task_b']} | {d['layouts']} | {ceiling['kendall_tau']:.3f} "
+              f"[{ceiling['tau_ci'][0]:.3f}, {ceiling['tau_ci'][1]:.3f}] | {prior['change_tau']:.3f} "
+              f"[{prior['change_ci'][0]:.3f}, {prior['change_ci'][1]:.3f}] | {held} |")
 
 
 def plot(rows: list[dict[str, float]], labels: list[str], variant: str, out: Path) -> None:
