@@ -13,10 +13,11 @@ P=(--predictors prior prior-narrowest prior-soft-leximin params min-width balanc
    --json)
 for t in seeds3/digits-local-32 seeds3/digits-global-32 seeds3/mnist1d-32 seeds3/digits-mid-32 seeds3/mnist1d-32-s1 \
          seeds3/mnist1d-32-scrambled seeds3/mnist1d-32-s1-scrambled seeds3/mnist1d-64 seeds3/mnist1d-64-scrambled \
-         heldout/mnist1d-48 heldout/digits-local-48 heldout/mnist1d-32-s3 heldout/mnist1d-32-s3-scrambled; do
+         heldout/mnist1d-48 heldout/digits-local-48 heldout/mnist1d-32-s3 heldout/mnist1d-32-s3-scrambled \
+         heldout/mnist1d-32-s4 heldout/mnist1d-32-s4-scrambled; do
   n=$(basename "$t")
   archsearch bench eval "benchmarks/tables/$t.json" --task "$pr/$n-share.yaml" "${P[@]}" > "$out/$n.json"
 done
 python benchmarks/summarize_evals.py "$out"/{digits-local-32,digits-global-32,mnist1d-32,digits-mid-32}.json \
   "$out"/{mnist1d-32-s1,mnist1d-32-scrambled,mnist1d-32-s1-scrambled,mnist1d-64,mnist1d-64-scrambled}.json \
-  "$out"/{mnist1d-48,digits-local-48,mnist1d-32-s3,mnist1d-32-s3-scrambled}.json
+  "$out"/{mnist1d-48,digits-local-48,mnist1d-32-s3,mnist1d-32-s3-scrambled,mnist1d-32-s4,mnist1d-32-s4-scrambled}.json
