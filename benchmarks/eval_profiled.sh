@@ -3,7 +3,8 @@
 # the data (the share profiles in benchmarks/evals/profiled/, written by `archsearch profile --out` on
 # 2026-12-03 and 2026-12-06, before these evaluations), the tables as committed (the 3-seed copies where
 # they exist): `bench eval --task PROFILED --json` with the predictors of benchmarks/evals/soft-leximin/ into
-# benchmarks/evals/soft-leximin/profiled-all/, then one line per table. No training; about two minutes.
+# benchmarks/evals/soft-leximin/profiled-all/, then one line per table. No training; a few minutes (more
+# beside training). Names (`bash benchmarks/eval_profiled.sh digits-local-48`) re-score only those tables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=benchmarks/evals/soft-leximin/profiled-all
@@ -11,11 +12,13 @@ pr=benchmarks/evals/profiled
 mkdir -p "$out"
 P=(--predictors prior prior-narrowest prior-soft-leximin params min-width balance balanced bottleneck leximin flops
    --json)
-for t in seeds3/digits-local-32 seeds3/digits-global-32 seeds3/mnist1d-32 seeds3/digits-mid-32 seeds3/mnist1d-32-s1 \
-         seeds3/mnist1d-32-scrambled seeds3/mnist1d-32-s1-scrambled seeds3/mnist1d-64 seeds3/mnist1d-64-scrambled \
-         heldout/mnist1d-48 heldout/digits-local-48 heldout/mnist1d-32-s3 heldout/mnist1d-32-s3-scrambled \
-         heldout/mnist1d-32-s4 heldout/mnist1d-32-s4-scrambled; do
+all=(seeds3/digits-local-32 seeds3/digits-global-32 seeds3/mnist1d-32 seeds3/digits-mid-32 seeds3/mnist1d-32-s1
+     seeds3/mnist1d-32-scrambled seeds3/mnist1d-32-s1-scrambled seeds3/mnist1d-64 seeds3/mnist1d-64-scrambled
+     heldout/mnist1d-48 heldout/digits-local-48 heldout/mnist1d-32-s3 heldout/mnist1d-32-s3-scrambled
+     heldout/mnist1d-32-s4 heldout/mnist1d-32-s4-scrambled)
+for t in "${all[@]}"; do
   n=$(basename "$t")
+  if [ $# -gt 0 ] && [[ ! " $* " == *" $n "* ]]; then continue; fi
   archsearch bench eval "benchmarks/tables/$t.json" --task "$pr/$n-share.yaml" "${P[@]}" > "$out/$n.json"
 done
 python benchmarks/summarize_evals.py "$out"/{digits-local-32,digits-global-32,mnist1d-32,digits-mid-32}.json \
