@@ -9,19 +9,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=benchmarks/evals/soft-leximin/grown
 mkdir -p "$out/contrasts"
-P=(--predictors prior prior-narrowest prior-soft-leximin params min-width balance balanced bottleneck leximin flops
-   --json)
+source benchmarks/eval_lib.sh
 for t in seeds3/digits-mid-32 seeds3/mnist1d-32-s1 seeds3/mnist1d-32-s1-scrambled seeds3/mnist1d-64 \
          seeds3/mnist1d-64-scrambled heldout/digits-local-48; do
-  archsearch bench eval "benchmarks/tables/$t.json" "${P[@]}" > "$out/$(basename "$t").json"
+  archsearch bench eval "benchmarks/tables/$t.json" "${EVAL_ARGS[@]}" > "$out/$(basename "$t").json"
 done
 pr=benchmarks/evals/profiled
 for t in mnist1d-64 mnist1d-64-scrambled; do  # the grown pair with its share-profiled tasks
-  archsearch bench eval "benchmarks/tables/seeds3/$t.json" --task "$pr/$t-share.yaml" "${P[@]}" > "$out/$t-share.json"
+  archsearch bench eval "benchmarks/tables/seeds3/$t.json" --task "$pr/$t-share.yaml" "${EVAL_ARGS[@]}" > "$out/$t-share.json"
 done
 for n in mnist1d-32-s1 mnist1d-64; do
   archsearch bench contrast "benchmarks/tables/seeds3/$n.json" "benchmarks/tables/seeds3/$n-scrambled.json" \
     --task-a "$pr/$n-share.yaml" --task-b "$pr/$n-scrambled-share.yaml" \
-    --predictors prior prior-narrowest prior-soft-leximin --json \
+    "${CONTRAST_ARGS[@]}" \
     > "$out/contrasts/$n--$n-scrambled-profiled-share.json"
 done

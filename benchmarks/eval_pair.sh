@@ -11,14 +11,13 @@ out=benchmarks/evals/heldout-${pair##*-}
 pr=benchmarks/evals/profiled
 T=benchmarks/tables/heldout
 mkdir -p "$out/contrasts"
-P=(--predictors prior prior-narrowest prior-soft-leximin params min-width balance balanced bottleneck leximin flops
-   --json)
+source benchmarks/eval_lib.sh
 for t in "$pair" "$pair-scrambled"; do
-  archsearch bench eval "$T/$t.json" "${P[@]}" > "$out/$t.json"
-  archsearch bench eval "$T/$t.json" --task "$pr/$t-share.yaml" "${P[@]}" > "$out/$t-share.json"
+  archsearch bench eval "$T/$t.json" "${EVAL_ARGS[@]}" > "$out/$t.json"
+  archsearch bench eval "$T/$t.json" --task "$pr/$t-share.yaml" "${EVAL_ARGS[@]}" > "$out/$t-share.json"
 done
 archsearch bench contrast "$T/$pair.json" "$T/$pair-scrambled.json" --task-a "$pr/$pair-share.yaml" \
-  --task-b "$pr/$pair-scrambled-share.yaml" --predictors prior prior-narrowest prior-soft-leximin --json \
+  --task-b "$pr/$pair-scrambled-share.yaml" "${CONTRAST_ARGS[@]}" \
   > "$out/contrasts/$pair--$pair-scrambled-profiled-share.json"
 python benchmarks/summarize_evals.py "$out/$pair.json" "$out/$pair-share.json" "$out/$pair-scrambled.json" \
   "$out/$pair-scrambled-share.json"

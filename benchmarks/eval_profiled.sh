@@ -10,8 +10,7 @@ cd "$(dirname "$0")/.."
 out=benchmarks/evals/soft-leximin/profiled-all
 pr=benchmarks/evals/profiled
 mkdir -p "$out"
-P=(--predictors prior prior-narrowest prior-soft-leximin params min-width balance balanced bottleneck leximin flops
-   --json)
+source benchmarks/eval_lib.sh
 all=(seeds3/digits-local-32 seeds3/digits-global-32 seeds3/mnist1d-32 seeds3/digits-mid-32 seeds3/mnist1d-32-s1
      seeds3/mnist1d-32-scrambled seeds3/mnist1d-32-s1-scrambled seeds3/mnist1d-64 seeds3/mnist1d-64-scrambled
      heldout/mnist1d-48 heldout/digits-local-48 heldout/mnist1d-32-s3 heldout/mnist1d-32-s3-scrambled
@@ -19,7 +18,7 @@ all=(seeds3/digits-local-32 seeds3/digits-global-32 seeds3/mnist1d-32 seeds3/dig
 for t in "${all[@]}"; do
   n=$(basename "$t")
   if [ $# -gt 0 ] && [[ ! " $* " == *" $n "* ]]; then continue; fi
-  archsearch bench eval "benchmarks/tables/$t.json" --task "$pr/$n-share.yaml" "${P[@]}" > "$out/$n.json"
+  archsearch bench eval "benchmarks/tables/$t.json" --task "$pr/$n-share.yaml" "${EVAL_ARGS[@]}" > "$out/$n.json"
 done
 python benchmarks/summarize_evals.py "$out"/{digits-local-32,digits-global-32,mnist1d-32,digits-mid-32}.json \
   "$out"/{mnist1d-32-s1,mnist1d-32-scrambled,mnist1d-32-s1-scrambled,mnist1d-64,mnist1d-64-scrambled}.json \

@@ -73,6 +73,8 @@ def test_where_it_stands_rows_are_the_evaluations(row):
     d = json.loads(where_it_stands_file(label).read_text())
     p = d["predictors"]
     assert int(layouts.split()[0].replace(",", "")) == d["layouts"]
+    runs = json.loads((ROOT / d["table"]).read_text())["runs"]  # "(runs)": the table the evaluation read
+    assert int(re.search(r"\(([\d,]+)\)", layouts)[1].replace(",", "")) == sum("failed" not in r for r in runs)
     got = [f"{p[n]['kendall_tau_ties_broken']:.3f}" for n in ("leximin", "prior", "prior-soft-leximin")]
     assert [lex, default, soft] == got
     av = d["added_value_variants"]["prior-soft-leximin"]
