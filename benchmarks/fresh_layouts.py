@@ -22,6 +22,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, help="the fresh copy to write (.json)")
     ap.add_argument("--write-seen", action="store_true", help="write --seen from the table's trained layouts")
     args = ap.parse_args()
+    for path in [args.table] + ([] if args.write_seen else [args.seen]):
+        if not path.is_file():
+            ap.error(f"{path}: no such file")
     table = json.loads(args.table.read_text())
     if args.write_seen:
         ids = sorted({r["layout"] for r in table["runs"]})
