@@ -7,3 +7,10 @@ EVAL_ARGS=(--predictors prior prior-narrowest prior-soft-leximin params min-widt
            flops --json)
 #: `bench contrast --json` with the three designs
 CONTRAST_ARGS=(--predictors prior prior-narrowest prior-soft-leximin --json)
+
+#: `wanted NAME "$@"`: true when the script was given no names, or NAME among them (scripts that take names
+#: re-score only those tables)
+wanted() {
+  local n=$1; shift
+  [ $# -eq 0 ] || [[ " $* " == *" $n "* ]]
+}

@@ -17,7 +17,7 @@ all=(seeds3/digits-local-32 seeds3/digits-global-32 seeds3/mnist1d-32 seeds3/dig
      heldout/mnist1d-32-s4 heldout/mnist1d-32-s4-scrambled)
 for t in "${all[@]}"; do
   n=$(basename "$t")
-  if [ $# -gt 0 ] && [[ ! " $* " == *" $n "* ]]; then continue; fi
+  wanted "$n" "$@" || continue
   archsearch bench eval "benchmarks/tables/$t.json" --task "$pr/$n-share.yaml" "${EVAL_ARGS[@]}" > "$out/$n.json"
 done
 python benchmarks/summarize_evals.py "$out"/{digits-local-32,digits-global-32,mnist1d-32,digits-mid-32}.json \

@@ -4,6 +4,7 @@
 # each) and the digits-local task on a 48x48 canvas (2x2 four times then 3x3; widths {4, ..., 64}; 263
 # layouts, three seeds on a seeded subset of 100). Resumable; single-threaded training processes (mnist1d-48
 # one, digits-local-48 two, as it has run since 2026-12-07; the number of processes changes no result).
+# A digits-local-48 built elsewhere (a worktree) is brought in with `bash benchmarks/refresh_dl48.sh SOURCE`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 archsearch bench build tasks/mnist1d-48.yaml search_spaces/mnist1d-48-grid.yaml \

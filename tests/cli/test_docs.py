@@ -104,3 +104,32 @@ def test_the_cli_reference_holds_every_command():
     for name in names:
         assert f"`{name}`" in text
     assert "--flop-budgets" in text and "usage: archsearch bench eval" in text
+
+
+def _named_scripts(path: Path) -> list[str]:
+    return re.findall(r"(?:bash|python) (benchmarks/[\w./-]+\.(?:sh|py))", path.read_text())
+
+
+@pytest.mark.parametrize("page", [*PAGES, "CHANGELOG.md"])
+def test_every_benchmark_script_a_page_names_is_there(page):
+    missing = sorted({s for s in _named_scripts(ROOT / page) if not (ROOT / s).is_file()})
+    assert not missing, f"{page}: {missing}"
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "benchmarks").glob("*.sh")))
+def test_every_benchmark_shell_script_parses(script):
+    done = subprocess.run(["bash", "-n", str(ROOT / "benchmarks" / script)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(("names", "name", "wanted"), [
+    ((), "digits-local-48", True),             # no names: every table
+    (("digits-local-48",), "digits-local-48", True),
+    (("mnist1d-48", "digits-local-48"), "digits-local-48", True),
+    (("digits-local-48",), "digits-local-4", False),   # a whole name, not a prefix
+    (("digits-local-48",), "mnist1d-48", False),
+])
+def test_eval_scripts_re_score_only_the_tables_named(names, name, wanted):
+    lib = ROOT / "benchmarks" / "eval_lib.sh"
+    done = subprocess.run(["bash", "-c", f'source "{lib}"; wanted "$@"', "bash", name, *names])
+    assert (done.returncode == 0) == wanted
