@@ -219,7 +219,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         "layouts, else tpe; exhaustive: trial k is the prior's exact k-th best layout")
     add_prior_option(s)
     s.add_argument("--max-failures", type=int_in(1, 10**6), default=DEFAULT_MAX_FAILURES,
-                   help="stop after this many FAIL or PRUNED trials in a row")
+                   help="stop after this many FAIL or PRUNED trials in a row, over every worker of the study")
     s.add_argument("--guide", choices=["guided", "warm-floor"], default="guided",
                    help="how the prior guides a trained search: guided (PriorGuidedSampler around the sampler, the "
                         "default) or warm-floor (its 3 best layouts first, proposals below the median prior "

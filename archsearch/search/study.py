@@ -7,7 +7,8 @@
   before it are fewer than N; otherwise it is pruned at once, untrained, marked ``surplus``. The check
   runs again before the result is stored.
 * **The stop rule**: after ``max_failures`` consecutive FAIL or PRUNED trials a search stops and says why,
-  so no input can make it loop for ever.
+  so no input can make it loop for ever. The run is the study's, across every worker, counted from when
+  this process began: W workers stop after ``max_failures`` failures plus the W - 1 then running.
 * **Interruptions**: Ctrl-C or SIGTERM stops after the running trial (a training trial at its next epoch);
   an interrupted trial, or one whose process was killed, is enqueued again so the next run retries it.
 """
@@ -419,6 +420,31 @@ def _counts(study: optuna.Study) -> tuple[int, int]:
     return complete, len(trials) - complete
 
 
+def failed_in_a_row(trials: Sequence[FrozenTrial], since: datetime.datetime) -> tuple[int, FrozenTrial | None]:
+    """The study's FAIL or PRUNED trials in a row, whichever worker ran them, among those finished at or
+    after ``since``, and the latest of them (the stop rule's count).
+
+    In the order they finished: those after the latest COMPLETE one. A trial stood down untrained (``surplus``)
+    and one failed because its worker died or was interrupted (FAIL with no ``fail_reason``: it is retried)
+    neither count nor break the run. One pass, no sort: the run loop calls it before each trial that does not
+    follow a COMPLETE one of its own (a run of failures must begin after that).
+    """
+    ok: tuple[datetime.datetime, int] | None = None  # when the latest COMPLETE one finished
+    failed: list[tuple[tuple[datetime.datetime, int], FrozenTrial]] = []
+    for t in trials:
+        done = t.datetime_complete
+        if done is None or done < since:
+            continue
+        if t.state == TrialState.COMPLETE:
+            if ok is None or (done, t.number) > ok:
+                ok = (done, t.number)
+        elif t.state == TrialState.PRUNED and not t.user_attrs.get("surplus") or (
+                t.state == TrialState.FAIL and t.user_attrs.get("fail_reason")):
+            failed.append(((done, t.number), t))
+    run = [(key, t) for key, t in failed if ok is None or key > ok]
+    return len(run), max(run, key=lambda kt: kt[0])[1] if run else None
+
+
 def _wrong_values(value: Any, n: int) -> str:
     """Why Optuna would fail a trial whose objective returned ``value``, in a study of ``n`` objectives
     ("" when it would not): the wrong number of values, or one that is NaN or no number."""
@@ -540,7 +566,8 @@ def run_study(
 ) -> RunOutcome:
     """Run until the study holds exactly ``trials`` COMPLETE trials (with any number of workers).
 
-    Stops early, with the reason in the outcome, after ``max_failures`` FAIL or PRUNED trials in a row.
+    Stops early, with the reason in the outcome, after ``max_failures`` FAIL or PRUNED trials in a row in the
+    study, whichever workers ran them, since this call began (:func:`failed_in_a_row`).
     The first Ctrl-C or SIGTERM stops cleanly after the running trial (or at the next epoch of a training
     trial, which is enqueued again), so no storage write is cut in half; a second one aborts at once.
     Either way :class:`Interrupted` is raised at the end, and the same search run again resumes.
@@ -551,6 +578,7 @@ def run_study(
     before = _counts(study)[0]
     if before >= trials:
         return RunOutcome(0)
+    since = datetime.datetime.now()
     own_bar = bar is None and progress
     if own_bar:
         from tqdm.auto import tqdm
@@ -563,7 +591,7 @@ def run_study(
 
     _quiet_optuna()
     run = _TrialRun(study, objective, trials, catch, say)
-    in_a_row, stopped, mine = 0, None, 0
+    stopped, mine, ok = None, 0, False  # ok: this process's latest trial COMPLETE, so no run of failures yet
     try:
         with stop_on_signals(say) as stop:
             while not stop.is_set():
@@ -572,6 +600,11 @@ def run_study(
                     bar.n = min(complete, trials)
                     bar.refresh()
                 if complete >= trials:
+                    break
+                in_a_row, latest = (0, None) if ok else failed_in_a_row(study.get_trials(deepcopy=False), since)
+                if in_a_row >= max_failures:
+                    stopped = (f"stopped after {in_a_row} failed or pruned trials in a row (last: trial "
+                               f"{latest.number}, {_reason(latest)}); see --max-failures")
                     break
                 if complete + running >= trials:  # the rest is being run elsewhere; a worker may yet fail
                     if reap_dead_trials(study) + _fail_stale(study) <= 0:
@@ -586,16 +619,10 @@ def run_study(
                     if "surplus_value" not in t.user_attrs:  # stood down untrained: the place is taken for now
                         time.sleep(poll_s)
                     continue
-                if t.state == TrialState.COMPLETE:
-                    in_a_row, mine = 0, mine + 1
-                    continue
-                in_a_row += 1
+                ok = t.state == TrialState.COMPLETE
+                mine += int(ok)
                 if t.state == TrialState.FAIL:
                     say(f"trial {t.number} failed: {_reason(t)}")
-                if in_a_row >= max_failures:
-                    stopped = (f"stopped after {in_a_row} failed or pruned trials in a row (last: {_reason(t)}); "
-                               "see --max-failures")
-                    break
     finally:
         if own_bar:
             bar.close()

@@ -257,3 +257,60 @@ def test_layout_params_and_params_layout_are_inverse(space_file):
         params = layout_params(space, space.schedules.index(lay.pools), lay.M, lay.channels)
         assert params_layout(space, params) == lay
         assert suggest_layout(optuna.trial.FixedTrial(params), space) == lay
+
+
+def _another_worker(storage: str, name: str, n: int, reason: str | None = "ValueError: boom",
+                    state=TrialState.FAIL) -> None:
+    """``n`` trials ended by another worker (its own connection to the storage): with a reason, a failure the
+    stop rule counts; without one, a dead or interrupted worker's trial (retried, not counted)."""
+    other = optuna.load_study(study_name=name, storage=storage)
+    for _ in range(n):
+        t = other.ask()
+        if reason is not None:
+            t.set_user_attr("fail_reason", reason)
+        other.tell(t, state=state)
+
+
+def test_the_stop_rule_counts_the_failures_of_every_worker(tmp_path):
+    """Four failures in a row across two workers stop the search: this worker failed once, another three
+    times meanwhile (counted per worker, it would have failed four times itself)."""
+    from archsearch.search import study as search
+
+    storage, calls = f"sqlite:///{tmp_path / 's.db'}", []
+    study = search.open_study("w", storage, create=True)
+
+    def objective(trial):
+        calls.append(trial.number)
+        if len(calls) == 1:
+            _another_worker(storage, "w", 2)
+            _another_worker(storage, "w", 1, state=TrialState.PRUNED)
+        raise ValueError("cannot train")
+
+    out = search.run_study(study, objective, 10, progress=False, max_failures=4, catch=(ValueError,))
+    assert calls == [0]
+    assert out.stopped.startswith("stopped after 4 failed or pruned trials in a row (last: trial 0, ValueError")
+
+
+def test_the_stop_rule_skips_retried_and_surplus_trials_and_what_ended_before_it_began(tmp_path):
+    """Failures stored before the search began (an earlier run, resumed now) are not counted; a dead
+    worker's trial (FAIL, no reason: it is retried) and a surplus one neither count nor break the run."""
+    from archsearch.search import study as search
+
+    storage, calls = f"sqlite:///{tmp_path / 's.db'}", []
+    study = search.open_study("r", storage, create=True)
+    _another_worker(storage, "r", 5)  # a run stopped by the rule earlier
+
+    def objective(trial):
+        calls.append(trial.number)
+        if len(calls) == 2:
+            _another_worker(storage, "r", 4, reason=None)
+            other = optuna.load_study(study_name="r", storage=storage)
+            t = other.ask()
+            t.set_user_attr("surplus", True)
+            other.tell(t, state=TrialState.PRUNED)
+        raise ValueError("cannot train")
+
+    out = search.run_study(study, objective, 10, progress=False, max_failures=3, catch=(ValueError,))
+    assert len(calls) == 3
+    assert out.stopped.startswith("stopped after 3 failed or pruned trials in a row")
+    assert search.run_study(study, lambda t: 1.0, 2, progress=False, max_failures=3).completed == 2
