@@ -19,6 +19,7 @@ from archsearch.core.layout import paper_pair
 from archsearch.formats.task import load_task
 from archsearch.train.data import load_data
 from archsearch.train.loop import TrainConfig, train
+from archsearch.train.memory import keep_freed_memory
 from archsearch.train.models import build_model
 
 
@@ -56,6 +57,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1: as a table's training processes)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    keep_freed_memory()  # as train() does on CPU: both loops on the same allocator settings from the start
     task = load_task("tasks/digits-local-32.yaml")
     data = load_data(replace(task.data, train=args.train, test=500), task.input_shape)
     wb, _ = paper_pair((32, 32), 10, 8, [2] * 5)

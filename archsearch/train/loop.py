@@ -18,6 +18,7 @@ from torch import nn
 
 from archsearch.train.config import TrainConfig
 from archsearch.train.data import Dataset
+from archsearch.train.memory import keep_freed_memory
 
 __all__ = ["TrainConfig", "TrainingFailed", "pick_device", "resolve_device", "seed_everything", "train"]
 
@@ -102,6 +103,8 @@ def train(model: nn.Module, data: Dataset, cfg: TrainConfig,
     only the end (``paper``)."""
     seed_everything(cfg.seed)
     device = pick_device(cfg.device)
+    if device.type == "cpu":  # wide layers' activations reused, not faulted in again every step
+        keep_freed_memory()
     # channels-last makes the 1x1 convs plain matrix products: about 3x faster on CPU for these nets
     fmt = torch.channels_last if data.train.x.ndim == 4 else torch.contiguous_format
     model = model.to(device, memory_format=fmt)
