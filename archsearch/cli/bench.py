@@ -143,11 +143,12 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from archsearch.evidence.replay import FIXED, replay_table
+    from archsearch.evidence.replay import FIXED, check_replayable, replay_table
 
     check_plot(args)
     table = Table.load(args.table)
     task, space = table.task_space(args.task, args.space)
+    check_replayable(table, args.budget_trials)  # before the progress bar: a refusal is one line
     bar = None
     if not args.no_progress:
         from tqdm.auto import tqdm

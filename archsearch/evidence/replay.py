@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from archsearch.formats.task import Task
     from archsearch.prior.score import Prior
 
-__all__ = ["FIXED", "ORDERS", "STRATEGIES", "ReplayResult", "replay", "replay_table", "summarise"]
+__all__ = ["FIXED", "ORDERS", "STRATEGIES", "ReplayResult", "check_replayable", "replay", "replay_table", "summarise"]
 
 #: the strategies ``bench replay`` knows, in the order reported: the search strategies
 #: (:data:`~archsearch.search.strategies.STRATEGIES`) and the task-blind orders (:data:`ORDERS`)
@@ -220,6 +220,26 @@ def summarise(results: Sequence[ReplayResult], table: Table, budget: int, within
     return out
 
 
+def check_replayable(table: Table, budget: int) -> None:
+    """Refuse, in one line, a table a replay cannot answer: not a complete grid, a layout of its grid without
+    a run (it would read as one outside the band, never counted: a search over the trained ones only), fewer
+    than 2 trained layouts, or fewer than ``budget``."""
+    where = table.path or table.name
+    if not table.space.complete_grid:
+        raise InputError("replay needs a complete-grid table (a sample cannot answer every proposal)", where,
+                         "space.complete_grid")
+    tried = {r.layout for r in table.runs}
+    if len(tried) < len(table.layouts):
+        raise InputError(f"replay needs every layout of the grid trained: {len(tried)} of {len(table.layouts)} "
+                         "have runs (the same `bench build` trains the rest)", where, "runs")
+    trained = len({r.layout for r in table.finished()})
+    if trained < 2:
+        raise InputError(f"{trained} trained layout(s): a replay needs at least 2", where, "runs")
+    if budget > trained:  # a search could never count that many distinct trainings
+        raise InputError(f"{budget} trials per search, but the table holds {trained} trained layouts; "
+                         f"give at most {trained}", field="--budget-trials")
+
+
 def replay_table(table: Table, task: Task, space: Space, strategies: Sequence[str] = STRATEGIES, repeats: int = 200,
                  budget: int = 50, seed: int = 0, *, prior_kind: str = "needs", invert_prior: bool = False,
                  workers: int = 1, on_repeat: Callable[[str, int], None] | None = None,
@@ -230,16 +250,8 @@ def replay_table(table: Table, task: Task, space: Space, strategies: Sequence[st
     (:func:`summarise`)."""
     from archsearch.prior.score import InvertedPrior, Prior
 
+    check_replayable(table, budget)
     where = table.path or table.name
-    if not table.space.complete_grid:
-        raise InputError("replay needs a complete-grid table (a sample cannot answer every proposal)", where,
-                         "space.complete_grid")
-    trained = len({r.layout for r in table.finished()})
-    if trained < 2:
-        raise InputError(f"{trained} trained layout(s): a replay needs at least 2", where, "runs")
-    if budget > trained:  # a search could never count that many distinct trainings
-        raise InputError(f"{budget} trials per search, but the table holds {trained} trained layouts; "
-                         f"give at most {trained}", field="--budget-trials")
     prior = Prior.for_task(task, space, prior_kind)
     if invert_prior:
         prior = InvertedPrior(prior)

@@ -72,6 +72,27 @@ def test_replay_command(files, capsys):
     assert "complete-grid" in capsys.readouterr().err
 
 
+def test_a_grid_with_an_untrained_layout_is_refused_before_any_search(files, capsys):
+    """A layout without a run would read as one outside the band (never counted): the replay would be a search
+    over the trained layouts only, so the table is refused in one line, before the progress bar. A failed run
+    counts as tried (a real search would have paid for it too)."""
+    grid_table(files, lambda ch: 0.5 + 0.01 * ch[-1])
+    table = json.loads((files / "t.json").read_text())
+    n = len(table["layouts"])
+    table["runs"][0] = {"layout": table["runs"][0]["layout"], "seed": 0, "failed": "loss turned nan at epoch 0"}
+    (files / "t.json").write_text(json.dumps(table))
+    argv = ["bench", "replay", str(files / "t.json"), "--repeats", "2", "--budget-trials", "3", "--strategies",
+            "random", "--json"]
+    assert run_cli(argv) == 0
+    capsys.readouterr()
+    del table["runs"][0]
+    (files / "t.json").write_text(json.dumps(table))
+    assert run_cli(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "replay:" not in err  # one line, no progress bar before it
+    assert f"runs: replay needs every layout of the grid trained: {n - 1} of {n} have runs" in err
+
+
 def test_workers_do_not_change_the_figures(files):
     table = grid_table(files, lambda ch: 0.5 + 0.01 * ch[0])
     space, prior = _prior(files)
