@@ -438,7 +438,7 @@ def failed_in_a_row(trials: Sequence[FrozenTrial], since: datetime.datetime) -> 
         if t.state == TrialState.COMPLETE:
             if ok is None or (done, t.number) > ok:
                 ok = (done, t.number)
-        elif t.state == TrialState.PRUNED and not t.user_attrs.get("surplus") or (
+        elif (t.state == TrialState.PRUNED and not t.user_attrs.get("surplus")) or (
                 t.state == TrialState.FAIL and t.user_attrs.get("fail_reason")):
             failed.append(((done, t.number), t))
     run = [(key, t) for key, t in failed if ok is None or key > ok]
