@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import os
 import platform
+from collections.abc import Mapping
 
 __all__ = ["KEEP_FREED_ENV", "MALLOC_ENV", "keep_freed_memory", "why_not_kept"]
 
@@ -27,7 +28,7 @@ _TRIM_BYTES = 2**31 - 1
 _state: dict[str, bool] = {}
 
 
-def why_not_kept(environ: dict[str, str] | os._Environ[str] | None = None) -> str:
+def why_not_kept(environ: Mapping[str, str] | None = None) -> str:
     """Why this process leaves malloc alone ("" when it need not): asked to, tuned by the user through the
     environment, or not glibc."""
     env = os.environ if environ is None else environ
