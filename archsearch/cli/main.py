@@ -16,6 +16,7 @@ import sys
 from archsearch import __version__
 from archsearch.cli.args import OneLineParser
 from archsearch.errors import InputError
+from archsearch.train.memory import check_keep_freed_env
 
 __all__ = ["build_parser", "entry", "main"]
 
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     if extra:
         _unknown(parser, args, extra)
     try:
+        check_keep_freed_env()
         return int(args.func(args) or 0)
     except InputError as exc:
         if _debug():

@@ -13,11 +13,15 @@ import os
 import platform
 from collections.abc import Mapping
 
-__all__ = ["KEEP_FREED_ENV", "MALLOC_ENV", "keep_freed_memory", "why_not_kept"]
+from archsearch.errors import InputError
+
+__all__ = ["KEEP_FREED_ENV", "KEEP_FREED_VALUES", "MALLOC_ENV", "check_keep_freed_env", "keep_freed_memory",
+           "why_not_kept"]
 
 #: ``ARCHSEARCH_MALLOC=system`` leaves malloc as it is (a memory-tight machine: the kept heap's peak was up to
-#: 29% higher in the benchmark)
+#: 29% higher in the benchmark); ``keep`` (or unset) keeps freed memory
 KEEP_FREED_ENV = "ARCHSEARCH_MALLOC"
+KEEP_FREED_VALUES = ("keep", "system")
 #: environment variables through which a user tunes glibc's malloc: with any of them set, it is left alone
 MALLOC_ENV = ("MALLOC_MMAP_MAX_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_",
               "GLIBC_TUNABLES")
@@ -28,10 +32,21 @@ _TRIM_BYTES = 2**31 - 1
 _state: dict[str, bool] = {}
 
 
+def check_keep_freed_env(environ: Mapping[str, str] | None = None) -> None:
+    """Refuse a value of ``ARCHSEARCH_MALLOC`` other than ``keep`` or ``system`` (a typo would otherwise keep
+    freed memory silently); the command line checks it before any command runs."""
+    env = os.environ if environ is None else environ
+    value = env.get(KEEP_FREED_ENV, "").strip().lower()
+    if value and value not in KEEP_FREED_VALUES:
+        raise InputError(f"{env[KEEP_FREED_ENV]!r} is not one of {', '.join(KEEP_FREED_VALUES)}",
+                         field=f"environment variable {KEEP_FREED_ENV}")
+
+
 def why_not_kept(environ: Mapping[str, str] | None = None) -> str:
     """Why this process leaves malloc alone ("" when it need not): asked to, tuned by the user through the
-    environment, or not glibc."""
+    environment, or not glibc. An unknown ``ARCHSEARCH_MALLOC`` raises :class:`InputError`."""
     env = os.environ if environ is None else environ
+    check_keep_freed_env(env)
     if env.get(KEEP_FREED_ENV, "").strip().lower() == "system":
         return f"{KEEP_FREED_ENV}=system"
     tuned = [name for name in MALLOC_ENV if name in env]

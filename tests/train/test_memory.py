@@ -11,7 +11,9 @@ import sys
 
 import pytest
 
-from archsearch.train.memory import KEEP_FREED_ENV, MALLOC_ENV, why_not_kept
+from archsearch.cli.main import main
+from archsearch.errors import InputError
+from archsearch.train.memory import KEEP_FREED_ENV, MALLOC_ENV, check_keep_freed_env, why_not_kept
 from tests.conftest import ROOT
 
 GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
@@ -66,6 +68,8 @@ def test_why_not_kept_names_the_reason():
     assert why_not_kept({"MALLOC_MMAP_MAX_": "0", "GLIBC_TUNABLES": "x"}) == (
         "malloc tuned through the environment (MALLOC_MMAP_MAX_, GLIBC_TUNABLES)")
     assert why_not_kept({KEEP_FREED_ENV: "keep"}) == ("" if GLIBC else "not glibc")
+    with pytest.raises(InputError, match="'sytem' is not one of keep, system"):
+        why_not_kept({KEEP_FREED_ENV: "sytem"})  # so a library caller's `train` refuses it too
 
 
 @pytest.mark.skipif(not GLIBC, reason="glibc's malloc only")
@@ -90,3 +94,17 @@ print(json.dumps({"before": before, "after": dict(_state)}))
                           env={**clean, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {"before": {}, "after": {"kept": True}}
+
+
+def test_an_unknown_value_is_refused_in_one_line(capsys, monkeypatch):
+    """A typo in ARCHSEARCH_MALLOC (say ``sytem``) would otherwise keep freed memory silently: the command line
+    refuses it, exit 2, one line naming the variable, before the command runs."""
+    for ok in ({KEEP_FREED_ENV: " Keep "}, {KEEP_FREED_ENV: "SYSTEM"}, {KEEP_FREED_ENV: ""}, {}):
+        check_keep_freed_env(ok)  # accepted: no exception
+    monkeypatch.setenv(KEEP_FREED_ENV, "sytem")
+    assert main(["check", "tasks/digits-local-32.yaml"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith("archsearch: error:")
+    assert "ARCHSEARCH_MALLOC" in err and "'sytem'" in err
+    monkeypatch.setenv(KEEP_FREED_ENV, "System")
+    assert main(["check", "tasks/digits-local-32.yaml"]) == 0
