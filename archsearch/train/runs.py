@@ -50,7 +50,7 @@ def train_run(layout_id: int, seed: int, layout: dict[str, Any], s: dict[str, An
     try:
         out = train(build_model(layout_from_dict(layout), s["model"], seed=seed), data, cfg)
     except TrainingFailed as exc:
-        return {**row, "failed": str(exc), "seconds": time.perf_counter() - t0,
+        return {**row, "failed": str(exc), "seconds": round(time.perf_counter() - t0, 2),
                 "cpu_seconds": round(time.process_time() - c0, 2), "device": device}
     h = out["history"]
     return {**row, "val_accuracy": out["val_accuracy"], "test_accuracy": out["test_accuracy"],

@@ -483,3 +483,24 @@ def test_a_run_records_cpu_time_that_a_pause_does_not_add_to(monkeypatch):
     assert row["seconds"] >= 0.6
     assert 0 < row["cpu_seconds"] < row["seconds"] - 0.4
     RunRow.model_validate(row)  # the table's schema takes it
+
+
+def test_a_failed_run_records_its_times_rounded_like_a_completed_one(monkeypatch):
+    """A run whose training fails keeps its times, to the hundredth as a completed run's are, and the message."""
+    import archsearch.train.loop as loop
+    import archsearch.train.models as models
+    from archsearch.train.runs import train_run
+
+    def failing_train(model, data, cfg):
+        time.sleep(0.013)
+        raise loop.TrainingFailed("loss turned nan at epoch 0")
+
+    monkeypatch.setattr(loop, "train", failing_train)
+    monkeypatch.setattr(models, "build_model", lambda *a, **k: None)
+    layout = {"input_shape": [8], "M": 2, "layers": [{"channels": 2, "pool": [8]}]}
+    row = train_run(3, 1, layout, {"epochs": 1, "model": "convnet"}, None, "cpu")
+    assert (row["layout"], row["seed"], row["failed"]) == (3, 1, "loss turned nan at epoch 0")
+    for key in ("seconds", "cpu_seconds"):
+        assert row[key] == round(row[key], 2)
+    assert row["seconds"] >= 0.01
+    RunRow.model_validate(row)
