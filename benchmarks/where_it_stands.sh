@@ -15,6 +15,6 @@ python benchmarks/summarize_evals.py \
   --plot $E/soft-leximin/where-it-stands.png \
   --label "digits-local-32 (design)" "digits-global-32 (design)" "mnist1d-32 (design)" digits-mid-32 \
   mnist1d-32-s1 mnist1d-32-scrambled mnist1d-32-s1-scrambled mnist1d-64 mnist1d-64-scrambled \
-  "mnist1d-48 (held out)" "digits-local-48 (held out, growing)" "mnist1d-32-s3 (held out)" \
+  "mnist1d-48 (held out)" "digits-local-48 (held out)" "mnist1d-32-s3 (held out)" \
   "mnist1d-32-s3-scrambled (held out)" "  the same, profiled task" "mnist1d-32-s4 (held out)" \
   "mnist1d-32-s4-scrambled (held out)" "  the same, profiled task "

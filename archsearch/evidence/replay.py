@@ -258,8 +258,8 @@ def replay_table(table: Table, task: Task, space: Space, strategies: Sequence[st
     strategies = list(dict.fromkeys(strategies))
     results = replay(table, task, space, prior, strategies, repeats, budget, seed, guided=guided,
                      on_repeat=on_repeat, workers=workers)
-    out = {"table": str(where), "repeats": repeats, "budget_trials": budget, "task": task.name,
-           "prior": prior_kind, "prior_inverted": invert_prior}
+    out = {"table": str(where), "table_runs": len(table.finished()), "repeats": repeats, "budget_trials": budget,
+           "task": task.name, "prior": prior_kind, "prior_inverted": invert_prior}
     if guided:
         out["guided"] = dict(guided)
     return {**out, "strategies": summarise(results, table, budget)}

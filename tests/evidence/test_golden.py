@@ -14,7 +14,8 @@ from tests.conftest import ROOT, run_cli
 
 GOLDEN = Path(__file__).parent / "golden"
 #: top-level keys added to a command's JSON after the golden files were printed (readers ignore new keys)
-ADDED = {"eval-digits-local-32": ("position",), "contrast-mnist1d-32": ("held_out_seed",)}
+ADDED = {"eval-digits-local-32": ("position",), "contrast-mnist1d-32": ("held_out_seed",),
+         "replay-mnist1d-32": ("table_runs",)}
 TABLES = "benchmarks/tables"
 
 

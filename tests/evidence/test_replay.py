@@ -126,6 +126,7 @@ def test_an_inverted_prior_ranks_worst_first_and_replays(files, capsys):
     assert run_cli(argv) == 0
     rep = json.loads(capsys.readouterr().out)
     assert rep["prior_inverted"] is True
+    assert rep["table_runs"] == len(table.runs)  # which state of a growing table was replayed
     best = max(r.val_accuracy for r in table.runs)
     first = rep["strategies"]["prior-top"]["regret_curve"][0]
     assert first == pytest.approx(best - lookup[worst.channels])
