@@ -1,6 +1,6 @@
 """Freed memory kept in a CPU training process. glibc's malloc serves every block over its mmap threshold
 (at most 32 MB) with a fresh mapping and unmaps it when freed, so each training step faults a wide layer's
-activations in again, page by page, in the kernel: 2.3x the wall time of a 64-wide layout on 48x48 inputs
+activations in again, page by page, in the kernel: 2.6x the wall time of a 64-wide layout on 48x48 inputs
 (``python benchmarks/bench_malloc.py``). Told to keep what is freed, malloc reuses it; no number changes.
 
 No torch here: :func:`keep_freed_memory` runs before the first tensor where it matters (``train``).
