@@ -414,10 +414,12 @@ def _taken(study: optuna.Study, trial: Trial) -> bool:
     return study._storage.get_trial(trial._trial_id).state.is_finished()
 
 
-def _counts(study: optuna.Study) -> tuple[int, int]:
-    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
+def _counts(study: optuna.Study, trials: Sequence[FrozenTrial] | None = None) -> tuple[int, int]:
+    """The study's COMPLETE and RUNNING trials, counted (from ``trials`` when the caller has read them all)."""
+    if trials is None:
+        trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING))
     complete = sum(t.state == TrialState.COMPLETE for t in trials)
-    return complete, len(trials) - complete
+    return complete, sum(t.state == TrialState.RUNNING for t in trials)
 
 
 def failed_in_a_row(trials: Sequence[FrozenTrial], since: datetime.datetime) -> tuple[int, FrozenTrial | None]:
@@ -595,13 +597,14 @@ def run_study(
     try:
         with stop_on_signals(say) as stop:
             while not stop.is_set():
-                complete, running = _counts(study)
+                every = None if ok else study.get_trials(deepcopy=False)  # read once, for both counts
+                complete, running = _counts(study, every)
                 if bar is not None:
                     bar.n = min(complete, trials)
                     bar.refresh()
                 if complete >= trials:
                     break
-                in_a_row, latest = (0, None) if ok else failed_in_a_row(study.get_trials(deepcopy=False), since)
+                in_a_row, latest = (0, None) if every is None else failed_in_a_row(every, since)
                 if in_a_row >= max_failures:
                     stopped = (f"stopped after {in_a_row} failed or pruned trials in a row (last: trial "
                                f"{latest.number}, {_reason(latest)}); see --max-failures")

@@ -291,6 +291,34 @@ def test_the_stop_rule_counts_the_failures_of_every_worker(tmp_path):
     assert out.stopped.startswith("stopped after 4 failed or pruned trials in a row (last: trial 0, ValueError")
 
 
+def test_after_a_failure_each_turn_reads_the_study_once(tmp_path, monkeypatch):
+    """Both the counts and the streak come from one read of the study's trials per turn after a failure (a
+    read is a query on a shared storage); after a COMPLETE trial the counts alone are read, filtered."""
+    from archsearch.search import study as search
+
+    study = search.open_study("once", f"sqlite:///{tmp_path / 's.db'}", create=True)
+    reads: list[tuple | None] = []
+    get = study.get_trials
+
+    def counted(*args, **kwargs):
+        reads.append(kwargs.get("states"))
+        return get(*args, **kwargs)
+
+    monkeypatch.setattr(study, "get_trials", counted)
+
+    def objective(trial):
+        if trial.number < 3:
+            raise ValueError("cannot train")
+        return 1.0
+
+    out = search.run_study(study, objective, 2, progress=False, max_failures=5, catch=(ValueError,))
+    assert out.completed == 2 and out.stopped is None
+    loop_reads = reads[1:-1]  # the first and last count the study for the outcome
+    unfiltered = [r for r in loop_reads if r is None]
+    assert len(unfiltered) == 4  # before trials 0-3: the first turn, then one after each of 3 failures
+    assert len(loop_reads) == len(unfiltered) + 2  # after each COMPLETE (trial 3, then the end): filtered
+
+
 def test_the_stop_rule_skips_retried_and_surplus_trials_and_what_ended_before_it_began(tmp_path):
     """Failures stored before the search began (an earlier run, resumed now) are not counted; a dead
     worker's trial (FAIL, no reason: it is retried) and a surplus one neither count nor break the run."""
