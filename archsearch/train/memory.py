@@ -32,22 +32,23 @@ _TRIM_BYTES = 2**31 - 1
 _state: dict[str, bool] = {}
 
 
-def check_keep_freed_env(environ: Mapping[str, str] | None = None) -> None:
-    """Refuse a value of ``ARCHSEARCH_MALLOC`` other than ``keep`` or ``system`` (a typo would otherwise keep
-    freed memory silently); the command line checks it before any command runs."""
+def check_keep_freed_env(environ: Mapping[str, str] | None = None) -> str:
+    """``ARCHSEARCH_MALLOC`` as given, trimmed and lower-cased ("" when unset); any value other than ``keep`` or
+    ``system`` is refused (a typo would otherwise keep freed memory silently). The command line checks it
+    before any command runs."""
     env = os.environ if environ is None else environ
     value = env.get(KEEP_FREED_ENV, "").strip().lower()
     if value and value not in KEEP_FREED_VALUES:
         raise InputError(f"{env[KEEP_FREED_ENV]!r} is not one of {', '.join(KEEP_FREED_VALUES)}",
                          field=f"environment variable {KEEP_FREED_ENV}")
+    return value
 
 
 def why_not_kept(environ: Mapping[str, str] | None = None) -> str:
     """Why this process leaves malloc alone ("" when it need not): asked to, tuned by the user through the
     environment, or not glibc. An unknown ``ARCHSEARCH_MALLOC`` raises :class:`InputError`."""
     env = os.environ if environ is None else environ
-    check_keep_freed_env(env)
-    if env.get(KEEP_FREED_ENV, "").strip().lower() == "system":
+    if check_keep_freed_env(env) == "system":
         return f"{KEEP_FREED_ENV}=system"
     tuned = [name for name in MALLOC_ENV if name in env]
     if tuned:
